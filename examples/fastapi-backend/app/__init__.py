@@ -1,0 +1,1 @@
+"""Reference ChatKit backend for chatkit-inject: FastAPI + the openai-chatkit SDK, offline."""

@@ -1,0 +1,58 @@
+"""Settings read from the environment, once, into a plain dataclass.
+
+Everything the backend can be told lives here, so that a course team sees every knob in one
+place and tests can build an app with exactly the settings they need (`create_app(Settings(...))`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+DEFAULT_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass
+class Settings:
+    # Key that signs session tokens. Random per process by default, so every restart
+    # invalidates earlier tokens; set CHATKIT_SESSION_SECRET to keep them across restarts.
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # How long a client_secret is valid (seconds).
+    session_ttl: int = 15 * 60
+    # How long after expiry a token may still be presented as `existing` to keep the same reader.
+    session_grace: int = 24 * 60 * 60
+    # Browser origins allowed by CORS (the sites that embed the widget).
+    allowed_origins: list[str] = field(default_factory=lambda: DEFAULT_ORIGINS.split(","))
+    # SQLite database file; ":memory:" keeps threads for the life of the process only.
+    db_path: str = ":memory:"
+    # Delay between two streamed words of the offline responder (milliseconds).
+    word_delay_ms: int = 25
+    # Enables the test-only fault switches (POST /__faults, GET /__stats).
+    faults_enabled: bool = False
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        origins = env.get("CHATKIT_ALLOWED_ORIGINS", DEFAULT_ORIGINS)
+        settings = cls(
+            session_ttl=_int_env("CHATKIT_SESSION_TTL_SECONDS", 15 * 60),
+            session_grace=_int_env("CHATKIT_SESSION_GRACE_SECONDS", 24 * 60 * 60),
+            allowed_origins=[o.strip().rstrip("/") for o in origins.split(",") if o.strip()],
+            db_path=env.get("CHATKIT_DB_PATH", "").strip() or ":memory:",
+            word_delay_ms=_int_env("CHATKIT_WORD_DELAY_MS", 25),
+            faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",
+        )
+        if env.get("CHATKIT_SESSION_SECRET"):
+            settings.session_secret = env["CHATKIT_SESSION_SECRET"]
+        return settings

@@ -1,0 +1,225 @@
+"""Fault switches and request counters, for testing clients (the widget) against a bad backend.
+
+Off unless CHATKIT_FAULTS=1, and then answered only to requests from 127.0.0.1:
+
+    POST /__faults        merge switches, e.g. {"fail_next": 2, "status": 503, "paths": ["/chatkit"]}
+    POST /__faults/reset  all switches off, counters to zero
+    GET  /__stats         requests per path and status, preflights, faults applied
+
+A course team's own backend needs none of this; delete this file and its two lines in main.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .tokens import TokenSigner
+
+ADMIN_PREFIX = "/__"
+EXEMPT_PATHS = ("/healthz",)
+
+PROXY_ERROR_PAGE = b"""<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title></head>
+<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>
+"""
+
+
+class FaultsUpdate(BaseModel):
+    """Body of POST /__faults. Every key is optional; given keys replace the current value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail_next: int | None = Field(None, ge=0, description="answer the next N requests with `status`")
+    status: int | None = Field(None, ge=400, le=599, description="status for fail_next (500)")
+    paths: list[str] | None = Field(None, description="paths the request faults apply to (all)")
+    delay_ms: int | None = Field(None, ge=0, description="delay every matching request")
+    drop_next: int | None = Field(None, ge=0, description="cut the next N responses halfway")
+    drop_after_chunks: int | None = Field(None, ge=0, description="streamed chunks sent before a cut")
+    stop_stream_after_words: int | None = Field(None, ge=0, description="end replies after N words")
+    expire_tokens: bool | None = Field(None, description="treat every token issued so far as expired")
+    html_error_next: int | None = Field(None, ge=0, description="answer the next N with a 502 HTML page")
+    session_no_expiry: bool | None = Field(None, description="session answers omit expires_at")
+
+
+@dataclass
+class Faults:
+    fail_next: int = 0
+    status: int = 500
+    paths: list[str] | None = None
+    delay_ms: int = 0
+    drop_next: int = 0
+    drop_after_chunks: int = 8
+    stop_stream_after_words: int | None = None
+    html_error_next: int = 0
+    session_no_expiry: bool = False
+    # counters
+    requests: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    preflight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    applied: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def applies_to(self, path: str) -> bool:
+        if path.startswith(ADMIN_PREFIX) or path in EXEMPT_PATHS:
+            return False
+        return self.paths is None or path in self.paths
+
+    def switches(self) -> dict[str, Any]:
+        return {
+            "fail_next": self.fail_next,
+            "status": self.status,
+            "paths": self.paths,
+            "delay_ms": self.delay_ms,
+            "drop_next": self.drop_next,
+            "drop_after_chunks": self.drop_after_chunks,
+            "stop_stream_after_words": self.stop_stream_after_words,
+            "html_error_next": self.html_error_next,
+            "session_no_expiry": self.session_no_expiry,
+        }
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": {
+                path: {**by_status, "total": sum(by_status.values())}
+                for path, by_status in self.requests.items()
+            },
+            "preflight": dict(self.preflight),
+            "faults": dict(self.applied),
+        }
+
+
+class ConnectionDropped(Exception):
+    """Raised after part of a response was sent; the server then closes the connection."""
+
+
+class CountMiddleware:
+    """Outermost layer: counts every request by path and final status (preflights apart)."""
+
+    def __init__(self, app, faults: Faults):
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+
+        async def counting_send(message):
+            if message["type"] == "http.response.start":
+                if method == "OPTIONS":
+                    self.faults.preflight[path] += 1
+                else:
+                    self.faults.requests[path][str(message["status"])] += 1
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+
+class InjectFaultsMiddleware:
+    """Inside CORS, so that injected error answers carry the CORS headers like real ones."""
+
+    def __init__(self, app, faults: Faults):
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope, receive, send):
+        f = self.faults
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not f.applies_to(scope["path"]):
+            return await self.app(scope, receive, send)
+
+        if f.delay_ms:
+            await asyncio.sleep(f.delay_ms / 1000)
+        if f.html_error_next > 0:
+            f.html_error_next -= 1
+            f.applied["html_error"] += 1
+            return await _send_body(send, 502, "text/html; charset=utf-8", PROXY_ERROR_PAGE)
+        if f.fail_next > 0:
+            f.fail_next -= 1
+            f.applied["fail"] += 1
+            body = b'{"error":"injected_fault","message":"Injected failure (fault switch)."}'
+            return await _send_body(send, f.status, "application/json", body)
+        if f.drop_next > 0:
+            f.drop_next -= 1
+            f.applied["drop"] += 1
+            return await self.app(scope, receive, _dropping_send(send, f.drop_after_chunks))
+        await self.app(scope, receive, send)
+
+
+async def _send_body(send, status: int, content_type: str, body: bytes) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _dropping_send(send, after_chunks: int):
+    """A `send` that passes the start of a response through and then cuts the connection.
+
+    A streamed response (SSE) keeps its first `after_chunks` chunks; a one-piece response keeps
+    half of its bytes. Either way the client sees the connection close mid-response.
+    """
+    sent = 0
+
+    async def wrapped(message):
+        nonlocal sent
+        if message["type"] != "http.response.body":
+            return await send(message)
+        body = message.get("body", b"")
+        if message.get("more_body", False):
+            if sent >= after_chunks:
+                raise ConnectionDropped("connection dropped by fault switch")
+            sent += 1
+            return await send(message)
+        # The final (or only) piece: send half of it, then cut.
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        raise ConnectionDropped("connection dropped by fault switch")
+
+    return wrapped
+
+
+def admin_router(faults: Faults, signer: TokenSigner) -> APIRouter:
+    router = APIRouter()
+
+    def local_only(request: Request) -> JSONResponse | None:
+        host = request.client.host if request.client else ""
+        if host not in ("127.0.0.1", "::1"):
+            return JSONResponse({"error": "forbidden", "message": "admin endpoints answer 127.0.0.1 only"}, 403)
+        return None
+
+    @router.post("/__faults")
+    async def set_faults(request: Request):
+        if denied := local_only(request):
+            return denied
+        update = FaultsUpdate.model_validate_json(await request.body() or b"{}")
+        for key, value in update.model_dump(exclude_unset=True).items():
+            if key == "expire_tokens":
+                if value:
+                    signer.not_before = time.time()
+            elif key == "stop_stream_after_words":
+                setattr(faults, key, value or None)
+            elif value is not None or key == "paths":
+                setattr(faults, key, value)
+        return faults.switches()
+
+    @router.post("/__faults/reset")
+    async def reset_faults(request: Request):
+        if denied := local_only(request):
+            return denied
+        signer.not_before = 0.0
+        fresh = Faults()
+        for key in fresh.__dataclass_fields__:
+            setattr(faults, key, getattr(fresh, key))
+        return faults.switches()
+
+    @router.get("/__stats")
+    async def stats(request: Request):
+        if denied := local_only(request):
+            return denied
+        return faults.stats()
+
+    return router

@@ -1,0 +1,218 @@
+"""The FastAPI app: session tokens, the ChatKit endpoint, CORS, health, and (opt-in) faults.
+
+    POST /api/chatkit/session   -> {"client_secret": "...", "expires_at": <unix seconds>}
+    POST /chatkit               -> ChatKit protocol (SSE or JSON), bearer token required
+    GET  /healthz               -> {"ok": true}
+
+`create_app(settings)` builds an app; `app` below is the one `uvicorn app.main:app` serves,
+configured from the environment (see config.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
+
+from .config import Settings
+from .context import PageContext, RequestContext
+from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
+from .server import TextbookServer
+from .store import SQLiteStore
+from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
+
+# Headers the widget sends cross-origin; the browser's preflight must see them allowed.
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "X-ChatKit-Page"]
+PAGE_HEADER = "x-chatkit-page"
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    existing: str | None = None
+
+
+class ApiError(Exception):
+    """An error answer: `{"error": code, "message": ...}` with the given status."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_response(status: int, code: str, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
+
+
+def field_errors(exc: ValidationError | RequestValidationError) -> list[dict]:
+    """Pydantic errors as `[{"field": "params.input.content", "message": ..., "type": ...}]`."""
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc.errors()
+    return [
+        {
+            "field": ".".join(str(part) for part in e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in errors
+    ]
+
+
+class CatchErrorsMiddleware:
+    """Turns an unexpected exception into a JSON 500 *inside* the CORS layer.
+
+    Starlette answers unhandled errors in its outermost layer, outside CORS, so the browser would
+    see a CORS failure instead of a 500. Errors after a response has started (a broken stream)
+    are re-raised, and the server closes the connection.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            import logging
+
+            logging.getLogger("app").exception("unhandled error")
+            response = error_response(500, "internal_error", "The server failed to answer.")
+            await response(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    signer = TokenSigner(settings.session_secret, settings.session_ttl, settings.session_grace)
+    faults = Faults() if settings.faults_enabled else None
+    store = SQLiteStore(settings.db_path)
+    server = TextbookServer(store, settings.word_delay_ms, faults)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        store.close()
+
+    app = FastAPI(title="chatkit-inject reference backend", lifespan=lifespan)
+    app.state.settings, app.state.signer, app.state.store = settings, signer, store
+    app.state.server, app.state.faults = server, faults
+
+    # -- errors ------------------------------------------------------------------------------
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(_request: Request, exc: ApiError):
+        response = error_response(exc.status, exc.code, exc.message)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(ValidationError)
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_body(_request: Request, exc: ValidationError | RequestValidationError):
+        return error_response(400, "invalid_request", "The request body is invalid.", fields=field_errors(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def on_not_found(_request: Request, exc: NotFoundError):
+        return error_response(404, "not_found", str(exc) or "Not found.")
+
+    # -- routes ------------------------------------------------------------------------------
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"ok": True}
+
+    @app.post("/api/chatkit/session")
+    async def create_session(request: Request):
+        raw = await request.body()
+        body = SessionRequest.model_validate_json(raw) if raw.strip() else SessionRequest()
+        # A genuine earlier token (even expired, within the grace period) keeps its reader, so
+        # the reader's threads stay reachable; anything else starts a new reader.
+        reader = signer.subject_for_refresh(body.existing) or new_subject()
+        token, claims = signer.issue(reader)
+        answer: dict = {"client_secret": token, "expires_at": claims.exp}
+        if faults and faults.session_no_expiry:
+            del answer["expires_at"]
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    def authenticate(request: Request) -> TokenClaims:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized", "Missing bearer token.", {"WWW-Authenticate": "Bearer"})
+        try:
+            return signer.verify(token.strip())
+        except TokenError as exc:
+            raise ApiError(
+                401, "unauthorized", f"Invalid session: {exc}.",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
+
+    @app.post("/chatkit")
+    async def chatkit(request: Request):
+        claims = authenticate(request)
+        context = RequestContext(
+            reader=claims.sub, page=PageContext.from_header(request.headers.get(PAGE_HEADER))
+        )
+        # Raises pydantic's ValidationError for a bad body (-> 400) before anything is sent.
+        result = await server.process(await request.body(), context)
+        if isinstance(result, StreamingResult):
+            return await stream(result)
+        return Response(content=result.json, media_type="application/json")
+
+    async def stream(result: StreamingResult) -> Response:
+        events = result.__aiter__()
+        # Run the request up to its first event before answering, so that a thread that is not
+        # the reader's (or a request the SDK rejects) is a clean 404/400, not a broken stream.
+        try:
+            first = await events.__anext__()
+        except StopAsyncIteration:
+            first = b""
+        except NotFoundError:
+            raise
+        except ValueError as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from None
+
+        async def frames():
+            if first:
+                yield first
+            async for frame in events:  # each is b"data: <json>\n\n"
+                yield frame
+
+        return StreamingResponse(
+            frames(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    # -- middleware (the last one added is the outermost) -------------------------------------
+
+    if faults:
+        app.add_middleware(InjectFaultsMiddleware, faults=faults)
+    app.add_middleware(CatchErrorsMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=ALLOWED_HEADERS,
+        max_age=600,
+    )
+    if faults:
+        app.add_middleware(CountMiddleware, faults=faults)
+        app.include_router(admin_router(faults, signer))
+    return app
+
+
+app = create_app()

@@ -1,0 +1,71 @@
+"""The offline responder: a deterministic reply built from the page and the conversation.
+
+No model, no key, no network. It exists so that the widget and its tests can exercise the real
+protocol end to end. The reply shows what a real backend would have to work with: the page the
+reader is on (from `X-ChatKit-Page`) and the thread so far (from the store). Replace `compose_reply`
+(or `TextbookServer.respond`) with a call to your model to make it real.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .context import PageContext
+
+# Long enough to be useful, short enough that a 5,000-character question streams quickly.
+_QUOTE_LIMIT = 160
+
+_LONG_REPLY_TRIGGER = re.compile(r"\blongreply\b", re.IGNORECASE)
+
+
+def quote(text: str, limit: int = _QUOTE_LIMIT) -> str:
+    """One line, at most `limit` characters, safe inside a Markdown paragraph."""
+    flat = " ".join(text.split()).replace("`", "'")
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def compose_reply(question: str, earlier_questions: list[str], page: PageContext | None) -> str:
+    """The whole answer to `question`, given the reader's earlier questions in this thread."""
+    if page and (page.title or page.path):
+        where = f'You are reading "{quote(page.title or page.path, 120)}"'
+        if page.path:
+            where += f" ({quote(page.path, 120)})"
+        if page.lang:
+            where += f", language {quote(page.lang, 20)}"
+        where += "."
+    else:
+        where = "I could not tell which page you are reading."
+
+    asked = len(earlier_questions) + 1
+    first = earlier_questions[0] if earlier_questions else question
+    history = (
+        f'You asked {asked} question{"s" if asked != 1 else ""} so far; '
+        f'your first was: "{quote(first)}".'
+    )
+    lines = sum(1 for _ in question.splitlines()) or 1
+    echo = (
+        f'This is the offline reference backend, so I can only echo your question: "{quote(question)}" '
+        f"({len(question)} characters, {lines} line{'s' if lines != 1 else ''})."
+    )
+    reply = f"{where} {history}\n\n{echo}"
+    if _LONG_REPLY_TRIGGER.search(question):
+        reply += "\n\n" + long_reply()
+    return reply
+
+
+def long_reply(paragraphs: int = 8) -> str:
+    """A long multi-paragraph answer (for scrolling tests), numbered so order is visible."""
+    sentence = (
+        "This paragraph is filler text that makes the answer tall enough to scroll, "
+        "so the panel must keep the newest words in view while they stream in."
+    )
+    return "\n\n".join(f"Paragraph {n} of {paragraphs}. {sentence}" for n in range(1, paragraphs + 1))
+
+
+def words(text: str) -> list[str]:
+    """Split into streamable chunks (a word and the whitespace after it); they join back to `text`."""
+    leading = re.match(r"\s*", text).group(0)
+    chunks = re.findall(r"\S+\s*", text)
+    if leading and chunks:
+        chunks[0] = leading + chunks[0]
+    return chunks or ([text] if text else [])

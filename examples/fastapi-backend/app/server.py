@@ -1,0 +1,103 @@
+"""The ChatKit server: the SDK's `ChatKitServer` with an offline, streaming `respond`.
+
+`ChatKitServer.process()` parses the request, stores the user's message and calls `respond`,
+which yields thread events. The SDK persists finished items (`thread.item.done`) through the
+store and turns each event into one SSE frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from chatkit.server import ChatKitServer
+from chatkit.store import Store
+from chatkit.types import (
+    AssistantMessageContent,
+    AssistantMessageContentPartAdded,
+    AssistantMessageContentPartDone,
+    AssistantMessageContentPartTextDelta,
+    AssistantMessageItem,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemUpdatedEvent,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    UserMessageTagContent,
+    UserMessageTextContent,
+)
+
+from .context import RequestContext
+from .faults import Faults
+from .responder import compose_reply, quote, words
+
+
+def message_text(item: UserMessageItem) -> str:
+    """The text a reader typed (tags such as @-mentions count as their label)."""
+    parts = []
+    for part in item.content:
+        if isinstance(part, (UserMessageTextContent, UserMessageTagContent)):
+            parts.append(part.text)
+    return "".join(parts)
+
+
+class TextbookServer(ChatKitServer[RequestContext]):
+    def __init__(self, store: Store[RequestContext], word_delay_ms: int, faults: Faults | None = None):
+        super().__init__(store)
+        self.word_delay = word_delay_ms / 1000
+        self.faults = faults
+
+    async def respond(
+        self,
+        thread: ThreadMetadata,
+        input_user_message: UserMessageItem | None,
+        context: RequestContext,
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        # The conversation so far, oldest first. The new message is already stored.
+        history = await self.store.load_thread_items(thread.id, None, 1000, "asc", context)
+        questions = [message_text(i) for i in history.data if isinstance(i, UserMessageItem)]
+        # The message being answered is the newest one (also after a retry, which first removes
+        # everything after it).
+        if input_user_message is not None:
+            question = message_text(input_user_message)
+        else:
+            question = questions[-1] if questions else ""
+        earlier = questions[:-1]
+        text = compose_reply(question, earlier, context.page)
+
+        item = AssistantMessageItem(
+            id=self.store.generate_item_id("message", thread, context),
+            thread_id=thread.id,
+            created_at=datetime.now(),
+            content=[],
+        )
+        # Name the thread after its first question. Changing `thread` makes the SDK save it and
+        # send `thread.updated` right after the next event.
+        if not thread.title and question.strip():
+            thread.title = quote(question, 60)
+        yield ThreadItemAddedEvent(item=item)
+        yield ThreadItemUpdatedEvent(
+            item_id=item.id,
+            update=AssistantMessageContentPartAdded(
+                content_index=0, content=AssistantMessageContent(text="")
+            ),
+        )
+
+        stop_after = self.faults.stop_stream_after_words if self.faults else None
+        for n, chunk in enumerate(words(text), start=1):
+            yield ThreadItemUpdatedEvent(
+                item_id=item.id,
+                update=AssistantMessageContentPartTextDelta(content_index=0, delta=chunk),
+            )
+            if stop_after is not None and n >= stop_after:
+                return  # fault switch: end the stream here, without the closing events
+            await asyncio.sleep(self.word_delay)
+
+        content = AssistantMessageContent(text=text)
+        yield ThreadItemUpdatedEvent(
+            item_id=item.id,
+            update=AssistantMessageContentPartDone(content_index=0, content=content),
+        )
+        yield ThreadItemDoneEvent(item=item.model_copy(update={"content": [content]}))

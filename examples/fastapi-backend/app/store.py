@@ -1,0 +1,196 @@
+"""A ChatKit `Store` on SQLite, with every thread, item and attachment owned by one reader.
+
+The SDK ships only the abstract `chatkit.store.Store`; this is the smallest complete one. Each row
+carries the reader id (`owner`) taken from the request context, and every query filters on it, so
+a reader who guesses another reader's thread id gets `NotFoundError` (HTTP 404), never the thread.
+
+Rows hold the SDK's own pydantic models as JSON, so new item types need no schema change. The
+standard library's sqlite3 is synchronous; queries here are tiny, and one lock serialises them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from chatkit.store import NotFoundError, Store
+from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
+
+from .context import RequestContext
+
+_ITEM = TypeAdapter(ThreadItem)
+_ATTACHMENT = TypeAdapter(Attachment)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    thread_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_by_thread ON items (owner, thread_id, seq);
+CREATE TABLE IF NOT EXISTS attachments (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+"""
+
+
+class SQLiteStore(Store[RequestContext]):
+    def __init__(self, path: str = ":memory:"):
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, *args: Any) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- threads ---------------------------------------------------------------------------
+
+    async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
+        rows = self._query(
+            "SELECT data FROM threads WHERE id = ? AND owner = ?", thread_id, context.reader
+        )
+        if not rows:
+            raise NotFoundError(f"Thread {thread_id} not found")
+        return ThreadMetadata.model_validate_json(rows[0][0])
+
+    async def save_thread(self, thread: ThreadMetadata, context: RequestContext) -> None:
+        # The SDK sometimes passes a full `Thread` (with items); store only the metadata.
+        data = ThreadMetadata.model_validate(thread.model_dump(exclude={"items"})).model_dump_json()
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO threads (id, owner, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+                " WHERE threads.owner = excluded.owner",
+                (thread.id, context.reader, data),
+            )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"Thread {thread.id} not found")
+
+    async def load_threads(
+        self, limit: int, after: str | None, order: str, context: RequestContext
+    ) -> Page[ThreadMetadata]:
+        rows = self._page("threads", "owner = ?", [context.reader], limit, after, order)
+        threads = [ThreadMetadata.model_validate_json(r[1]) for r in rows[:limit]]
+        return Page(
+            data=threads,
+            has_more=len(rows) > limit,
+            after=threads[-1].id if len(rows) > limit else None,
+        )
+
+    async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
+        await self.load_thread(thread_id, context)  # 404 for a thread that is not the reader's
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM items WHERE thread_id = ? AND owner = ?", (thread_id, context.reader)
+            )
+            self._db.execute(
+                "DELETE FROM threads WHERE id = ? AND owner = ?", (thread_id, context.reader)
+            )
+
+    # -- items -----------------------------------------------------------------------------
+
+    async def load_thread_items(
+        self,
+        thread_id: str,
+        after: str | None,
+        limit: int,
+        order: str,
+        context: RequestContext,
+    ) -> Page[ThreadItem]:
+        await self.load_thread(thread_id, context)  # 404 rather than an empty page
+        rows = self._page(
+            "items", "owner = ? AND thread_id = ?", [context.reader, thread_id], limit, after, order
+        )
+        items = [_ITEM.validate_json(r[1]) for r in rows[:limit]]
+        return Page(
+            data=items,
+            has_more=len(rows) > limit,
+            after=items[-1].id if len(rows) > limit else None,
+        )
+
+    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        await self.save_item(thread_id, item, context)
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        await self.load_thread(thread_id, context)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO items (id, thread_id, owner, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+                " WHERE items.owner = excluded.owner AND items.thread_id = excluded.thread_id",
+                (item.id, thread_id, context.reader, _ITEM.dump_json(item).decode("utf-8")),
+            )
+
+    async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
+        rows = self._query(
+            "SELECT data FROM items WHERE id = ? AND thread_id = ? AND owner = ?",
+            item_id,
+            thread_id,
+            context.reader,
+        )
+        if not rows:
+            raise NotFoundError(f"Item {item_id} not found")
+        return _ITEM.validate_json(rows[0][0])
+
+    async def delete_thread_item(self, thread_id: str, item_id: str, context: RequestContext) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM items WHERE id = ? AND thread_id = ? AND owner = ?",
+                (item_id, thread_id, context.reader),
+            )
+
+    # -- attachments (metadata only; this backend accepts no uploads) ------------------------
+
+    async def save_attachment(self, attachment: Attachment, context: RequestContext) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO attachments (id, owner, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+                " WHERE attachments.owner = excluded.owner",
+                (attachment.id, context.reader, _ATTACHMENT.dump_json(attachment).decode("utf-8")),
+            )
+
+    async def load_attachment(self, attachment_id: str, context: RequestContext) -> Attachment:
+        rows = self._query(
+            "SELECT data FROM attachments WHERE id = ? AND owner = ?", attachment_id, context.reader
+        )
+        if not rows:
+            raise NotFoundError(f"Attachment {attachment_id} not found")
+        return _ATTACHMENT.validate_json(rows[0][0])
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM attachments WHERE id = ? AND owner = ?", (attachment_id, context.reader)
+            )
+
+    # -- paging ----------------------------------------------------------------------------
+
+    def _page(
+        self, table: str, where: str, args: list[Any], limit: int, after: str | None, order: str
+    ) -> list[tuple]:
+        """Up to limit + 1 rows (id, data) after the row with id `after`, in insertion order."""
+        direction, cmp = ("DESC", "<") if order == "desc" else ("ASC", ">")
+        if after:
+            where += f" AND seq {cmp} (SELECT seq FROM {table} WHERE id = ?)"
+            args = [*args, after]
+        sql = f"SELECT id, data FROM {table} WHERE {where} ORDER BY seq {direction} LIMIT ?"
+        return self._query(sql, *args, limit + 1)
