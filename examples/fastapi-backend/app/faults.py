@@ -147,7 +147,12 @@ class InjectFaultsMiddleware:
         if f.drop_next > 0:
             f.drop_next -= 1
             f.applied["drop"] += 1
-            return await self.app(scope, receive, _dropping_send(send, f.drop_after_chunks))
+            try:
+                await self.app(scope, receive, _dropping_send(send, f.drop_after_chunks))
+            except ConnectionDropped:
+                # Returning from an unfinished response makes the server close the connection.
+                pass
+            return
         await self.app(scope, receive, send)
 
 

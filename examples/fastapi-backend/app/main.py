@@ -10,6 +10,7 @@ configured from the environment (see config.py).
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -31,6 +32,8 @@ from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
 # Headers the widget sends cross-origin; the browser's preflight must see them allowed.
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "X-ChatKit-Page"]
 PAGE_HEADER = "x-chatkit-page"
+
+logger = logging.getLogger("app")
 
 
 class SessionRequest(BaseModel):
@@ -89,9 +92,7 @@ class CatchErrorsMiddleware:
         except Exception:
             if started:
                 raise
-            import logging
-
-            logging.getLogger("app").exception("unhandled error")
+            logger.exception("unhandled error")
             response = error_response(500, "internal_error", "The server failed to answer.")
             await response(scope, receive, send)
 

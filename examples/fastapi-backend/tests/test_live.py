@@ -1,0 +1,205 @@
+"""Against a real uvicorn server: SSE really streams, and every fault switch does what it says."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from .conftest import ORIGIN, Reader, add_body, assistant_done, create_body, deltas, page_header, parse_sse
+
+
+def stream_timed(client: httpx.Client, token: str, body: dict, headers: dict | None = None):
+    """(arrival time, event) for each SSE frame as it arrives off the socket."""
+    out, buffer = [], b""
+    with client.stream(
+        "POST", "/chatkit", json=body, headers={"Authorization": f"Bearer {token}", **(headers or {})}
+    ) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for chunk in r.iter_raw():
+            buffer += chunk
+            while b"\n\n" in buffer:
+                frame, buffer = buffer.split(b"\n\n", 1)
+                assert frame.startswith(b"data: ")
+                out.append((time.monotonic(), json.loads(frame[6:])))
+    assert buffer == b""
+    return out
+
+
+def test_sse_streams_word_by_word(live):
+    reader = Reader(live)
+    timed = stream_timed(live, reader.token, create_body("Is this streamed?"), page_header("/docs/sse", "Streaming"))
+    events = [e for _, e in timed]
+    delta_times = [t for t, e in timed if e["type"] == "thread.item.updated" and "delta" in e["update"]]
+    assert len(delta_times) >= 20
+    # 20 ms between words: the first words arrive well before the last ones (no buffering).
+    assert delta_times[-1] - delta_times[0] >= 0.3
+    gaps = [b - a for a, b in zip(delta_times, delta_times[1:])]
+    assert sorted(gaps)[len(gaps) // 2] >= 0.01, "words arrive one by one"
+    text = assistant_done(events)["content"][0]["text"]
+    assert '"Streaming"' in text
+
+    follow = stream_timed(live, reader.token, add_body(events[0]["thread"]["id"], "Second?"))
+    text = assistant_done([e for _, e in follow])["content"][0]["text"]
+    assert 'You asked 2 questions so far; your first was: "Is this streamed?"' in text
+
+
+# -- admin endpoint ----------------------------------------------------------------------------
+
+
+def test_admin_endpoints_absent_without_faults_flag(client):
+    assert client.post("/__faults", json={"fail_next": 1}).status_code == 404
+    assert client.post("/__faults/reset").status_code == 404
+    assert client.get("/__stats").status_code == 404
+
+
+def test_admin_endpoints_answer_only_localhost(make_app):
+    client = make_app(faults_enabled=True)  # TestClient's peer is "testclient", not 127.0.0.1
+    assert client.post("/__faults", json={"fail_next": 1}).status_code == 403
+    assert client.get("/__stats").status_code == 403
+    assert Reader(client).post({"type": "threads.list", "params": {}}).status_code == 200
+
+
+def test_bad_fault_body_is_400(live):
+    assert live.post("/__faults", json={"fail_nxt": 1}).status_code == 400
+    assert live.post("/__faults", json={"status": 200}).status_code == 400
+    assert live.post("/__faults", content="{").status_code == 400
+
+
+def test_stats_count_requests_per_path_and_status(live):
+    reader = Reader(live)
+    reader.post({"type": "threads.list", "params": {}})
+    live.post("/chatkit", json={})  # 401
+    live.options("/chatkit", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    stats = live.get("/__stats").json()
+    assert stats["requests"]["/api/chatkit/session"] == {"200": 1, "total": 1}
+    assert stats["requests"]["/chatkit"] == {"200": 1, "401": 1, "total": 2}
+    assert stats["preflight"] == {"/chatkit": 1}
+    live.post("/__faults/reset")
+    assert live.get("/__stats").json()["requests"] == {}
+
+
+# -- each switch --------------------------------------------------------------------------------
+
+
+def test_fail_next(live):
+    reader = Reader(live)
+    state = live.post("/__faults", json={"fail_next": 2, "status": 503, "paths": ["/chatkit"]}).json()
+    assert state["fail_next"] == 2 and state["paths"] == ["/chatkit"]
+    body = {"type": "threads.list", "params": {}}
+    for _ in range(2):
+        r = reader.post(body, {"Origin": ORIGIN})
+        assert r.status_code == 503
+        assert r.headers["access-control-allow-origin"] == ORIGIN
+        assert r.json()["error"] == "injected_fault"
+    assert live.post("/api/chatkit/session").status_code == 200, "other paths are not affected"
+    assert reader.post(body).status_code == 200
+    stats = live.get("/__stats").json()
+    assert stats["requests"]["/chatkit"] == {"503": 2, "200": 1, "total": 3}
+    assert stats["faults"] == {"fail": 2}
+
+
+def test_fail_next_defaults_to_500_on_every_path(live):
+    live.post("/__faults", json={"fail_next": 1})
+    assert live.post("/api/chatkit/session").status_code == 500
+    assert live.get("/healthz").status_code == 200, "health checks are never faulted"
+    assert live.post("/api/chatkit/session").status_code == 200
+
+
+def test_delay_ms(live):
+    reader = Reader(live)
+    live.post("/__faults", json={"delay_ms": 600, "paths": ["/chatkit"]})
+    start = time.monotonic()
+    assert reader.post({"type": "threads.list", "params": {}}).status_code == 200
+    assert time.monotonic() - start >= 0.6
+    start = time.monotonic()
+    live.post("/api/chatkit/session")
+    assert time.monotonic() - start < 0.5
+
+
+def test_drop_next_cuts_a_stream_halfway(live):
+    reader = Reader(live)
+    live.post("/__faults", json={"drop_next": 1, "paths": ["/chatkit"]})
+    received = b""
+    with pytest.raises(httpx.HTTPError):
+        with live.stream("POST", "/chatkit", json=create_body("cut me"), headers=reader.headers()) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_raw():
+                received += chunk
+    frames = [f for f in received.split(b"\n\n") if f]
+    assert 1 <= len(frames) <= 8
+    assert b"content_part.done" not in received
+    # The next request is whole again.
+    events = reader.stream(create_body("whole"))
+    assert assistant_done(events)
+    assert live.get("/__stats").json()["faults"] == {"drop": 1}
+
+
+def test_drop_next_cuts_a_json_answer(live):
+    live.post("/__faults", json={"drop_next": 1, "paths": ["/api/chatkit/session"]})
+    with pytest.raises(httpx.HTTPError):
+        live.post("/api/chatkit/session")
+    assert live.post("/api/chatkit/session").status_code == 200
+
+
+def test_stop_stream_after_words(live):
+    reader = Reader(live)
+    live.post("/__faults", json={"stop_stream_after_words": 3})
+    r = reader.post(create_body("stop early please"))
+    assert r.status_code == 200
+    events = parse_sse(r.text)  # a clean end: complete frames only
+    assert len(deltas(events)) == 3
+    assert not [e for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"]
+    live.post("/__faults", json={"stop_stream_after_words": 0})
+    assert assistant_done(reader.stream(create_body("all of it")))
+
+
+def test_expire_tokens(live):
+    reader = Reader(live)
+    thread_id = reader.stream(create_body("before expiry"))[0]["thread"]["id"]
+    live.post("/__faults", json={"expire_tokens": True})
+    r = reader.post({"type": "threads.list", "params": {}})
+    assert r.status_code == 401
+    # Refreshing with the expired token keeps the reader and their thread.
+    fresh = live.post("/api/chatkit/session", json={"existing": reader.token}).json()["client_secret"]
+    thread = Reader(live, fresh).json({"type": "threads.get_by_id", "params": {"thread_id": thread_id}})
+    assert thread["id"] == thread_id
+    live.post("/__faults/reset")
+    assert reader.post({"type": "threads.list", "params": {}}).status_code == 200, "reset lifts it"
+
+
+def test_html_error_next(live):
+    reader = Reader(live)
+    live.post("/__faults", json={"html_error_next": 1, "paths": ["/chatkit"]})
+    r = reader.post(create_body("x"), {"Origin": ORIGIN})
+    assert r.status_code == 502
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<h1>502 Bad Gateway</h1>" in r.text
+    assert r.headers["access-control-allow-origin"] == ORIGIN
+    assert reader.post({"type": "threads.list", "params": {}}).status_code == 200
+
+
+def test_session_no_expiry(live):
+    live.post("/__faults", json={"session_no_expiry": True})
+    body = live.post("/api/chatkit/session").json()
+    assert "expires_at" not in body and body["client_secret"]
+    assert Reader(live, body["client_secret"]).post({"type": "threads.list", "params": {}}).status_code == 200
+    live.post("/__faults/reset")
+    assert "expires_at" in live.post("/api/chatkit/session").json()
+
+
+def test_reset_turns_everything_off(live):
+    live.post(
+        "/__faults",
+        json={"fail_next": 3, "delay_ms": 100, "drop_next": 2, "html_error_next": 1,
+              "stop_stream_after_words": 2, "session_no_expiry": True, "paths": ["/x"]},
+    )
+    state = live.post("/__faults/reset").json()
+    assert state == {
+        "fail_next": 0, "status": 500, "paths": None, "delay_ms": 0, "drop_next": 0,
+        "drop_after_chunks": 8, "stop_stream_after_words": None, "html_error_next": 0,
+        "session_no_expiry": False,
+    }
