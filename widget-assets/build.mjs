@@ -1,0 +1,85 @@
+// Bundles the widget runtime with esbuild: dist/loader.js (classic script, IIFE)
+// and dist/panel.js (ES module). Minified and deterministic: the same sources
+// and lockfile give the same bytes.
+//
+//   node build.mjs             write dist/
+//   node build.mjs --check     build into a temp folder, fail if it differs from dist/
+//   node build.mjs --react     build the panel with React 19 instead of preact/compat,
+//                              into a temp folder, and print its size (for comparison)
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const check = args.has("--check");
+const withReact = args.has("--react");
+
+const PREACT_ALIASES = { react: "preact/compat", "react-dom": "preact/compat" };
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  minify: true,
+  target: ["es2020", "chrome90", "firefox90", "safari15"],
+  legalComments: "eof",
+  charset: "utf8",
+  logLevel: "warning",
+  define: { "process.env.NODE_ENV": '"production"' },
+};
+
+export async function build(outdir, { react = false } = {}) {
+  await esbuild.build({
+    ...common,
+    entryPoints: ["src/loader-entry.ts"],
+    format: "iife",
+    outfile: join(outdir, "loader.js"),
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: ["src/panel.tsx"],
+    format: "esm",
+    jsx: "automatic",
+    alias: react ? {} : PREACT_ALIASES,
+    outfile: join(outdir, "panel.js"),
+  });
+}
+
+const FILES = ["loader.js", "panel.js"];
+const dist = join(root, "dist");
+
+if (check || withReact) {
+  const tmp = mkdtempSync(join(tmpdir(), "chatkit-inject-dist-"));
+  try {
+    await build(tmp, { react: withReact });
+    if (withReact) {
+      const bytes = readFileSync(join(tmp, "panel.js"));
+      console.log(`panel.js with React 19: ${bytes.length} B, ${gzipSync(bytes, { level: 9 }).length} B gzip -9`);
+    } else {
+      const stale = FILES.filter((f) => {
+        let committed;
+        try {
+          committed = readFileSync(join(dist, f));
+        } catch {
+          return true;
+        }
+        return !committed.equals(readFileSync(join(tmp, f)));
+      });
+      if (stale.length > 0) {
+        console.error(`dist/ is out of date (${stale.join(", ")}): run \`npm run build\` and commit dist/`);
+        process.exitCode = 1;
+      } else {
+        console.log("dist/ matches the sources");
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+} else {
+  await build(dist);
+  for (const f of FILES) console.log(`dist/${f}: ${readFileSync(join(dist, f)).length} B`);
+}

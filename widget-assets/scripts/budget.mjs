@@ -1,0 +1,31 @@
+// Size budget (gzip -9): what every page pays (loader + widget CSS + runtime
+// config, each compressed on its own as it travels) and what the first open
+// pays (the panel module). Fails when either is over.
+
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { renderSample } from "./render-css.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+const loader = gz(readFileSync(join(root, "dist", "loader.js")));
+const css = gz(Buffer.from(renderSample()));
+const config = gz(readFileSync(join(root, "test", "fixtures", "runtime-config.json")));
+const panel = gz(readFileSync(join(root, "dist", "panel.js")));
+
+const budgets = [
+  { name: "every page (loader.js + widget.css + config)", size: loader + css + config, limit: 4096 },
+  { name: "first open (panel.js)", size: panel, limit: 60 * 1024 },
+];
+
+console.log(`loader.js ${loader} B, widget.css ${css} B, runtime config ${config} B (gzip -9)`);
+let over = false;
+for (const { name, size, limit } of budgets) {
+  const ok = size <= limit;
+  over ||= !ok;
+  console.log(`${ok ? "ok  " : "OVER"} ${name}: ${size} B of ${limit} B`);
+}
+if (over) process.exitCode = 1;

@@ -1,0 +1,63 @@
+/**
+ * The `fetch` handed to ChatKit (`api.fetch`). It authenticates every request
+ * with the session's client secret, attaches the page context, retries
+ * transient failures, and refreshes the secret once when the backend answers
+ * 401. A response is handed to ChatKit only once it is final, so a stream that
+ * has started is never replayed.
+ */
+
+import { BackendUnavailableError, SessionRefusedError } from "./errors";
+import { encodePageContext, PAGE_HEADER, type PageContext, readPageContext } from "./page-context";
+import { DEFAULT_POLICY, fetchWithRetry, isRetryableStatus, type RetryPolicy } from "./retry";
+
+export interface SecretSource {
+  getClientSecret(existing: string | null): Promise<string>;
+}
+
+export interface ChatFetchOptions {
+  session: SecretSource;
+  fetch: typeof fetch;
+  policy?: RetryPolicy;
+  pageContext?: () => PageContext;
+  /** Told about every request that finally failed, with the cause. */
+  onFailure?: (error: Error) => void;
+  /** Told about every request that finally succeeded. */
+  onSuccess?: () => void;
+}
+
+export function createChatFetch(options: ChatFetchOptions): typeof fetch {
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const pageContext = options.pageContext ?? ((): PageContext => readPageContext());
+
+  return async function chatFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const base = new Request(input, init);
+    const page = encodePageContext(pageContext());
+    const send = (secret: string): Promise<Response> => {
+      const headers = new Headers(base.headers);
+      headers.set("Authorization", `Bearer ${secret}`);
+      headers.set(PAGE_HEADER, page);
+      return fetchWithRetry(() => options.fetch(new Request(base.clone(), { headers })), policy, base.signal);
+    };
+
+    try {
+      let secret = await options.session.getClientSecret(null);
+      let response = await send(secret);
+      if (response.status === 401) {
+        response.body?.cancel().catch(() => undefined);
+        secret = await options.session.getClientSecret(secret);
+        response = await send(secret);
+      }
+      if (response.status === 401 || response.status === 403) {
+        options.onFailure?.(new SessionRefusedError(response.status));
+      } else if (isRetryableStatus(response.status)) {
+        options.onFailure?.(new BackendUnavailableError(`chat endpoint answered HTTP ${response.status}`, response.status));
+      } else {
+        options.onSuccess?.();
+      }
+      return response;
+    } catch (error) {
+      if (!base.signal.aborted) options.onFailure?.(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig, type RuntimeConfig, validateConfig } from "./config";
+import { SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
+
+const sample = (): Record<string, unknown> => JSON.parse(sampleText) as Record<string, unknown>;
+
+function withTheme(patch: Record<string, unknown>): Record<string, unknown> {
+  const config = sample();
+  config.theme = { ...(config.theme as Record<string, unknown>), ...patch };
+  return config;
+}
+
+describe("parseConfig", () => {
+  it("accepts the sample config and keeps every field", () => {
+    const result = parseConfig(sampleText);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const config: RuntimeConfig = result.config;
+    expect(config.backendUrl).toBe("https://chat.example.edu");
+    expect(config.prompts).toHaveLength(2);
+    expect(config.theme.radius).toBe("round");
+    expect(config.placeholder).toBe("Ask a question…");
+  });
+
+  it("accepts the example from docs/architecture.md", () => {
+    const text = JSON.stringify({
+      v: 1,
+      env: "dev",
+      backendUrl: "http://localhost:8000",
+      sessionPath: "/api/chatkit/session",
+      chatPath: "/chatkit",
+      domainKey: "local-dev",
+      scriptUrl: "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
+      panelUrl: "/chatkit/panel.1a2b3c4d.js",
+      title: "Textbook assistant",
+      greeting: "Ask me anything about this chapter.",
+      placeholder: "Ask a question…",
+      prompts: [{ label: "Summarise this page", prompt: "Summarise this page" }],
+      theme: { accent: "#2e8555", accentDark: "#25c2a0", radius: "round" },
+    });
+    expect(parseConfig(text)).toMatchObject({ ok: true });
+  });
+
+  it("rejects text that is not JSON", () => {
+    expect(parseConfig("{v:1")).toEqual({ ok: false, error: "JSON" });
+  });
+
+  it.each([
+    ["a non-object", [], "(not an object)"],
+    ["another version", { ...sample(), v: 2 }, "v"],
+    ["a missing version", { ...sample(), v: undefined }, "v"],
+    ["a missing title", { ...sample(), title: undefined }, "title"],
+    ["a numeric domain key", { ...sample(), domainKey: 7 }, "domainKey"],
+    ["a backend URL with a trailing slash", { ...sample(), backendUrl: "https://chat.example.edu/" }, "backendUrl"],
+    ["a backend URL that is not http(s)", { ...sample(), backendUrl: "javascript:alert(1)" }, "backendUrl"],
+    ["a relative session path", { ...sample(), sessionPath: "api/session" }, "sessionPath"],
+    ["a relative chat path", { ...sample(), chatPath: "chatkit" }, "chatPath"],
+    ["prompts that are not a list", { ...sample(), prompts: {} }, "prompts"],
+    ["a prompt without a label", { ...sample(), prompts: [{ prompt: "x" }] }, "prompts"],
+    ["no theme", { ...sample(), theme: null }, "theme"],
+    ["a named accent color", withTheme({ accent: "green" }), "theme.accent"],
+    ["a short dark accent", withTheme({ accentDark: "#fff" }), "theme.accentDark"],
+    ["an unknown radius", withTheme({ radius: "square" }), "theme.radius"],
+    ["a numeric font family", withTheme({ fontFamily: 12 }), "theme.fontFamily"],
+  ])("rejects %s", (_name, value, field) => {
+    expect(validateConfig(value)).toEqual({ ok: false, error: field });
+  });
+
+  it("allows the font family to be absent", () => {
+    expect(validateConfig(withTheme({ fontFamily: undefined })).ok).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Runtime config (v1): the JSON the CLI writes into `#chatkit-inject-config`.
+ * Parsed and validated here; anything malformed is rejected as a whole, so the
+ * widget either runs with a complete config or not at all.
+ */
+
+export const CONFIG_ELEMENT_ID = "chatkit-inject-config";
+
+export type Radius = "pill" | "round" | "soft" | "sharp";
+
+export interface ThemeConfig {
+  accent: string;
+  accentDark: string;
+  fontFamily?: string;
+  radius: Radius;
+}
+
+export interface Prompt {
+  label: string;
+  prompt: string;
+}
+
+export interface RuntimeConfig {
+  v: 1;
+  env: string;
+  backendUrl: string;
+  sessionPath: string;
+  chatPath: string;
+  domainKey: string;
+  scriptUrl: string;
+  panelUrl: string;
+  title: string;
+  greeting: string;
+  placeholder: string;
+  prompts: Prompt[];
+  theme: ThemeConfig;
+}
+
+/** The result of parsing: a config, or the reason it was rejected. */
+export type ParseResult = { ok: true; config: RuntimeConfig } | { ok: false; error: string };
+// `error` names the offending field (e.g. "theme.accent", "v"), or "JSON" for a syntax error.
+
+const RADII: readonly string[] = ["pill", "round", "soft", "sharp"];
+const HEX_COLOR = /^#[0-9a-fA-F]{6}$/;
+const STRING_KEYS = [
+  "env",
+  "backendUrl",
+  "sessionPath",
+  "chatPath",
+  "domainKey",
+  "scriptUrl",
+  "panelUrl",
+  "title",
+  "greeting",
+  "placeholder",
+] as const;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPrompt(value: unknown): value is Prompt {
+  return isObject(value) && typeof value.label === "string" && typeof value.prompt === "string";
+}
+
+/**
+ * The name of the first field that breaks the v1 shape, or null when the value
+ * is a valid config. Terse on purpose: this code ships on every page.
+ */
+function problem(value: unknown): string | null {
+  if (!isObject(value)) return "(not an object)";
+  if (value.v !== 1) return "v";
+  for (const key of STRING_KEYS) if (typeof value[key] !== "string") return key;
+  const backendUrl = value.backendUrl as string;
+  if (!/^https?:\/\/[^/]/.test(backendUrl) || backendUrl.endsWith("/")) return "backendUrl";
+  for (const key of ["sessionPath", "chatPath"]) if (!(value[key] as string).startsWith("/")) return key;
+  if (!Array.isArray(value.prompts) || !value.prompts.every(isPrompt)) return "prompts";
+  const theme = value.theme;
+  if (!isObject(theme)) return "theme";
+  for (const key of ["accent", "accentDark"]) {
+    const color = theme[key];
+    if (typeof color !== "string" || !HEX_COLOR.test(color)) return "theme." + key;
+  }
+  if (typeof theme.radius !== "string" || !RADII.includes(theme.radius)) return "theme.radius";
+  if (theme.fontFamily !== undefined && typeof theme.fontFamily !== "string") return "theme.fontFamily";
+  return null;
+}
+
+/** Validates an already decoded JSON value against the v1 shape. */
+export function validateConfig(value: unknown): ParseResult {
+  const error = problem(value);
+  return error === null ? { ok: true, config: value as RuntimeConfig } : { ok: false, error };
+}
+
+/** Parses the JSON text of the config element. */
+export function parseConfig(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "JSON" };
+  }
+  return validateConfig(value);
+}

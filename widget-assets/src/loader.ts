@@ -1,0 +1,199 @@
+/**
+ * The loader: the only code that runs on every page. It reads the runtime
+ * config, renders the toggle button and the (empty, hidden) panel, and fetches
+ * nothing until the reader opens the panel; pointer or keyboard intent on the
+ * toggle may prefetch. The first open imports the panel module and loads the
+ * ChatKit script in parallel, then mounts the panel.
+ */
+
+import { CONFIG_ELEMENT_ID, parseConfig, type RuntimeConfig } from "./config";
+import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
+import type { PanelModule } from "./panel-api";
+import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
+
+export const TOGGLE_ID = "chatkit-inject-toggle";
+export const PANEL_ID = "chatkit-inject-panel";
+export const ERROR_ID = "chatkit-inject-error";
+export const DEFAULT_SCRIPT_TIMEOUT_MS = 10_000;
+
+export interface LoaderEnv {
+  doc: Document;
+  store: KeyValueStore | null;
+  importPanel: (url: string) => Promise<unknown>;
+}
+
+export interface Loader {
+  toggle: HTMLButtonElement;
+  panel: HTMLElement;
+  setOpen(open: boolean, moveFocus?: boolean): void;
+  /** Settles once the panel module is mounted (or failed to load). */
+  ready(): Promise<void>;
+}
+
+const svg = (size: number, path: string): string =>
+  `<svg aria-hidden="true" viewBox="0 0 24 24" width="${size}" height="${size}" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="${path}"/></svg>`;
+const ICON_CHAT = svg(26, "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z");
+const ICON_CLOSE = svg(20, "M6 6l12 12M18 6L6 18");
+
+function isPanelModule(value: unknown): value is PanelModule {
+  return typeof value === "object" && value !== null && typeof (value as { mount?: unknown }).mount === "function";
+}
+
+/** The validated config from the page, or null (with a console warning) when absent or invalid. */
+export function readConfig(doc: Document): { config: RuntimeConfig; scriptTimeoutMs: number } | null {
+  const element = doc.getElementById(CONFIG_ELEMENT_ID);
+  if (!element) {
+    console.warn("[chatkit-inject] no config; widget off");
+    return null;
+  }
+  const result = parseConfig(element.textContent ?? "");
+  if (!result.ok) {
+    console.warn(`[chatkit-inject] bad config (${result.error}); widget off`);
+    return null;
+  }
+  const timeout = Number(element.getAttribute("data-script-timeout"));
+  return { config: result.config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  attrs: Record<string, string>,
+): HTMLElementTagNameMap[K] {
+  const node = doc.createElement(tag);
+  for (const name in attrs) node.setAttribute(name, attrs[name]);
+  return node;
+}
+
+function origin(url: string, base: string): string | null {
+  try {
+    return new URL(url, base).origin;
+  } catch {
+    return null;
+  }
+}
+
+export function startLoader(env: LoaderEnv): Loader | null {
+  const { doc, store } = env;
+  if (doc.getElementById(TOGGLE_ID)) return null; // already running on this page
+  const found = readConfig(doc);
+  if (!found) return null;
+  const { config, scriptTimeoutMs } = found;
+  const panelUrl = new URL(config.panelUrl, doc.baseURI).href;
+
+  const toggle = el(doc, "button", {
+    type: "button",
+    id: TOGGLE_ID,
+    class: "chatkit-inject-toggle",
+    "aria-label": config.title,
+    "aria-expanded": "false",
+    "aria-controls": PANEL_ID,
+  });
+  toggle.innerHTML = ICON_CHAT;
+
+  const panel = el(doc, "div", {
+    id: PANEL_ID,
+    class: "chatkit-inject-panel",
+    role: "dialog",
+    "aria-label": config.title,
+    tabindex: "-1",
+  });
+  panel.hidden = true;
+  const header = el(doc, "div", { class: "chatkit-inject-header" });
+  const title = el(doc, "span", { class: "chatkit-inject-title" });
+  title.textContent = config.title;
+  const close = el(doc, "button", { type: "button", class: "chatkit-inject-close", "aria-label": "Close" });
+  close.innerHTML = ICON_CLOSE;
+  const body = el(doc, "div", { class: "chatkit-inject-body" });
+  header.append(title, close);
+  panel.append(header, body);
+  doc.body.append(toggle, panel);
+
+  let open = false;
+  let prefetched = false;
+  let preloaded = false;
+  let loading: Promise<void> | null = null;
+
+  const link = (attrs: Record<string, string>): void => void doc.head.append(el(doc, "link", attrs));
+
+  /** On intent: fetch the panel module and open a connection to the backend, nothing more. */
+  function prefetch(): void {
+    if (prefetched) return;
+    prefetched = true;
+    link({ rel: "modulepreload", href: panelUrl });
+    const backend = origin(config.backendUrl, doc.baseURI);
+    if (backend) link({ rel: "preconnect", href: backend, crossorigin: "" });
+  }
+
+  function showLoadError(error: unknown): void {
+    console.error("[chatkit-inject]", error);
+    const box = el(doc, "div", { id: ERROR_ID, class: "chatkit-inject-error", role: "alert" });
+    const text = el(doc, "p", {});
+    text.textContent = doc.defaultView?.navigator.onLine === false ? OFFLINE_MESSAGE : UNREACHABLE_MESSAGE;
+    const retry = el(doc, "button", { type: "button", "data-action": "retry" });
+    retry.textContent = "Retry";
+    retry.addEventListener("click", () => {
+      loading = null;
+      void load();
+    });
+    box.append(text, retry);
+    body.replaceChildren(box);
+  }
+
+  function load(): Promise<void> {
+    if (loading) return loading;
+    body.replaceChildren();
+    body.setAttribute("aria-busy", "true");
+    // The panel inserts the ChatKit <script>; preloading it now fetches it in
+    // parallel with the panel module.
+    if (!preloaded) {
+      preloaded = true;
+      link({ rel: "preload", as: "script", href: config.scriptUrl });
+    }
+    loading = env
+      .importPanel(panelUrl)
+      .then((module) => {
+        if (!isPanelModule(module)) throw new Error("no mount() in " + panelUrl);
+        body.replaceChildren();
+        module.mount(body, { config, scriptTimeoutMs });
+      })
+      .catch(showLoadError)
+      .finally(() => body.removeAttribute("aria-busy"));
+    return loading;
+  }
+
+  function setOpen(next: boolean, moveFocus = true): void {
+    open = next;
+    panel.hidden = !next;
+    toggle.setAttribute("aria-expanded", String(next));
+    writeItem(store, OPEN_KEY, next ? "1" : null);
+    if (next) {
+      void load();
+      if (moveFocus) panel.focus();
+    }
+  }
+
+  toggle.addEventListener("click", () => setOpen(!open));
+  close.addEventListener("click", () => {
+    setOpen(false);
+    toggle.focus();
+  });
+  toggle.addEventListener("pointerenter", prefetch);
+  toggle.addEventListener("focus", prefetch);
+  doc.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !open || event.defaultPrevented) return;
+    const active = doc.activeElement;
+    if (active !== toggle && !panel.contains(active)) return;
+    setOpen(false);
+    toggle.focus();
+  });
+
+  if (readItem(store, OPEN_KEY) === "1") setOpen(true, false);
+
+  return {
+    toggle,
+    panel,
+    setOpen,
+    ready: () => loading ?? Promise.resolve(),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Entry of `dist/panel.js` (an ES module imported by the loader on first
+ * open): the ChatKit panel. It creates the session eagerly, so a dead backend
+ * is reported at open, then mounts `<openai-chatkit>` through
+ * `@openai/chatkit-react`, and shows friendly errors with a Retry button.
+ */
+
+import { ChatKit, type UseChatKitOptions, useChatKit } from "@openai/chatkit-react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { createChatFetch } from "./chat-fetch";
+import type { RuntimeConfig } from "./config";
+import { classifyError, type ErrorKind, errorMessage } from "./errors";
+import type { MountPanel, PanelContext } from "./panel-api";
+import { loadElementScript } from "./script";
+import { SessionClient } from "./session";
+import { type KeyValueStore, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
+import { buildTheme, type ColorScheme, readColorScheme, resolveLocale, watchColorScheme } from "./theme";
+
+export const STATUS_ID = "chatkit-inject-status";
+export const ERROR_ID = "chatkit-inject-error";
+const RESPONDING_TEXT = "The assistant is writing an answer…";
+
+/** Everything the panel talks to; replaced in tests. */
+export interface PanelServices {
+  /** Resolves once `<openai-chatkit>` is defined; loads the script again after a failure. */
+  loadScript: () => Promise<void>;
+  session: SessionClient;
+  chatFetch: typeof fetch;
+  store: KeyValueStore | null;
+  online: () => boolean;
+  /** The most recent transport failure, cleared by the next success. */
+  lastFailure: () => Error | null;
+}
+
+export function createServices(context: PanelContext, baseFetch: typeof fetch = fetch.bind(globalThis)): PanelServices {
+  const { config, scriptTimeoutMs } = context;
+  const store = sessionStore();
+  let script: Promise<void> | null = null;
+  const loadScript = (): Promise<void> =>
+    (script ??= loadElementScript(document, config.scriptUrl, scriptTimeoutMs).catch((error: unknown) => {
+      script = null;
+      throw error;
+    }));
+  const session = new SessionClient({ url: config.backendUrl + config.sessionPath, fetch: baseFetch, store });
+  let failure: Error | null = null;
+  const chatFetch = createChatFetch({
+    session,
+    fetch: baseFetch,
+    onFailure: (error) => {
+      console.error("[chatkit-inject] chat request failed", error);
+      failure = error;
+    },
+    onSuccess: () => {
+      failure = null;
+    },
+  });
+  return { loadScript, session, chatFetch, store, online: () => navigator.onLine !== false, lastFailure: () => failure };
+}
+
+type Phase = { state: "starting" } | { state: "ready" } | { state: "failed"; kind: ErrorKind };
+
+interface ChatViewProps {
+  config: RuntimeConfig;
+  services: PanelServices;
+  scheme: ColorScheme;
+  onError: (error: Error) => void;
+  onResponding: (responding: boolean) => void;
+}
+
+function ChatView({ config, services, scheme, onError, onResponding }: ChatViewProps) {
+  const initialThread = useMemo(() => readItem(services.store, THREAD_KEY), [services]);
+  const loadingThread = useRef<string | null>(null);
+  const options: UseChatKitOptions = {
+    api: { url: config.backendUrl + config.chatPath, domainKey: config.domainKey, fetch: services.chatFetch },
+    theme: buildTheme(config.theme, scheme),
+    frameTitle: config.title,
+    header: { title: { text: config.title } },
+    startScreen: { greeting: config.greeting, prompts: config.prompts },
+    composer: { placeholder: config.placeholder },
+    initialThread,
+    onReady: () => console.info("[chatkit-inject] ChatKit ready"),
+    onError: ({ error }) => {
+      // A saved thread that cannot be loaded (e.g. gone from the backend) must
+      // not break every retry: forget it, so Retry starts a new thread.
+      if (loadingThread.current !== null && loadingThread.current === initialThread) {
+        writeItem(services.store, THREAD_KEY, null);
+      }
+      onError(error);
+    },
+    onThreadLoadStart: ({ threadId }) => {
+      loadingThread.current = threadId;
+    },
+    onThreadLoadEnd: () => {
+      loadingThread.current = null;
+    },
+    onResponseStart: () => onResponding(true),
+    onResponseEnd: () => onResponding(false),
+    onThreadChange: ({ threadId }) => writeItem(services.store, THREAD_KEY, threadId),
+  };
+  const locale = resolveLocale(document.documentElement.lang);
+  if (locale) options.locale = locale;
+  const { control } = useChatKit(options);
+  return <ChatKit control={control} className="chatkit-inject-chat" />;
+}
+
+export interface PanelProps {
+  context: PanelContext;
+  services: PanelServices;
+}
+
+export function Panel({ context, services }: PanelProps) {
+  const [phase, setPhase] = useState<Phase>({ state: "starting" });
+  const [chatError, setChatError] = useState<ErrorKind | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const [responding, setResponding] = useState(false);
+  const [scheme, setScheme] = useState<ColorScheme>(() => readColorScheme(document));
+  const retryRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => watchColorScheme(document, setScheme), []);
+
+  // Before ChatKit mounts: its script must be defined and a session must exist.
+  useEffect(() => {
+    let live = true;
+    setPhase({ state: "starting" });
+    setChatError(null);
+    setResponding(false);
+    Promise.all([services.loadScript(), services.session.getClientSecret(null)]).then(
+      () => {
+        if (live) setPhase({ state: "ready" });
+      },
+      (error: unknown) => {
+        console.error("[chatkit-inject] the panel could not start", error);
+        if (live) setPhase({ state: "failed", kind: classifyError(error, services.online()) });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [attempt, context, services]);
+
+  const onError = useCallback(
+    (error: Error) => {
+      console.error("[chatkit-inject] ChatKit reported an error", error);
+      setResponding(false);
+      setChatError(classifyError(services.lastFailure() ?? error, services.online()));
+    },
+    [services],
+  );
+
+  const errorKind = phase.state === "failed" ? phase.kind : chatError;
+  const retry = useCallback(() => {
+    // A refused secret is refreshed (sending it as `existing`) rather than reused.
+    if (errorKind === "session") services.session.invalidate();
+    setAttempt((n) => n + 1);
+  }, [errorKind, services]);
+
+  // Coming back online recovers by itself from an offline error.
+  useEffect(() => {
+    if (errorKind !== "offline") return;
+    const onOnline = (): void => setAttempt((n) => n + 1);
+    window.addEventListener("online", onOnline);
+    return () => window.removeEventListener("online", onOnline);
+  }, [errorKind]);
+
+  useEffect(() => {
+    if (errorKind && phase.state === "failed") retryRef.current?.focus({ preventScroll: true });
+  }, [errorKind, phase.state]);
+
+  return (
+    <>
+      <div
+        id={STATUS_ID}
+        className="chatkit-inject-status"
+        role="status"
+        aria-live="polite"
+        data-state={responding ? "responding" : "idle"}
+      >
+        {responding ? RESPONDING_TEXT : ""}
+      </div>
+      {errorKind !== null && (
+        <div id={ERROR_ID} className="chatkit-inject-error" role="alert">
+          <p>{errorMessage(errorKind)}</p>
+          <button type="button" data-action="retry" ref={retryRef} onClick={retry}>
+            Retry
+          </button>
+        </div>
+      )}
+      {phase.state === "starting" && <div className="chatkit-inject-loading">Loading…</div>}
+      {phase.state === "ready" && (
+        <ChatView
+          key={attempt}
+          config={context.config}
+          services={services}
+          scheme={scheme}
+          onError={onError}
+          onResponding={setResponding}
+        />
+      )}
+    </>
+  );
+}
+
+export const mount: MountPanel = (host, context) => {
+  const services = createServices(context);
+  const root = createRoot(host);
+  root.render(<Panel context={context} services={services} />);
+  return { unmount: () => root.unmount() };
+};
