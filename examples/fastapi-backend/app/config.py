@@ -40,6 +40,10 @@ class Settings:
     word_delay_ms: int = 25
     # Enables the test-only fault switches (POST /__faults, GET /__stats).
     faults_enabled: bool = False
+    # "offline" (the deterministic responder) or "openai" (a real model, needs OPENAI_API_KEY).
+    responder: str = "offline"
+    # The model for the "openai" responder.
+    model: str = "gpt-4.1-mini"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -52,7 +56,13 @@ class Settings:
             db_path=env.get("CHATKIT_DB_PATH", "").strip() or ":memory:",
             word_delay_ms=_int_env("CHATKIT_WORD_DELAY_MS", 25),
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",
+            responder=env.get("CHATKIT_RESPONDER", "").strip() or "offline",
+            model=env.get("CHATKIT_MODEL", "").strip() or "gpt-4.1-mini",
         )
+        if settings.responder not in ("offline", "openai"):
+            raise SystemExit(f"CHATKIT_RESPONDER must be offline or openai, got {settings.responder!r}")
+        if settings.responder == "openai" and not env.get("OPENAI_API_KEY"):
+            raise SystemExit("CHATKIT_RESPONDER=openai needs OPENAI_API_KEY")
         if env.get("CHATKIT_SESSION_SECRET"):
             settings.session_secret = env["CHATKIT_SESSION_SECRET"]
         return settings

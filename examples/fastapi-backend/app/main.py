@@ -25,6 +25,7 @@ from chatkit.store import NotFoundError
 from .config import Settings
 from .context import PageContext, RequestContext
 from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
+from .model import ModelResponder
 from .server import TextbookServer
 from .store import SQLiteStore
 from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
@@ -102,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     signer = TokenSigner(settings.session_secret, settings.session_ttl, settings.session_grace)
     faults = Faults() if settings.faults_enabled else None
     store = SQLiteStore(settings.db_path)
-    server = TextbookServer(store, settings.word_delay_ms, faults)
+    model = ModelResponder(settings.model) if settings.responder == "openai" else None
+    server = TextbookServer(store, settings.word_delay_ms, faults, model)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

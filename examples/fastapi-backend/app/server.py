@@ -31,6 +31,7 @@ from chatkit.types import (
 
 from .context import RequestContext
 from .faults import Faults
+from .model import ModelResponder
 from .responder import compose_reply, quote, words
 
 
@@ -44,10 +45,17 @@ def message_text(item: UserMessageItem) -> str:
 
 
 class TextbookServer(ChatKitServer[RequestContext]):
-    def __init__(self, store: Store[RequestContext], word_delay_ms: int, faults: Faults | None = None):
+    def __init__(
+        self,
+        store: Store[RequestContext],
+        word_delay_ms: int,
+        faults: Faults | None = None,
+        model: ModelResponder | None = None,
+    ):
         super().__init__(store)
         self.word_delay = word_delay_ms / 1000
         self.faults = faults
+        self.model = model
 
     async def respond(
         self,
@@ -65,6 +73,16 @@ class TextbookServer(ChatKitServer[RequestContext]):
         else:
             question = questions[-1] if questions else ""
         earlier = questions[:-1]
+
+        # Name the thread after its first question. Changing `thread` makes the SDK save it and
+        # send `thread.updated` right after the next event (the assistant message's first).
+        if not thread.title and question.strip():
+            thread.title = quote(question, 60)
+        if self.model is not None:  # optional real-model mode (model.py)
+            async for event in self.model.respond(self.store, thread, context):
+                yield event
+            return
+
         text = compose_reply(question, earlier, context.page)
 
         item = AssistantMessageItem(
@@ -73,10 +91,6 @@ class TextbookServer(ChatKitServer[RequestContext]):
             created_at=datetime.now(),
             content=[],
         )
-        # Name the thread after its first question. Changing `thread` makes the SDK save it and
-        # send `thread.updated` right after the next event.
-        if not thread.title and question.strip():
-            thread.title = quote(question, 60)
         yield ThreadItemAddedEvent(item=item)
         yield ThreadItemUpdatedEvent(
             item_id=item.id,
