@@ -1,0 +1,299 @@
+//! The widget assets: the bundle files embedded in the binary, the themed CSS rendered from
+//! `templates/widget.css.j2`, their content-hashed names, and writing them into the build.
+//!
+//! Hashed names let CDNs cache the files forever; a file of an earlier run whose name matches
+//! [`is_hashed_asset_name`] but is not part of this run is stale and removed. Nothing else in
+//! the asset folder is ever touched.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{context, Environment, UndefinedBehavior};
+use sha2::{Digest, Sha256};
+
+use crate::fsx::{self, PathError};
+
+/// Folder, relative to the build directory (and to the site's baseUrl), holding our assets.
+pub const ASSET_DIR: &str = "chatkit";
+
+/// The loader bundle: the only script every page loads before the first open.
+pub const LOADER_JS: &[u8] = include_bytes!("../widget-assets/dist/loader.js");
+/// The panel chunk (ChatKit bindings), loaded on first open.
+pub const PANEL_JS: &[u8] = include_bytes!("../widget-assets/dist/panel.js");
+/// The widget CSS template (themed per site).
+pub const CSS_TEMPLATE: &str = include_str!("../templates/widget.css.j2");
+
+/// One file to write into `BUILD_DIR/chatkit/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// `widget`, `loader` or `panel`.
+    pub stem: &'static str,
+    /// `css` or `js`.
+    pub ext: &'static str,
+    pub bytes: Vec<u8>,
+    /// First 8 hex digits of the SHA-256 of `bytes`.
+    pub hash: String,
+}
+
+impl Asset {
+    pub fn new(stem: &'static str, ext: &'static str, bytes: Vec<u8>) -> Self {
+        let digest = Sha256::digest(&bytes);
+        let hash = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        Asset {
+            stem,
+            ext,
+            bytes,
+            hash,
+        }
+    }
+
+    /// `loader.3f9a1c2b.js`
+    pub fn file_name(&self) -> String {
+        format!("{}.{}.{}", self.stem, self.hash, self.ext)
+    }
+
+    /// The URL a page uses, under the site's baseUrl (which ends with `/`).
+    pub fn url(&self, base_url: &str) -> String {
+        format!("{base_url}{ASSET_DIR}/{}", self.file_name())
+    }
+}
+
+/// The three assets of one run.
+#[derive(Debug, Clone)]
+pub struct AssetSet {
+    pub css: Asset,
+    pub loader: Asset,
+    pub panel: Asset,
+}
+
+impl AssetSet {
+    pub fn all(&self) -> [&Asset; 3] {
+        [&self.css, &self.loader, &self.panel]
+    }
+}
+
+/// Values the CSS template needs; all validated so none can break out of a declaration.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CssContext {
+    pub accent: String,
+    pub accent_dark: String,
+    pub font_family: String,
+    pub offset_right: String,
+    pub offset_bottom: String,
+    pub z_index: u32,
+}
+
+/// Render the widget CSS.
+pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_template("widget.css.j2", CSS_TEMPLATE)?;
+    env.get_template("widget.css.j2")?.render(context! {
+        accent => ctx.accent.clone(),
+        accent_dark => ctx.accent_dark.clone(),
+        font_family => ctx.font_family.clone(),
+        offset_right => ctx.offset_right.clone(),
+        offset_bottom => ctx.offset_bottom.clone(),
+        z_index => ctx.z_index,
+    })
+}
+
+/// Build the asset set for a run.
+pub fn build(css: String) -> AssetSet {
+    AssetSet {
+        css: Asset::new("widget", "css", css.into_bytes()),
+        loader: Asset::new("loader", "js", LOADER_JS.to_vec()),
+        panel: Asset::new("panel", "js", PANEL_JS.to_vec()),
+    }
+}
+
+/// `widget.0123abcd.css`, `loader.0123abcd.js`, `panel.0123abcd.js`: names this tool owns.
+pub fn is_hashed_asset_name(name: &str) -> bool {
+    let mut parts = name.split('.');
+    let (Some(stem), Some(hash), Some(ext), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let stem_ok = matches!(
+        (stem, ext),
+        ("widget", "css") | ("loader", "js") | ("panel", "js")
+    );
+    stem_ok
+        && hash.len() == 8
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What writing (or checking) the assets did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AssetChanges {
+    /// Files written (or that would be), relative to the build directory.
+    pub written: Vec<String>,
+    /// Current files already present with the right bytes.
+    pub unchanged: Vec<String>,
+    /// Stale files removed (or that would be).
+    pub removed: Vec<String>,
+}
+
+/// Our hashed files currently in `dir/chatkit/`, sorted.
+fn existing_hashed(dir: &Path) -> Result<Vec<String>, PathError> {
+    let asset_dir = dir.join(ASSET_DIR);
+    let entries = match std::fs::read_dir(&asset_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(PathError::new(&asset_dir, "cannot list", e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| PathError::new(&asset_dir, "cannot list", e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_hashed_asset_name(&name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn rel(name: &str) -> String {
+    format!("{ASSET_DIR}/{name}")
+}
+
+/// Write the set into `dir/chatkit/` and remove stale hashed files. With `dry_run`, only report.
+pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
+    let asset_dir = dir.join(ASSET_DIR);
+    let mut changes = AssetChanges::default();
+    let current: Vec<String> = set.all().iter().map(|a| a.file_name()).collect();
+    for asset in set.all() {
+        let path = asset_dir.join(asset.file_name());
+        let same = std::fs::read(&path).is_ok_and(|b| b == asset.bytes);
+        if same {
+            changes.unchanged.push(rel(&asset.file_name()));
+            continue;
+        }
+        if !dry_run {
+            fsx::create_dir_all(&asset_dir)?;
+            fsx::write_atomic(&path, &asset.bytes, None)?;
+        }
+        changes.written.push(rel(&asset.file_name()));
+    }
+    for name in existing_hashed(dir)? {
+        if !current.contains(&name) {
+            if !dry_run {
+                fsx::remove_file(&asset_dir.join(&name))?;
+            }
+            changes.removed.push(rel(&name));
+        }
+    }
+    Ok(changes)
+}
+
+/// Which current assets are missing or differ (for `--check`).
+pub fn check(dir: &Path, set: &AssetSet) -> (Vec<String>, Vec<String>) {
+    let asset_dir = dir.join(ASSET_DIR);
+    let mut missing = Vec::new();
+    let mut present = Vec::new();
+    for asset in set.all() {
+        let path = asset_dir.join(asset.file_name());
+        if std::fs::read(&path).is_ok_and(|b| b == asset.bytes) {
+            present.push(rel(&asset.file_name()));
+        } else {
+            missing.push(rel(&asset.file_name()));
+        }
+    }
+    (missing, present)
+}
+
+/// Remove every hashed file of ours (for `--strip`), and the folder if that leaves it empty.
+pub fn remove_all(dir: &Path, dry_run: bool) -> Result<AssetChanges, PathError> {
+    let asset_dir = dir.join(ASSET_DIR);
+    let mut changes = AssetChanges::default();
+    for name in existing_hashed(dir)? {
+        if !dry_run {
+            fsx::remove_file(&asset_dir.join(&name))?;
+        }
+        changes.removed.push(rel(&name));
+    }
+    if !dry_run && !changes.removed.is_empty() {
+        // Only succeeds when empty: anything the site put there stays.
+        let _ = std::fs::remove_dir(&asset_dir);
+    }
+    Ok(changes)
+}
+
+/// The folder our assets live in, for messages.
+pub fn asset_dir(dir: &Path) -> PathBuf {
+    dir.join(ASSET_DIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> CssContext {
+        CssContext {
+            accent: "#2e8555".into(),
+            accent_dark: "#25c2a0".into(),
+            font_family: "system-ui, sans-serif".into(),
+            offset_right: "16px".into(),
+            offset_bottom: "20px".into(),
+            z_index: 300,
+        }
+    }
+
+    #[test]
+    fn css_template_renders_every_value() {
+        let css = render_css(&ctx()).unwrap();
+        for v in ["#2e8555", "#25c2a0", "16px", "20px", "300"] {
+            assert!(css.contains(v), "{v} missing from rendered CSS");
+        }
+        assert!(!css.contains("{{"), "unrendered placeholder");
+    }
+
+    #[test]
+    fn hash_is_content_based() {
+        let a = Asset::new("loader", "js", b"one".to_vec());
+        let b = Asset::new("loader", "js", b"two".to_vec());
+        assert_ne!(a.hash, b.hash);
+        assert_eq!(a.hash, Asset::new("loader", "js", b"one".to_vec()).hash);
+        assert!(is_hashed_asset_name(&a.file_name()), "{}", a.file_name());
+        assert_eq!(
+            a.url("/textbook/"),
+            format!("/textbook/chatkit/{}", a.file_name())
+        );
+    }
+
+    #[test]
+    fn only_our_names_count_as_hashed_assets() {
+        assert!(is_hashed_asset_name("panel.0123abcd.js"));
+        assert!(!is_hashed_asset_name("panel.0123ABCD.js"));
+        assert!(!is_hashed_asset_name("panel.0123abc.js"));
+        assert!(!is_hashed_asset_name("widget.0123abcd.js"));
+        assert!(!is_hashed_asset_name("logo.0123abcd.css"));
+        assert!(!is_hashed_asset_name("index.html"));
+    }
+
+    #[test]
+    fn write_removes_stale_and_keeps_foreign_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let asset_dir = dir.path().join(ASSET_DIR);
+        std::fs::create_dir_all(&asset_dir).unwrap();
+        std::fs::write(asset_dir.join("loader.deadbeef.js"), b"old").unwrap();
+        std::fs::write(asset_dir.join("README.txt"), b"site's own").unwrap();
+        let set = build(render_css(&ctx()).unwrap());
+        let changes = write(dir.path(), &set, false).unwrap();
+        assert_eq!(changes.written.len(), 3);
+        assert_eq!(
+            changes.removed,
+            vec!["chatkit/loader.deadbeef.js".to_string()]
+        );
+        assert!(asset_dir.join("README.txt").exists());
+        let again = write(dir.path(), &set, false).unwrap();
+        assert!(again.written.is_empty() && again.removed.is_empty());
+        assert_eq!(again.unchanged.len(), 3);
+        let stripped = remove_all(dir.path(), false).unwrap();
+        assert_eq!(stripped.removed.len(), 3);
+        assert!(asset_dir.join("README.txt").exists());
+    }
+}

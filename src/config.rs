@@ -1,0 +1,835 @@
+//! `chatkit.toml`: the file's shape (serde), the built-in `dev` profile, and the validation that
+//! turns it into a [`Resolved`] configuration for one profile.
+//!
+//! Every table denies unknown keys, so a typo is an error rather than a silent default. Errors
+//! name the file, the line and column, the key, and what was expected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::theme;
+
+/// The profile used when `--env` is not given. It works with no config file at all.
+pub const DEFAULT_PROFILE: &str = "dev";
+/// Backend of the built-in `dev` profile.
+pub const DEV_BACKEND_URL: &str = "http://localhost:8000";
+/// Domain key of the built-in `dev` profile (the reference backend accepts anything).
+pub const DEV_DOMAIN_KEY: &str = "local-dev";
+/// Where the ChatKit web component is served from.
+pub const DEFAULT_SCRIPT_URL: &str =
+    "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
+pub const DEFAULT_SESSION_PATH: &str = "/api/chatkit/session";
+pub const DEFAULT_CHAT_PATH: &str = "/chatkit";
+pub const DEFAULT_TITLE: &str = "Ask the textbook";
+pub const DEFAULT_GREETING: &str = "Ask me anything about this book.";
+pub const DEFAULT_PLACEHOLDER: &str = "Ask a question…";
+pub const DEFAULT_OFFSET: &str = "16px";
+/// Above the Docusaurus navbar (`--ifm-z-index-fixed`, 200) and its mobile sidebar.
+pub const DEFAULT_Z_INDEX: u32 = 300;
+
+/// The file as written. Every field is optional; defaults come from [`resolve`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileConfig {
+    pub widget: WidgetSection,
+    pub pages: PagesSection,
+    pub theme: ThemeSection,
+    pub profiles: BTreeMap<String, ProfileSection>,
+}
+
+/// `[widget]`: what the reader sees.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WidgetSection {
+    pub title: Option<String>,
+    pub greeting: Option<String>,
+    pub placeholder: Option<String>,
+    pub prompts: Option<Vec<Prompt>>,
+    pub script_url: Option<String>,
+    /// Distance of the toggle from the right edge, a CSS length (`16px`, `1.5rem`).
+    pub offset_right: Option<String>,
+    /// Distance of the toggle from the bottom edge, a CSS length.
+    pub offset_bottom: Option<String>,
+    pub z_index: Option<u32>,
+}
+
+/// One starter prompt on ChatKit's start screen.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Prompt {
+    pub label: String,
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+}
+
+/// `[pages]`: which pages get the widget.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PagesSection {
+    /// Globs over paths relative to the build directory (`search/**`, `tags/**`).
+    pub exclude: Vec<String>,
+}
+
+/// `[theme]`: overrides for what the CLI reads from the built CSS.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ThemeSection {
+    pub accent: Option<String>,
+    pub accent_dark: Option<String>,
+    pub font_family: Option<String>,
+    /// A CSS length (`0.4rem`) or one of ChatKit's names: `pill`, `round`, `soft`, `sharp`.
+    pub radius: Option<String>,
+}
+
+/// `[profiles.NAME]`: where the backend is.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ProfileSection {
+    pub backend_url: Option<String>,
+    pub domain_key: Option<String>,
+    pub session_path: Option<String>,
+    pub chat_path: Option<String>,
+}
+
+/// The configuration of one run, every value checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    pub env: String,
+    pub backend_url: String,
+    pub domain_key: String,
+    pub session_path: String,
+    pub chat_path: String,
+    pub script_url: String,
+    pub title: String,
+    pub greeting: String,
+    pub placeholder: String,
+    pub prompts: Vec<Prompt>,
+    pub exclude: Vec<String>,
+    pub theme: ThemeOverrides,
+    pub offset_right: String,
+    pub offset_bottom: String,
+    pub z_index: u32,
+}
+
+/// Theme values from `[theme]`, validated and normalised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThemeOverrides {
+    pub accent: Option<String>,
+    pub accent_dark: Option<String>,
+    pub font_family: Option<String>,
+    /// Already mapped to ChatKit's radius name.
+    pub radius: Option<&'static str>,
+}
+
+/// Anything wrong with the configuration. Each names the file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the config file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: invalid TOML: {}", path.display(), one_line(&source.to_string()))]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{location}: `{key}`: {message}")]
+    Invalid {
+        location: Location,
+        key: String,
+        message: String,
+    },
+}
+
+/// A place in a config file (or the built-in defaults when there is no file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: Option<PathBuf>,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) if self.line > 0 => write!(f, "{}:{}:{}", p.display(), self.line, self.column),
+            Some(p) => write!(f, "{}", p.display()),
+            None => write!(f, "(no config file)"),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    // toml's messages span several lines with a source excerpt; keep them readable on one line
+    // where CI logs are grepped, while keeping the line/column it reports.
+    s.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// A loaded config file: its text (to locate errors) and its parsed shape.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub path: Option<PathBuf>,
+    pub text: String,
+    pub file: FileConfig,
+}
+
+/// Read and parse a config file.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, Some(path))
+}
+
+/// Parse config text; `path` is only used in error messages.
+pub fn parse(text: &str, path: Option<&Path>) -> Result<Loaded, ConfigError> {
+    let file: FileConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("(config)")),
+        source,
+    })?;
+    Ok(Loaded {
+        path: path.map(Path::to_path_buf),
+        text: text.to_string(),
+        file,
+    })
+}
+
+/// Turn a loaded file into the checked configuration of profile `env`.
+pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
+    let v = Validator { loaded };
+    let file = &loaded.file;
+
+    v.refuse_secrets()?;
+
+    let profile = file.profiles.get(env);
+    let is_dev = env == DEFAULT_PROFILE;
+    if profile.is_none() && !is_dev {
+        let defined: Vec<&str> = std::iter::once(DEFAULT_PROFILE)
+            .chain(
+                file.profiles
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != DEFAULT_PROFILE),
+            )
+            .collect();
+        return Err(v.invalid_at(
+            "profiles",
+            &format!("profiles.{env}"),
+            format!(
+                "no profile `{env}` is defined (add a [profiles.{env}] table); defined: {}",
+                defined.join(", ")
+            ),
+        ));
+    }
+    let empty = ProfileSection::default();
+    let profile = profile.unwrap_or(&empty);
+    let table = format!("profiles.{env}");
+
+    let backend_url = match (&profile.backend_url, is_dev) {
+        (Some(url), _) => url.trim().trim_end_matches('/').to_string(),
+        (None, true) => DEV_BACKEND_URL.to_string(),
+        (None, false) => {
+            return Err(v.invalid_at(
+                &format!("[{table}]"),
+                &format!("{table}.backend-url"),
+                "missing: expected the backend's absolute https:// URL, e.g. backend-url = \"https://chat.example.edu\"".into(),
+            ))
+        }
+    };
+    let url_key = format!("{table}.backend-url");
+    check_http_url(&backend_url).map_err(|m| v.invalid_value(&url_key, &backend_url, m))?;
+    if !is_dev {
+        if backend_url.starts_with("http://") {
+            return Err(v.invalid_value(
+                &url_key,
+                &backend_url,
+                format!(
+                    "profile `{env}` must use https:// (plain http:// is only for the dev profile)"
+                ),
+            ));
+        }
+        if is_local_url(&backend_url) {
+            return Err(v.invalid_value(
+                &url_key,
+                &backend_url,
+                format!("profile `{env}` points at this machine (localhost); a published site needs a public backend"),
+            ));
+        }
+    }
+
+    let domain_key = match (&profile.domain_key, is_dev) {
+        (Some(k), _) if !k.trim().is_empty() => k.trim().to_string(),
+        (Some(k), _) => {
+            return Err(v.invalid_value(&format!("{table}.domain-key"), k, "must not be empty".into()))
+        }
+        (None, true) => DEV_DOMAIN_KEY.to_string(),
+        (None, false) => {
+            return Err(v.invalid_at(
+                &format!("[{table}]"),
+                &format!("{table}.domain-key"),
+                "missing: ChatKit needs the domain key OpenAI issued for this site's domain, e.g. domain-key = \"domain_pk_...\"".into(),
+            ))
+        }
+    };
+
+    let session_path = path_value(
+        &v,
+        &format!("{table}.session-path"),
+        &profile.session_path,
+        DEFAULT_SESSION_PATH,
+    )?;
+    let chat_path = path_value(
+        &v,
+        &format!("{table}.chat-path"),
+        &profile.chat_path,
+        DEFAULT_CHAT_PATH,
+    )?;
+
+    let w = &file.widget;
+    let script_url = w
+        .script_url
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SCRIPT_URL.to_string());
+    check_http_url(&script_url)
+        .map_err(|m| v.invalid_value("widget.script-url", &script_url, m))?;
+    if !is_dev && script_url.starts_with("http://") && is_local_url(&script_url) {
+        return Err(v.invalid_value(
+            "widget.script-url",
+            &script_url,
+            format!("profile `{env}` cannot load ChatKit from this machine"),
+        ));
+    }
+
+    let prompts = w.prompts.clone().unwrap_or_default();
+    for (i, p) in prompts.iter().enumerate() {
+        if p.label.trim().is_empty() {
+            return Err(v.invalid_value(
+                &format!("widget.prompts[{i}].label"),
+                &p.label,
+                "must not be empty".into(),
+            ));
+        }
+        if p.prompt.trim().is_empty() {
+            return Err(v.invalid_value(
+                &format!("widget.prompts[{i}].prompt"),
+                &p.prompt,
+                "must not be empty".into(),
+            ));
+        }
+    }
+
+    let offset_right = css_length_value(&v, "widget.offset-right", &w.offset_right)?;
+    let offset_bottom = css_length_value(&v, "widget.offset-bottom", &w.offset_bottom)?;
+
+    let mut exclude = Vec::new();
+    for (i, g) in file.pages.exclude.iter().enumerate() {
+        globset::Glob::new(g).map_err(|e| {
+            v.invalid_value(
+                &format!("pages.exclude[{i}]"),
+                g,
+                format!("not a valid glob: {e}"),
+            )
+        })?;
+        exclude.push(g.clone());
+    }
+
+    let t = &file.theme;
+    let theme = ThemeOverrides {
+        accent: color_value(&v, "theme.accent", &t.accent)?,
+        accent_dark: color_value(&v, "theme.accent-dark", &t.accent_dark)?,
+        font_family: match &t.font_family {
+            None => None,
+            Some(f) => {
+                Some(check_font_family(f).map_err(|m| v.invalid_value("theme.font-family", f, m))?)
+            }
+        },
+        radius: match &t.radius {
+            None => None,
+            Some(r) => Some(radius_name(r).ok_or_else(|| {
+                v.invalid_value(
+                    "theme.radius",
+                    r,
+                    "expected a CSS length (e.g. 0.4rem, 6px) or one of pill, round, soft, sharp"
+                        .into(),
+                )
+            })?),
+        },
+    };
+
+    Ok(Resolved {
+        source: loaded.path.clone(),
+        env: env.to_string(),
+        backend_url,
+        domain_key,
+        session_path,
+        chat_path,
+        script_url,
+        title: w.title.clone().unwrap_or_else(|| DEFAULT_TITLE.to_string()),
+        greeting: w
+            .greeting
+            .clone()
+            .unwrap_or_else(|| DEFAULT_GREETING.to_string()),
+        placeholder: w
+            .placeholder
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PLACEHOLDER.to_string()),
+        prompts,
+        exclude,
+        theme,
+        offset_right,
+        offset_bottom,
+        z_index: w.z_index.unwrap_or(DEFAULT_Z_INDEX),
+    })
+}
+
+struct Validator<'a> {
+    loaded: &'a Loaded,
+}
+
+impl Validator<'_> {
+    /// An error about `key`, located at the first occurrence of `needle` in the file.
+    fn invalid_at(&self, needle: &str, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            location: self.locate(needle),
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    /// An error about the value of `key`.
+    fn invalid_value(&self, key: &str, value: &str, message: String) -> ConfigError {
+        let short = key.rsplit('.').next().unwrap_or(key);
+        let short = short.split('[').next().unwrap_or(short);
+        // Prefer the line that sets this key to this value; else any line with the value.
+        let location = self
+            .locate_line(|line| line.contains(short) && line.contains(value))
+            .or_else(|| (!value.is_empty()).then(|| self.locate(value)))
+            .unwrap_or_else(|| self.locate(short));
+        ConfigError::Invalid {
+            location,
+            key: key.to_string(),
+            message: format!("{message} (found {value:?})"),
+        }
+    }
+
+    fn locate_line(&self, pred: impl Fn(&str) -> bool) -> Option<Location> {
+        let path = self.loaded.path.clone();
+        self.loaded.text.lines().enumerate().find_map(|(i, l)| {
+            pred(l).then(|| Location {
+                path: path.clone(),
+                line: i + 1,
+                column: l.len() - l.trim_start().len() + 1,
+            })
+        })
+    }
+
+    fn locate(&self, needle: &str) -> Location {
+        let text = &self.loaded.text;
+        match text.find(needle) {
+            Some(offset) => {
+                let before = &text[..offset];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                Location {
+                    path: self.loaded.path.clone(),
+                    line,
+                    column,
+                }
+            }
+            None => Location {
+                path: self.loaded.path.clone(),
+                line: 0,
+                column: 0,
+            },
+        }
+    }
+
+    /// Refuse any string value that looks like an OpenAI secret key: the config ends up in
+    /// every public page.
+    fn refuse_secrets(&self) -> Result<(), ConfigError> {
+        let Ok(value) = toml::from_str::<toml::Value>(&self.loaded.text) else {
+            return Ok(());
+        };
+        let mut found = None;
+        walk_strings(&value, &mut String::new(), &mut |key, s| {
+            if found.is_none() && looks_like_secret(s) {
+                found = Some((key.to_string(), s.to_string()));
+            }
+        });
+        match found {
+            Some((key, secret)) => {
+                let location = self.locate(&secret);
+                Err(ConfigError::Invalid {
+                    location,
+                    key,
+                    message: "looks like an OpenAI secret API key (sk-...). Nothing in this file may be secret: it is published in every page. Keep the key on the backend.".into(),
+                })
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+fn walk_strings(value: &toml::Value, key: &mut String, f: &mut impl FnMut(&str, &str)) {
+    match value {
+        toml::Value::String(s) => f(key, s),
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = key.len();
+                key.push_str(&format!("[{i}]"));
+                walk_strings(item, key, f);
+                key.truncate(len);
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, item) in t {
+                let len = key.len();
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(k);
+                walk_strings(item, key, f);
+                key.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `sk-...`, `sk-proj-...`, `sk-svcacct-...` followed by a long run of key characters.
+pub fn looks_like_secret(s: &str) -> bool {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .any(|word| {
+            word.strip_prefix("sk-").is_some_and(|rest| {
+                rest.len() >= 20
+                    && rest
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+        })
+}
+
+/// An absolute http(s) URL with a host and no characters that would need escaping.
+fn check_http_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| "expected an absolute http:// or https:// URL".to_string())?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        return Err("expected an absolute http:// or https:// URL with a host".into());
+    }
+    if host.contains('@') {
+        return Err("must not contain credentials (user:password@)".into());
+    }
+    if let Some(c) = url.chars().find(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`')
+    }) {
+        return Err(format!(
+            "contains a character that is not allowed in a URL: {c:?}"
+        ));
+    }
+    Ok(())
+}
+
+fn is_local_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.starts_with("127.")
+        || host == "::1"
+        || host == "0.0.0.0"
+}
+
+fn path_value(
+    v: &Validator<'_>,
+    key: &str,
+    value: &Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let Some(p) = value else {
+        return Ok(default.to_string());
+    };
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c));
+    if ok {
+        Ok(p.trim_end_matches('/').to_string()).map(|s| if s.is_empty() { "/".into() } else { s })
+    } else {
+        Err(v.invalid_value(
+            key,
+            p,
+            "expected a path on the backend starting with / (letters, digits, / - _ . ~)".into(),
+        ))
+    }
+}
+
+fn css_length_value(
+    v: &Validator<'_>,
+    key: &str,
+    value: &Option<String>,
+) -> Result<String, ConfigError> {
+    let Some(s) = value else {
+        return Ok(DEFAULT_OFFSET.to_string());
+    };
+    if is_css_length(s) {
+        Ok(s.trim().to_string())
+    } else {
+        Err(v.invalid_value(
+            key,
+            s,
+            "expected a CSS length such as 16px, 1.5rem or 0".into(),
+        ))
+    }
+}
+
+/// `0`, or a non-negative number followed by px, rem, em, vh, vw.
+pub fn is_css_length(s: &str) -> bool {
+    let s = s.trim();
+    if s == "0" {
+        return true;
+    }
+    let Some(unit_start) = s.find(|c: char| c.is_ascii_alphabetic()) else {
+        return false;
+    };
+    let (num, unit) = s.split_at(unit_start);
+    matches!(unit, "px" | "rem" | "em" | "vh" | "vw")
+        && !num.is_empty()
+        && num.parse::<f64>().is_ok_and(|n| n >= 0.0 && n.is_finite())
+}
+
+fn color_value(
+    v: &Validator<'_>,
+    key: &str,
+    value: &Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(c) => theme::normalize_color(c).map(Some).ok_or_else(|| {
+            v.invalid_value(
+                key,
+                c,
+                "expected a color as #rgb, #rrggbb or rgb(r, g, b)".into(),
+            )
+        }),
+    }
+}
+
+/// A font-family list that cannot break out of a CSS declaration.
+pub fn check_font_family(f: &str) -> Result<String, String> {
+    let collapsed = f.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(c) = collapsed
+        .chars()
+        .find(|c| matches!(c, ';' | '{' | '}' | '<' | '>' | '\\' | '(' | ')') || c.is_control())
+    {
+        return Err(format!(
+            "contains {c:?}, which is not allowed in a font-family list"
+        ));
+    }
+    Ok(collapsed)
+}
+
+/// ChatKit's radius name for a `[theme] radius` value: a name as-is, or a CSS length mapped.
+fn radius_name(r: &str) -> Option<&'static str> {
+    match r.trim() {
+        "pill" => Some("pill"),
+        "round" => Some("round"),
+        "soft" => Some("soft"),
+        "sharp" => Some("sharp"),
+        other => theme::chatkit_radius(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_text(text: &str, env: &str) -> Result<Resolved, ConfigError> {
+        let loaded = parse(text, Some(Path::new("chatkit.toml")))?;
+        resolve(&loaded, env)
+    }
+
+    #[test]
+    fn dev_works_without_a_file() {
+        let r = resolve(&Loaded::default(), "dev").unwrap();
+        assert_eq!(r.backend_url, DEV_BACKEND_URL);
+        assert_eq!(r.domain_key, DEV_DOMAIN_KEY);
+        assert_eq!(r.session_path, DEFAULT_SESSION_PATH);
+        assert_eq!(r.chat_path, DEFAULT_CHAT_PATH);
+        assert_eq!(r.script_url, DEFAULT_SCRIPT_URL);
+    }
+
+    #[test]
+    fn undefined_profile_is_an_error_naming_the_choices() {
+        let err = resolve_text(
+            "[profiles.staging]\nbackend-url = \"https://s.example.edu\"\ndomain-key = \"k\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("no profile `prod`"), "{msg}");
+        assert!(msg.contains("dev, staging"), "{msg}");
+    }
+
+    #[test]
+    fn prod_needs_backend_url_and_domain_key() {
+        let err = resolve_text("[profiles.prod]\ndomain-key = \"k\"\n", "prod").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("chatkit.toml:1:1: `profiles.prod.backend-url`: missing"),
+            "{err}"
+        );
+        let err = resolve_text(
+            "\n[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("chatkit.toml:2:1: `profiles.prod.domain-key`: missing"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn prod_refuses_http_and_localhost() {
+        let err = resolve_text(
+            "[profiles.prod]\nbackend-url = \"http://chat.example.edu\"\ndomain-key = \"k\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("chatkit.toml:2:1"), "{err}");
+        assert!(err.to_string().contains("https://"), "{err}");
+        let err = resolve_text(
+            "[profiles.prod]\nbackend-url = \"https://localhost:8000\"\ndomain-key = \"k\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("localhost"), "{err}");
+        let err = resolve_text(
+            "[profiles.prod]\nbackend-url = \"https://127.0.0.1\"\ndomain-key = \"k\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("localhost"), "{err}");
+    }
+
+    #[test]
+    fn backend_url_must_be_absolute_http() {
+        for bad in [
+            "chat.example.edu",
+            "ftp://x.y",
+            "javascript:alert(1)",
+            "https://",
+            "https://a b.c",
+        ] {
+            let text = format!("[profiles.dev]\nbackend-url = {bad:?}\n");
+            let err = resolve_text(&text, "dev").unwrap_err();
+            assert!(
+                err.to_string().contains("profiles.dev.backend-url"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn trailing_slash_is_trimmed() {
+        let r = resolve_text(
+            "[profiles.dev]\nbackend-url = \"http://127.0.0.1:9000/\"\n",
+            "dev",
+        )
+        .unwrap();
+        assert_eq!(r.backend_url, "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_line() {
+        let err = resolve_text("[widget]\ntitel = \"x\"\n", "dev").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("chatkit.toml"), "{msg}");
+        assert!(msg.contains("titel"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn secret_keys_are_refused_wherever_they_are() {
+        let err = resolve_text(
+            "[widget]\ngreeting = \"use sk-proj-abcdefghijklmnopqrstuvwxyz012345\"\n",
+            "dev",
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("chatkit.toml:2:"), "{msg}");
+        assert!(msg.contains("widget.greeting"), "{msg}");
+        assert!(msg.contains("secret"), "{msg}");
+        assert!(!looks_like_secret("ask-me anything"));
+        assert!(!looks_like_secret("sk-short"));
+    }
+
+    #[test]
+    fn theme_overrides_are_validated() {
+        let r = resolve_text(
+            "[theme]\naccent = \"#ABC\"\nradius = \"0\"\nfont-family = \"Inter,  sans-serif\"\n",
+            "dev",
+        )
+        .unwrap();
+        assert_eq!(r.theme.accent.as_deref(), Some("#aabbcc"));
+        assert_eq!(r.theme.radius, Some("sharp"));
+        assert_eq!(r.theme.font_family.as_deref(), Some("Inter, sans-serif"));
+        let err =
+            resolve_text("[theme]\naccent = \"red; } body { display:none\"\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("theme.accent"), "{err}");
+        let err = resolve_text("[theme]\nfont-family = \"x; } a {\"\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("theme.font-family"), "{err}");
+    }
+
+    #[test]
+    fn offsets_must_be_css_lengths() {
+        let r = resolve_text("[widget]\noffset-right = \"5rem\"\n", "dev").unwrap();
+        assert_eq!(r.offset_right, "5rem");
+        assert_eq!(r.offset_bottom, DEFAULT_OFFSET);
+        let err =
+            resolve_text("[widget]\noffset-bottom = \"10px;color:red\"\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("widget.offset-bottom"), "{err}");
+    }
+
+    #[test]
+    fn bad_globs_are_reported() {
+        let err = resolve_text("[pages]\nexclude = [\"a/{b\"]\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("pages.exclude[0]"), "{err}");
+    }
+
+    #[test]
+    fn script_url_scheme_is_checked() {
+        let err =
+            resolve_text("[widget]\nscript-url = \"javascript:alert(1)\"\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("widget.script-url"), "{err}");
+    }
+}

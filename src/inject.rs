@@ -1,0 +1,387 @@
+//! The page rewrite: one streaming lol_html pass that removes an earlier injection, adds the
+//! current one, and notices whether the page asked to be left alone.
+//!
+//! Every element we add carries the [`MARKER`] attribute and nothing else is added (no
+//! whitespace, no comments), so removing the marked elements gives back the original bytes.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{element, end, end_tag, HtmlRewriter, Settings};
+
+/// The attribute on every element this tool adds to a page.
+pub const MARKER: &str = "data-chatkit-inject";
+
+/// What to add to a page: the markup for the end of `<head>` and for the end of `<body>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippets {
+    /// Goes just before `</head>` (the stylesheet link).
+    pub head: String,
+    /// Goes just before `</body>` (the runtime config and the loader script).
+    pub body: String,
+}
+
+/// What the rewrite does with a page.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'a> {
+    /// Remove any earlier injection, then add these snippets.
+    Inject(&'a Snippets),
+    /// Remove any earlier injection and add nothing.
+    Strip,
+}
+
+/// Facts about a page that the rewrite noticed on the way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageFacts {
+    /// `<meta name="chatkit-inject" content="off">`.
+    pub opted_out: bool,
+    /// `<meta http-equiv="refresh">`: a redirect stub, not a real page.
+    pub redirect: bool,
+    /// The page held elements from an earlier injection.
+    pub had_injection: bool,
+    /// `<meta http-equiv="Content-Security-Policy">` content, if any.
+    pub csp: bool,
+}
+
+impl PageFacts {
+    /// Should this page be left without a widget?
+    pub fn skip_reason(&self) -> Option<SkipReason> {
+        if self.opted_out {
+            Some(SkipReason::OptedOut)
+        } else if self.redirect {
+            Some(SkipReason::Redirect)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a page got no widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// `<meta name="chatkit-inject" content="off">`.
+    OptedOut,
+    /// Matched a `[pages].exclude` glob.
+    Excluded,
+    /// `<meta http-equiv="refresh">` redirect stub.
+    Redirect,
+    /// A symbolic link (its target is handled where it lives, or not followed).
+    Symlink,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::OptedOut => "opted out",
+            SkipReason::Excluded => "excluded",
+            SkipReason::Redirect => "redirect stub",
+            SkipReason::Symlink => "symlink",
+        }
+    }
+}
+
+/// The page could not be parsed by lol_html.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot parse the page as HTML: {0}")]
+pub struct RewriteError(String);
+
+/// Rewrite a whole page held in memory.
+pub fn rewrite(input: &[u8], mode: Mode<'_>) -> Result<(Vec<u8>, PageFacts), RewriteError> {
+    let mut out = Vec::with_capacity(input.len() + 1024);
+    let facts = rewrite_chunks(std::iter::once(input), mode, |c| out.extend_from_slice(c))?;
+    Ok((out, facts))
+}
+
+/// Rewrite a page that arrives in chunks, streaming the result into `sink`. The chunks may split
+/// the page anywhere, even inside a tag or a multi-byte character.
+pub fn rewrite_chunks<'c>(
+    chunks: impl IntoIterator<Item = &'c [u8]>,
+    mode: Mode<'_>,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<PageFacts, RewriteError> {
+    let opted_out = Rc::new(Cell::new(false));
+    let redirect = Rc::new(Cell::new(false));
+    let had_injection = Rc::new(Cell::new(false));
+    let csp = Rc::new(Cell::new(false));
+    // Where the snippets went; anything not placed by the end of the page goes at the very end.
+    let head_placed = Rc::new(Cell::new(false));
+    let body_placed = Rc::new(Cell::new(false));
+    let seen_head = Cell::new(false);
+    let seen_body = Cell::new(false);
+
+    let snippets = match mode {
+        Mode::Inject(s) => Some(s),
+        Mode::Strip => None,
+    };
+
+    let settings = Settings::new()
+        .append_element_content_handler(element!(marker_selector(), |el| {
+            had_injection.set(true);
+            el.remove();
+            Ok(())
+        }))
+        .append_element_content_handler(element!("meta", |el| {
+            inspect_meta(el, &opted_out, &redirect, &csp);
+            Ok(())
+        }))
+        .append_element_content_handler(element!("head", |el| {
+            let Some(snippets) = snippets else {
+                return Ok(());
+            };
+            if seen_head.replace(true) {
+                return Ok(());
+            }
+            if el.can_have_content() {
+                let head = snippets.head.clone();
+                let placed = head_placed.clone();
+                el.on_end_tag(end_tag!(move |end| {
+                    if !placed.get() {
+                        end.before(&head, ContentType::Html);
+                        placed.set(true);
+                    }
+                    Ok(())
+                }))?;
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("body", |el| {
+            let Some(snippets) = snippets else {
+                return Ok(());
+            };
+            if seen_body.replace(true) {
+                return Ok(());
+            }
+            // `</head>` was left out (allowed by HTML): the link goes just before `<body>`.
+            if !head_placed.get() {
+                el.before(&snippets.head, ContentType::Html);
+                head_placed.set(true);
+            }
+            if el.can_have_content() {
+                let body = snippets.body.clone();
+                let placed = body_placed.clone();
+                el.on_end_tag(end_tag!(move |end| {
+                    if !placed.get() {
+                        end.before(&body, ContentType::Html);
+                        placed.set(true);
+                    }
+                    Ok(())
+                }))?;
+            }
+            Ok(())
+        }))
+        .append_document_content_handler(end!(|doc_end| {
+            if let Some(snippets) = snippets {
+                // No `</body>` (or no `</head>` and no `<body>`): append at the very end, where
+                // the browser still puts it into the body.
+                let mut tail = String::new();
+                if !head_placed.get() {
+                    tail.push_str(&snippets.head);
+                }
+                if !body_placed.get() {
+                    tail.push_str(&snippets.body);
+                }
+                if !tail.is_empty() {
+                    doc_end.append(&tail, ContentType::Html);
+                }
+            }
+            Ok(())
+        }));
+
+    let mut rewriter = HtmlRewriter::new(settings, |c: &[u8]| sink(c));
+    for chunk in chunks {
+        rewriter
+            .write(chunk)
+            .map_err(|e| RewriteError(e.to_string()))?;
+    }
+    rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
+
+    Ok(PageFacts {
+        opted_out: opted_out.get(),
+        redirect: redirect.get(),
+        had_injection: had_injection.get(),
+        csp: csp.get(),
+    })
+}
+
+fn marker_selector() -> &'static str {
+    "[data-chatkit-inject]"
+}
+
+fn inspect_meta(
+    el: &Element<'_, '_>,
+    opted_out: &Cell<bool>,
+    redirect: &Cell<bool>,
+    csp: &Cell<bool>,
+) {
+    if let Some(equiv) = el.get_attribute("http-equiv") {
+        let equiv = equiv.trim();
+        if equiv.eq_ignore_ascii_case("refresh") {
+            redirect.set(true);
+        } else if equiv.eq_ignore_ascii_case("content-security-policy") {
+            csp.set(true);
+        }
+    }
+    if let Some(name) = el.get_attribute("name") {
+        if name.trim().eq_ignore_ascii_case("chatkit-inject") {
+            let content = el.get_attribute("content").unwrap_or_default();
+            if content.trim().eq_ignore_ascii_case("off") {
+                opted_out.set(true);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snippets() -> Snippets {
+        Snippets {
+            head: format!(
+                r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" {MARKER}>"#
+            ),
+            body: format!(
+                r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{{"v":1}}</script><script src="/chatkit/loader.00000000.js" defer {MARKER}></script>"#
+            ),
+        }
+    }
+
+    fn inject(page: &str) -> String {
+        let s = snippets();
+        let (out, _) = rewrite(page.as_bytes(), Mode::Inject(&s)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn strip(page: &str) -> String {
+        let (out, _) = rewrite(page.as_bytes(), Mode::Strip).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn injects_before_head_and_body_end() {
+        let page = "<!doctype html><html><head><title>t</title></head><body><p>x</p></body></html>";
+        let out = inject(page);
+        let s = snippets();
+        assert_eq!(
+            out,
+            format!(
+                "<!doctype html><html><head><title>t</title>{}</head><body><p>x</p>{}</body></html>",
+                s.head, s.body
+            )
+        );
+    }
+
+    #[test]
+    fn strip_restores_the_page_and_inject_is_idempotent() {
+        let page = "<html><head></head><body>hi</body></html>";
+        let once = inject(page);
+        assert_ne!(once, page);
+        assert_eq!(inject(&once), once);
+        assert_eq!(strip(&once), page);
+    }
+
+    #[test]
+    fn body_end_inside_script_or_comment_is_not_the_body_end() {
+        let page = "<html><head></head><body><!-- </body> --><script>var s = \"</body>\";</script><p>end</p></body></html>";
+        let out = inject(page);
+        let s = snippets();
+        assert!(
+            out.ends_with(&format!("<p>end</p>{}</body></html>", s.body)),
+            "{out}"
+        );
+        assert_eq!(out.matches("loader.00000000.js").count(), 1);
+        assert_eq!(strip(&out), page);
+    }
+
+    #[test]
+    fn page_without_head_or_body_tags_gets_the_snippets_at_the_end() {
+        let page = "<title>bare</title><p>text";
+        let out = inject(page);
+        let s = snippets();
+        assert_eq!(out, format!("{page}{}{}", s.head, s.body));
+        assert_eq!(strip(&out), page);
+    }
+
+    #[test]
+    fn omitted_head_end_tag_puts_the_link_before_body() {
+        let page = "<html><head><title>x</title><body>y</body></html>";
+        let out = inject(page);
+        let s = snippets();
+        assert_eq!(
+            out,
+            format!(
+                "<html><head><title>x</title>{}<body>y{}</body></html>",
+                s.head, s.body
+            )
+        );
+    }
+
+    #[test]
+    fn uppercase_tags_are_found() {
+        let page = "<HTML><HEAD></HEAD><BODY>x</BODY></HTML>";
+        let out = inject(page);
+        let s = snippets();
+        assert_eq!(
+            out,
+            format!(
+                "<HTML><HEAD>{}</HEAD><BODY>x{}</BODY></HTML>",
+                s.head, s.body
+            )
+        );
+    }
+
+    #[test]
+    fn notices_opt_out_redirect_and_csp() {
+        let s = snippets();
+        let (_, f) = rewrite(
+            br#"<head><meta name="chatkit-inject" content="OFF"></head>"#,
+            Mode::Inject(&s),
+        )
+        .unwrap();
+        assert_eq!(f.skip_reason(), Some(SkipReason::OptedOut));
+        let (_, f) = rewrite(
+            br#"<head><meta http-equiv="refresh" content="0; url=/x"></head>"#,
+            Mode::Inject(&s),
+        )
+        .unwrap();
+        assert_eq!(f.skip_reason(), Some(SkipReason::Redirect));
+        let (_, f) = rewrite(
+            br#"<head><meta http-equiv="Content-Security-Policy" content="default-src 'self'"></head>"#,
+            Mode::Inject(&s),
+        )
+        .unwrap();
+        assert!(f.csp);
+        assert_eq!(f.skip_reason(), None);
+        let (_, f) = rewrite(
+            br#"<head><meta name="chatkit-inject" content="on"></head>"#,
+            Mode::Inject(&s),
+        )
+        .unwrap();
+        assert_eq!(f.skip_reason(), None);
+    }
+
+    #[test]
+    fn chunked_input_gives_the_same_bytes() {
+        let page = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>é ü</title></head><body class=\"a\"><div id=\"__docusaurus\">ü</div></body></html>";
+        let s = snippets();
+        let whole = inject(page);
+        for size in 1..=7 {
+            let mut out = Vec::new();
+            rewrite_chunks(page.as_bytes().chunks(size), Mode::Inject(&s), |c| {
+                out.extend_from_slice(c)
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), whole, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_bytes_pass_through() {
+        let page: &[u8] = b"<html><head></head><body>caf\xe9 \x00 na\xefve</body></html>";
+        let s = snippets();
+        let (out, _) = rewrite(page, Mode::Inject(&s)).unwrap();
+        let (back, _) = rewrite(&out, Mode::Strip).unwrap();
+        assert_eq!(back, page);
+    }
+}

@@ -1,0 +1,17 @@
+//! `chatkit-inject`: inject an OpenAI ChatKit assistant widget into every page of a built
+//! Docusaurus site.
+//!
+//! The binary (`src/main.rs`) only parses the command line and maps the outcome to an exit code;
+//! the work lives here, in modules named for what they own.
+
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod exit_codes;
+pub mod fsx;
+pub mod inject;
+pub mod report;
+pub mod run;
+pub mod runtime_config;
+pub mod site;
+pub mod theme;

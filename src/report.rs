@@ -1,0 +1,204 @@
+//! The run report: counts, failures and warnings, printed as text for people or as one JSON
+//! object for CI (`--format json`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::assets::AssetChanges;
+use crate::exit_codes::ExitCode;
+use crate::run::{Action, RunSettings};
+use crate::runtime_config::RuntimeTheme;
+
+/// Per-page counts.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageCounts {
+    pub total: usize,
+    pub injected: usize,
+    pub unchanged: usize,
+    pub stripped: usize,
+    /// By reason: "opted out", "excluded", "redirect stub", "symlink".
+    pub skipped: BTreeMap<String, usize>,
+    pub failed: usize,
+    pub outdated: usize,
+}
+
+/// A page (or file) that could not be processed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Failure {
+    pub path: String,
+    pub error: String,
+}
+
+/// Everything a run did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub tool_version: &'static str,
+    pub mode: &'static str,
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_url: Option<String>,
+    pub base_url: Option<String>,
+    /// The directory written (the build directory, or `--out`).
+    pub target: String,
+    pub pages: PageCounts,
+    pub failures: Vec<Failure>,
+    pub outdated: Vec<String>,
+    pub assets: AssetChanges,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<RuntimeTheme>,
+    pub leftovers_removed: usize,
+    pub warnings: Vec<String>,
+    #[serde(rename = "elapsedMs", serialize_with = "millis")]
+    pub elapsed: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Report {
+    pub fn new(settings: &RunSettings, target: &Path) -> Self {
+        Report {
+            tool_version: env!("CARGO_PKG_VERSION"),
+            mode: match settings.action {
+                Action::Inject => "inject",
+                Action::Check => "check",
+                Action::Strip => "strip",
+            },
+            dry_run: settings.dry_run,
+            env: settings.config.as_ref().map(|c| c.env.clone()),
+            backend_url: settings.config.as_ref().map(|c| c.backend_url.clone()),
+            base_url: None,
+            target: target.display().to_string(),
+            pages: PageCounts::default(),
+            failures: Vec::new(),
+            outdated: Vec::new(),
+            assets: AssetChanges::default(),
+            theme: None,
+            leftovers_removed: 0,
+            warnings: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    pub fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+
+    /// 0 when all is well, 1 when a page failed or `--check` found work to do.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failures.is_empty() && self.outdated.is_empty() {
+            ExitCode::Success
+        } else {
+            ExitCode::PagesFailed
+        }
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The report for people. `verbose` adds the theme and every asset name.
+    pub fn to_text(&self, verbose: bool) -> String {
+        let mut s = String::new();
+        let p = &self.pages;
+        let would = if self.dry_run { "would be " } else { "" };
+        let headline = match self.mode {
+            "check" if self.outdated.is_empty() && self.failures.is_empty() => {
+                format!("check passed: every page of {} is up to date", self.target)
+            }
+            "check" => format!(
+                "check failed: {} page(s) of {} need chatkit-inject",
+                self.outdated.len(),
+                self.target
+            ),
+            "strip" => format!(
+                "{}{} page(s) {}stripped in {}",
+                if self.dry_run { "dry run: " } else { "" },
+                p.stripped,
+                would,
+                self.target
+            ),
+            _ => format!(
+                "{}{} page(s) {}injected in {}",
+                if self.dry_run { "dry run: " } else { "" },
+                p.injected,
+                would,
+                self.target
+            ),
+        };
+        let _ = writeln!(s, "chatkit-inject {}: {headline}", self.tool_version);
+        if let (Some(env), Some(url)) = (&self.env, &self.backend_url) {
+            let _ = writeln!(
+                s,
+                "  profile   {env} (backend {url}, baseUrl {})",
+                self.base_url.as_deref().unwrap_or("/")
+            );
+        }
+        let skipped: usize = p.skipped.values().sum();
+        let _ = write!(
+            s,
+            "  pages     {} total: {} injected, {} unchanged, {} stripped, {} skipped",
+            p.total, p.injected, p.unchanged, p.stripped, skipped
+        );
+        if skipped > 0 {
+            let reasons: Vec<String> = p.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let _ = write!(s, " ({})", reasons.join(", "));
+        }
+        let _ = writeln!(s, ", {} failed", p.failed);
+        if self.mode == "check" {
+            let _ = writeln!(s, "  outdated  {}", self.outdated.len());
+            for o in &self.outdated {
+                let _ = writeln!(s, "    {o}");
+            }
+        }
+        let a = &self.assets;
+        if self.mode != "check" {
+            let _ = writeln!(
+                s,
+                "  assets    {} {}written, {} unchanged, {} stale {}removed",
+                a.written.len(),
+                would,
+                a.unchanged.len(),
+                a.removed.len(),
+                would
+            );
+        }
+        if verbose {
+            for f in &a.written {
+                let _ = writeln!(s, "    + {f}");
+            }
+            for f in &a.removed {
+                let _ = writeln!(s, "    - {f}");
+            }
+            if let Some(t) = &self.theme {
+                let _ = writeln!(
+                    s,
+                    "  theme     accent {} / dark {}, radius {}, font {}",
+                    t.accent,
+                    t.accent_dark,
+                    t.radius,
+                    t.font_family.as_deref().unwrap_or("(site default)")
+                );
+            }
+        }
+        if self.leftovers_removed > 0 {
+            let _ = writeln!(
+                s,
+                "  cleaned   {} temporary file(s) left by an interrupted run",
+                self.leftovers_removed
+            );
+        }
+        let _ = writeln!(s, "  time      {:.2}s", self.elapsed.as_secs_f64());
+        s
+    }
+}

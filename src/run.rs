@@ -1,0 +1,639 @@
+//! One run over a build directory: walk it, decide each page's fate, rewrite pages in parallel,
+//! write the assets, and gather everything into a [`Report`].
+//!
+//! One bad page is a result, not a reason to stop: it is recorded with its path, the rest of the
+//! site is processed, and the exit code says so.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+
+use crate::assets::{self, AssetSet, CssContext};
+use crate::config::{self, Resolved};
+use crate::fsx::{self, PathError};
+use crate::inject::{self, Mode, SkipReason, Snippets, MARKER};
+use crate::report::{Failure, Report};
+use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
+use crate::site;
+use crate::theme;
+
+/// What the run does to the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Add (or refresh) the widget.
+    Inject,
+    /// Write nothing; find pages whose injection is missing or stale.
+    Check,
+    /// Remove everything an earlier run added.
+    Strip,
+}
+
+/// Everything a run needs, settled before any work starts.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub build_dir: PathBuf,
+    pub out_dir: Option<PathBuf>,
+    pub action: Action,
+    pub dry_run: bool,
+    pub base_url: Option<String>,
+    pub jobs: Option<usize>,
+    /// `None` for `--strip`, which needs no configuration.
+    pub config: Option<Resolved>,
+    /// Show a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// A problem with the input that stops the run before any page is touched (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{}: no such directory (run `docusaurus build` first, or pass the build directory)", .0.display())]
+    MissingDir(PathBuf),
+    #[error("{}: not a directory (pass the folder `docusaurus build` wrote, e.g. build/)", .0.display())]
+    NotADir(PathBuf),
+    #[error("{}: no HTML pages found (is this the output of `docusaurus build`?)", .0.display())]
+    NoPages(PathBuf),
+    #[error("{}: --out must not be inside the build directory {}", out.display(), build.display())]
+    OutInsideBuild { out: PathBuf, build: PathBuf },
+    #[error("{}: another chatkit-inject run is working on this directory; wait for it to finish", .0.display())]
+    Locked(PathBuf),
+    #[error("--base-url {0:?}: expected a URL path such as / or /textbook/")]
+    BadBaseUrl(String),
+    #[error("{}: cannot render the widget CSS template: {message}", template.display())]
+    Template { template: PathBuf, message: String },
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+/// What happened to one page.
+#[derive(Debug)]
+enum Outcome {
+    Injected,
+    Unchanged,
+    Stripped,
+    Skipped(SkipReason),
+    /// `--check`: the page's injection is missing or stale.
+    Outdated,
+    Failed(String),
+}
+
+struct Page {
+    /// Relative to the build directory.
+    rel: PathBuf,
+    is_symlink: bool,
+}
+
+/// Run. `Err` only for input errors; page failures are in the report.
+pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let build_dir = &settings.build_dir;
+    match fs::metadata(build_dir) {
+        Err(_) => return Err(RunError::MissingDir(build_dir.clone())),
+        Ok(m) if !m.is_dir() => return Err(RunError::NotADir(build_dir.clone())),
+        Ok(_) => {}
+    }
+    let out_dir = settings
+        .out_dir
+        .as_ref()
+        .filter(|o| !same_path(o, build_dir))
+        .cloned();
+    if let Some(out) = &out_dir {
+        if is_inside(out, build_dir) {
+            return Err(RunError::OutInsideBuild {
+                out: out.clone(),
+                build: build_dir.clone(),
+            });
+        }
+    }
+    let target = out_dir.clone().unwrap_or_else(|| build_dir.clone());
+    let writes = !settings.dry_run && settings.action != Action::Check;
+
+    // Two runs on one directory at once would race on the same pages: the second one waits for
+    // nobody and refuses. The lock is an advisory lock on the directory itself, so nothing is
+    // left behind if the run is killed.
+    let _lock = if writes {
+        if out_dir.is_some() {
+            fsx::create_dir_all(&target)?;
+        }
+        Some(lock_dir(&target)?)
+    } else {
+        None
+    };
+
+    let mut report = Report::new(settings, &target);
+    let Walked {
+        pages,
+        others,
+        leftovers,
+    } = walk(build_dir)?;
+    if pages.is_empty() {
+        return Err(RunError::NoPages(build_dir.clone()));
+    }
+    // Temporary files a killed run left behind: never served, never kept.
+    if writes && out_dir.is_none() {
+        for tmp in &leftovers {
+            if fs::remove_file(tmp).is_ok() {
+                report.leftovers_removed += 1;
+            }
+        }
+    }
+
+    let page_list: Vec<PathBuf> = pages.iter().map(|p| p.rel.clone()).collect();
+    let info = site::probe(build_dir, &page_list);
+    if !info.docusaurus {
+        report.warn(format!(
+            "{}: does not look like a Docusaurus build (no Docusaurus generator tag or #__docusaurus root); injecting anyway",
+            build_dir.display()
+        ));
+    }
+    let base_url = match &settings.base_url {
+        Some(b) => site::normalize_base_url(b).ok_or_else(|| RunError::BadBaseUrl(b.clone()))?,
+        None => match &info.base_url {
+            Some(b) => b.clone(),
+            None => {
+                report.warn(format!(
+                    "{}: could not detect the site's baseUrl from its asset URLs; using / (pass --base-url to set it)",
+                    build_dir.display()
+                ));
+                "/".to_string()
+            }
+        },
+    };
+    report.base_url = Some(base_url.clone());
+
+    let plan = match (&settings.action, &settings.config) {
+        (Action::Strip, _) | (_, None) => None,
+        (_, Some(config)) => {
+            let (snippets, set, theme) = prepare(config, &info, &base_url)?;
+            report.theme = Some(theme);
+            Some((snippets, set))
+        }
+    };
+
+    let exclude = build_excludes(settings.config.as_ref());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| {
+            RunError::Io(PathError::new(
+                build_dir,
+                "cannot start worker threads",
+                std::io::Error::other(e),
+            ))
+        })?;
+
+    let progress = progress_bar(settings.progress, pages.len() + others.len());
+    let ctx = PageCtx {
+        build_dir,
+        out_dir: out_dir.as_deref(),
+        action: settings.action,
+        writes,
+        snippets: plan.as_ref().map(|(s, _)| s),
+        exclude: &exclude,
+    };
+
+    let outcomes: Vec<(PathBuf, Outcome)> = pool.install(|| {
+        pages
+            .par_iter()
+            .map(|page| {
+                let outcome = process_page(&ctx, page);
+                if let Some(pb) = &progress {
+                    pb.inc(1);
+                }
+                (page.rel.clone(), outcome)
+            })
+            .collect()
+    });
+
+    // Under --out, everything that is not a page is copied as it is.
+    if let Some(out) = &out_dir {
+        if !settings.dry_run {
+            let copy_failures: Vec<Failure> = pool.install(|| {
+                others
+                    .par_iter()
+                    .filter_map(|rel| {
+                        let r = copy_other(build_dir, out, rel);
+                        if let Some(pb) = &progress {
+                            pb.inc(1);
+                        }
+                        r.err().map(|e| Failure {
+                            path: build_dir.join(rel).display().to_string(),
+                            error: e.to_string(),
+                        })
+                    })
+                    .collect()
+            });
+            report.failures.extend(copy_failures);
+        }
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+
+    for (rel, outcome) in outcomes {
+        let shown = build_dir.join(&rel).display().to_string();
+        match outcome {
+            Outcome::Injected => report.pages.injected += 1,
+            Outcome::Unchanged => report.pages.unchanged += 1,
+            Outcome::Stripped => report.pages.stripped += 1,
+            Outcome::Skipped(reason) => {
+                *report
+                    .pages
+                    .skipped
+                    .entry(reason.as_str().to_string())
+                    .or_default() += 1
+            }
+            Outcome::Outdated => report.outdated.push(shown),
+            Outcome::Failed(error) => report.failures.push(Failure { path: shown, error }),
+        }
+        report.pages.total += 1;
+    }
+
+    match (settings.action, &plan) {
+        (Action::Strip, _) => {
+            report.assets = assets::remove_all(&target, !writes)?;
+        }
+        (Action::Check, Some((_, set))) => {
+            let (missing, _) = assets::check(&target, set);
+            for m in missing {
+                report
+                    .outdated
+                    .push(format!("{} (missing asset)", target.join(m).display()));
+            }
+        }
+        (Action::Inject, Some((_, set))) => {
+            report.assets = assets::write(&target, set, !writes)?;
+        }
+        _ => {}
+    }
+
+    report.failures.sort_by(|a, b| a.path.cmp(&b.path));
+    report.outdated.sort();
+    report.pages.failed = report.failures.len();
+    report.pages.outdated = report.outdated.len();
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Render the CSS, hash the assets and build the markup for this run.
+fn prepare(
+    config: &Resolved,
+    info: &site::SiteInfo,
+    base_url: &str,
+) -> Result<(Snippets, AssetSet, RuntimeTheme), RunError> {
+    let css_texts: Vec<String> = info
+        .stylesheets
+        .iter()
+        .filter_map(|p| fs::read_to_string(p).ok())
+        .collect();
+    let refs: Vec<&str> = css_texts.iter().map(String::as_str).collect();
+    let extracted = theme::extract(&refs);
+    let runtime_theme = resolve_theme(&extracted, config);
+
+    let css_ctx = CssContext {
+        accent: runtime_theme.accent.clone(),
+        accent_dark: runtime_theme.accent_dark.clone(),
+        font_family: runtime_theme
+            .font_family
+            .clone()
+            .unwrap_or_else(|| INFIMA_FONT_FAMILY.to_string()),
+        offset_right: config.offset_right.clone(),
+        offset_bottom: config.offset_bottom.clone(),
+        z_index: config.z_index,
+    };
+    let css = assets::render_css(&css_ctx).map_err(|e| RunError::Template {
+        template: PathBuf::from("templates/widget.css.j2"),
+        message: format!("{e:#}"),
+    })?;
+    let set = assets::build(css);
+    let runtime = RuntimeConfig::new(config, set.panel.url(base_url), runtime_theme.clone());
+    let snippets = Snippets {
+        head: format!(
+            r#"<link rel="stylesheet" href="{}" {MARKER}>"#,
+            attr_escape(&set.css.url(base_url))
+        ),
+        body: format!(
+            r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{}</script><script src="{}" defer {MARKER}></script>"#,
+            runtime.to_script_json(),
+            attr_escape(&set.loader.url(base_url))
+        ),
+    };
+    Ok((snippets, set, runtime_theme))
+}
+
+/// Infima's default primary color, used when the site's CSS says nothing.
+const INFIMA_PRIMARY: &str = "#3578e5";
+/// Infima's default font stack.
+const INFIMA_FONT_FAMILY: &str =
+    "system-ui, -apple-system, Segoe UI, Roboto, Ubuntu, Cantarell, Noto Sans, sans-serif";
+
+/// `[theme]` overrides > values read from the built CSS > Infima defaults.
+fn resolve_theme(extracted: &theme::ExtractedTheme, config: &Resolved) -> RuntimeTheme {
+    let o = &config.theme;
+    let accent = o
+        .accent
+        .clone()
+        .or_else(|| extracted.accent.as_deref().and_then(theme::normalize_color))
+        .unwrap_or_else(|| INFIMA_PRIMARY.to_string());
+    let accent_dark = o
+        .accent_dark
+        .clone()
+        .or_else(|| {
+            extracted
+                .accent_dark
+                .as_deref()
+                .and_then(theme::normalize_color)
+        })
+        .unwrap_or_else(|| accent.clone());
+    let font_family = o.font_family.clone().or_else(|| {
+        extracted
+            .font_family
+            .as_deref()
+            .and_then(|f| config::check_font_family(f).ok())
+    });
+    let radius = o
+        .radius
+        .or_else(|| extracted.radius.as_deref().and_then(theme::chatkit_radius))
+        .unwrap_or("round");
+    RuntimeTheme {
+        accent,
+        accent_dark,
+        font_family,
+        radius: radius.to_string(),
+    }
+}
+
+fn attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+struct PageCtx<'a> {
+    build_dir: &'a Path,
+    out_dir: Option<&'a Path>,
+    action: Action,
+    writes: bool,
+    snippets: Option<&'a Snippets>,
+    exclude: &'a GlobSet,
+}
+
+fn process_page(ctx: &PageCtx<'_>, page: &Page) -> Outcome {
+    match process_page_inner(ctx, page) {
+        Ok(o) => o,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String> {
+    let src = ctx.build_dir.join(&page.rel);
+    if page.is_symlink {
+        // A link to a page inside the tree is rewritten where the page lives; a link outside the
+        // tree is not followed. Under --out the link is recreated as it is.
+        if let (Some(out), true) = (ctx.out_dir, ctx.writes) {
+            copy_symlink(&src, &out.join(&page.rel)).map_err(|e| e.to_string())?;
+        }
+        return Ok(Outcome::Skipped(SkipReason::Symlink));
+    }
+    let input = fsx::read(&src).map_err(|e| describe(&e))?;
+    let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
+
+    let (output, outcome) = match (ctx.action, ctx.snippets) {
+        (Action::Strip, _) | (_, None) => {
+            let (out, facts) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
+            let outcome = if facts.had_injection {
+                Outcome::Stripped
+            } else {
+                Outcome::Unchanged
+            };
+            (out, outcome)
+        }
+        (action, Some(snippets)) => {
+            if excluded {
+                let (out, _) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
+                (out, Outcome::Skipped(SkipReason::Excluded))
+            } else {
+                let (out, facts) =
+                    inject::rewrite(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
+                match facts.skip_reason() {
+                    Some(reason) => {
+                        // Left alone; only an earlier injection is taken out again.
+                        let out = if facts.had_injection {
+                            inject::rewrite(&input, Mode::Strip)
+                                .map_err(|e| e.to_string())?
+                                .0
+                        } else {
+                            input.clone()
+                        };
+                        (out, Outcome::Skipped(reason))
+                    }
+                    None if out == input => (out, Outcome::Unchanged),
+                    None if action == Action::Check => (out, Outcome::Outdated),
+                    None => (out, Outcome::Injected),
+                }
+            }
+        }
+    };
+
+    if ctx.action == Action::Check {
+        // A skipped page that still carries an old injection is out of date too.
+        if matches!(outcome, Outcome::Skipped(_)) && output != input {
+            return Ok(Outcome::Outdated);
+        }
+        return Ok(outcome);
+    }
+    if !ctx.writes {
+        return Ok(outcome);
+    }
+    match ctx.out_dir {
+        Some(out) => {
+            let dst = out.join(&page.rel);
+            if let Some(parent) = dst.parent() {
+                fsx::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            let perms = fs::metadata(&src).ok().map(|m| m.permissions());
+            fsx::write_atomic(&dst, &output, perms).map_err(|e| describe(&e))?;
+        }
+        None if output != input => {
+            let perms = fs::metadata(&src).map_err(|e| e.to_string())?.permissions();
+            fsx::write_atomic(&src, &output, Some(perms)).map_err(|e| describe(&e))?;
+        }
+        None => {}
+    }
+    Ok(outcome)
+}
+
+/// The error without the path (the report prints the page's path beside it).
+fn describe(e: &PathError) -> String {
+    format!("{}: {}", e.action, e.source)
+}
+
+fn rel_slash(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn build_excludes(config: Option<&Resolved>) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    if let Some(config) = config {
+        for g in &config.exclude {
+            // Validated when the config was resolved.
+            if let Ok(glob) = Glob::new(g) {
+                builder.add(glob);
+            }
+        }
+    }
+    builder.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// What the walk found.
+struct Walked {
+    /// Pages, sorted by path.
+    pages: Vec<Page>,
+    /// Every other file, relative to the build directory.
+    others: Vec<PathBuf>,
+    /// Temporary files left by an interrupted run (absolute paths).
+    leftovers: Vec<PathBuf>,
+}
+
+fn walk(build_dir: &Path) -> Result<Walked, RunError> {
+    let mut pages = Vec::new();
+    let mut others = Vec::new();
+    let mut leftovers = Vec::new();
+    for entry in walkdir::WalkDir::new(build_dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // An unreadable subdirectory: reported by path, the rest goes on.
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| build_dir.to_path_buf());
+                let io = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("walk error"));
+                return Err(RunError::Io(PathError::new(&path, "cannot list", io)));
+            }
+        };
+        let Ok(rel) = entry.path().strip_prefix(build_dir) else {
+            continue;
+        };
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if fsx::is_temp_file_name(&name) {
+            leftovers.push(entry.path().to_path_buf());
+            continue;
+        }
+        let is_html = name.len() > 5 && name[name.len() - 5..].eq_ignore_ascii_case(".html");
+        let is_page = is_html && (ft.is_file() || (ft.is_symlink() && entry.path().is_file()));
+        if is_page {
+            pages.push(Page {
+                rel: rel.to_path_buf(),
+                is_symlink: ft.is_symlink(),
+            });
+        } else {
+            others.push(rel.to_path_buf());
+        }
+    }
+    Ok(Walked {
+        pages,
+        others,
+        leftovers,
+    })
+}
+
+fn copy_other(build_dir: &Path, out: &Path, rel: &Path) -> Result<(), PathError> {
+    let src = build_dir.join(rel);
+    let dst = out.join(rel);
+    if let Some(parent) = dst.parent() {
+        fsx::create_dir_all(parent)?;
+    }
+    let meta = fs::symlink_metadata(&src).map_err(|e| PathError::new(&src, "cannot read", e))?;
+    if meta.file_type().is_symlink() {
+        return copy_symlink(&src, &dst);
+    }
+    fsx::copy(&src, &dst)
+}
+
+fn copy_symlink(src: &Path, dst: &Path) -> Result<(), PathError> {
+    let target = fs::read_link(src).map_err(|e| PathError::new(src, "cannot read link", e))?;
+    if let Some(parent) = dst.parent() {
+        fsx::create_dir_all(parent)?;
+    }
+    let _ = fs::remove_file(dst);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&target, dst)
+            .map_err(|e| PathError::new(dst, "cannot create link", e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = target;
+        fsx::copy(src, dst)
+    }
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn is_inside(child: &Path, parent: &Path) -> bool {
+    let parent = fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+    // The child may not exist yet: canonicalise its nearest existing ancestor.
+    let mut probe = child.to_path_buf();
+    let mut tail = Vec::new();
+    while !probe.exists() {
+        match (probe.file_name().map(|n| n.to_os_string()), probe.parent()) {
+            (Some(name), Some(p)) => {
+                tail.push(name);
+                probe = p.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = fs::canonicalize(&probe).unwrap_or(probe);
+    for name in tail.into_iter().rev() {
+        resolved.push(name);
+    }
+    resolved.starts_with(&parent)
+}
+
+fn lock_dir(dir: &Path) -> Result<fs::File, RunError> {
+    let file = fs::File::open(dir).map_err(|e| PathError::new(dir, "cannot open", e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(RunError::Locked(dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(RunError::Io(PathError::new(dir, "cannot lock", e))),
+    }
+}
+
+fn progress_bar(enabled: bool, total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || total < 500 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+    {
+        pb.set_style(style);
+    }
+    Some(pb)
+}

@@ -1,0 +1,197 @@
+//! What the CLI learns about a built site before touching it: its baseUrl (from the asset URLs
+//! its pages use), its stylesheets (for the theme), and whether it looks like a Docusaurus build.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use lol_html::{element, HtmlRewriter, Settings};
+
+/// What a look at one representative page found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteInfo {
+    /// The page that was read (relative to the build directory).
+    pub probe_page: Option<PathBuf>,
+    /// Detected baseUrl, always starting and ending with `/`.
+    pub base_url: Option<String>,
+    /// Stylesheets the page links, as files inside the build, in page order.
+    pub stylesheets: Vec<PathBuf>,
+    /// `<meta name="generator" content="Docusaurus ...">` or Docusaurus' asset layout.
+    pub docusaurus: bool,
+}
+
+#[derive(Default)]
+struct Found {
+    hrefs: Vec<String>,
+    scripts: Vec<String>,
+    generator: Option<String>,
+    docusaurus_root: bool,
+}
+
+/// Look at the site's home page (or `404.html`, or the first page) and learn what we can.
+pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
+    let mut candidates: Vec<PathBuf> = vec![PathBuf::from("index.html"), PathBuf::from("404.html")];
+    candidates.extend(pages.iter().take(20).cloned());
+    for rel in candidates {
+        let Ok(bytes) = std::fs::read(build_dir.join(&rel)) else {
+            continue;
+        };
+        let found = scan(&bytes);
+        let base_url = found
+            .hrefs
+            .iter()
+            .chain(found.scripts.iter())
+            .find_map(|u| base_from_asset_url(u));
+        if base_url.is_none() && found.generator.is_none() {
+            continue;
+        }
+        let stylesheets = match &base_url {
+            Some(base) => found
+                .hrefs
+                .iter()
+                .filter_map(|h| stylesheet_file(build_dir, base, h))
+                .collect(),
+            None => Vec::new(),
+        };
+        let docusaurus = found
+            .generator
+            .as_deref()
+            .is_some_and(|g| g.to_ascii_lowercase().contains("docusaurus"))
+            || found.docusaurus_root;
+        return SiteInfo {
+            probe_page: Some(rel),
+            base_url,
+            stylesheets,
+            docusaurus,
+        };
+    }
+    SiteInfo::default()
+}
+
+fn scan(bytes: &[u8]) -> Found {
+    let found = RefCell::new(Found::default());
+    let settings = Settings::new()
+        .append_element_content_handler(element!("link[rel~=stylesheet][href]", |el| {
+            if let Some(h) = el.get_attribute("href") {
+                found.borrow_mut().hrefs.push(h);
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("script[src]", |el| {
+            if let Some(s) = el.get_attribute("src") {
+                found.borrow_mut().scripts.push(s);
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("meta[name=generator]", |el| {
+            found.borrow_mut().generator = el.get_attribute("content");
+            Ok(())
+        }))
+        .append_element_content_handler(element!("#__docusaurus", |_el| {
+            found.borrow_mut().docusaurus_root = true;
+            Ok(())
+        }));
+    {
+        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+        // A page lol_html cannot read tells us nothing; the rewrite will report it properly.
+        if rewriter.write(bytes).is_ok() {
+            let _ = rewriter.end();
+        }
+    }
+    found.into_inner()
+}
+
+/// `/textbook/assets/css/styles.1234.css` → `/textbook/`. Only site-relative URLs count.
+pub fn base_from_asset_url(url: &str) -> Option<String> {
+    if !url.starts_with('/') || url.starts_with("//") {
+        return None;
+    }
+    let idx = url
+        .find("/assets/css/")
+        .or_else(|| url.find("/assets/js/"))?;
+    let base = &url[..=idx];
+    normalize_base_url(base)
+}
+
+/// Normalise a baseUrl: leading and trailing `/`, only characters safe in an attribute and a URL
+/// path. `None` when it cannot be made safe.
+pub fn normalize_base_url(raw: &str) -> Option<String> {
+    let trimmed = raw.trim().trim_matches('/');
+    let ok = trimmed
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-_.~%".contains(c))
+        && !trimmed.split('/').any(|seg| seg == "..")
+        && !trimmed.contains("//");
+    if !ok {
+        return None;
+    }
+    if trimmed.is_empty() {
+        Some("/".to_string())
+    } else {
+        Some(format!("/{trimmed}/"))
+    }
+}
+
+fn stylesheet_file(build_dir: &Path, base: &str, href: &str) -> Option<PathBuf> {
+    let path = href.split(['?', '#']).next()?;
+    let rel = path.strip_prefix(base)?;
+    if !rel.ends_with(".css") || rel.split('/').any(|s| s == "..") {
+        return None;
+    }
+    let file = build_dir.join(rel);
+    file.is_file().then_some(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_from_asset_urls() {
+        assert_eq!(
+            base_from_asset_url("/assets/css/styles.abc.css").as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            base_from_asset_url("/textbook/assets/js/main.js").as_deref(),
+            Some("/textbook/")
+        );
+        assert_eq!(
+            base_from_asset_url("https://cdn.example.com/assets/css/x.css"),
+            None
+        );
+        assert_eq!(base_from_asset_url("/img/logo.svg"), None);
+    }
+
+    #[test]
+    fn base_url_normalisation() {
+        assert_eq!(
+            normalize_base_url("textbook").as_deref(),
+            Some("/textbook/")
+        );
+        assert_eq!(normalize_base_url("/").as_deref(), Some("/"));
+        assert_eq!(normalize_base_url("/a/b/").as_deref(), Some("/a/b/"));
+        assert_eq!(normalize_base_url("/a\"b/"), None);
+        assert_eq!(normalize_base_url("/../x/"), None);
+    }
+
+    #[test]
+    fn probe_reads_the_home_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let css_dir = dir.path().join("assets/css");
+        std::fs::create_dir_all(&css_dir).unwrap();
+        std::fs::write(
+            css_dir.join("styles.1.css"),
+            ":root{--ifm-color-primary:#123456}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("index.html"),
+            r#"<html><head><meta name="generator" content="Docusaurus v3.10.2"><link rel="stylesheet" href="/book/assets/css/styles.1.css"></head><body><div id="__docusaurus"></div></body></html>"#,
+        )
+        .unwrap();
+        let info = probe(dir.path(), &[PathBuf::from("index.html")]);
+        assert_eq!(info.base_url.as_deref(), Some("/book/"));
+        assert!(info.docusaurus);
+        assert_eq!(info.stylesheets, vec![css_dir.join("styles.1.css")]);
+    }
+}
