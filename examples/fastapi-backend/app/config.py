@@ -34,6 +34,8 @@ class Settings:
     session_grace: int = 24 * 60 * 60
     # Browser origins allowed by CORS (the sites that embed the widget).
     allowed_origins: list[str] = field(default_factory=lambda: DEFAULT_ORIGINS.split(","))
+    # Request headers allowed by CORS besides Authorization, Content-Type and X-ChatKit-Page.
+    extra_allowed_headers: list[str] = field(default_factory=list)
     # SQLite database file; ":memory:" keeps threads for the life of the process only.
     db_path: str = ":memory:"
     # Delay between two streamed words of the offline responder (milliseconds).
@@ -53,6 +55,9 @@ class Settings:
             session_ttl=_int_env("CHATKIT_SESSION_TTL_SECONDS", 15 * 60),
             session_grace=_int_env("CHATKIT_SESSION_GRACE_SECONDS", 24 * 60 * 60),
             allowed_origins=[o.strip().rstrip("/") for o in origins.split(",") if o.strip()],
+            extra_allowed_headers=[
+                h.strip() for h in env.get("CHATKIT_EXTRA_ALLOWED_HEADERS", "").split(",") if h.strip()
+            ],
             db_path=env.get("CHATKIT_DB_PATH", "").strip() or ":memory:",
             word_delay_ms=_int_env("CHATKIT_WORD_DELAY_MS", 25),
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",

@@ -6,7 +6,7 @@ Off unless CHATKIT_FAULTS=1, and then answered only to requests from 127.0.0.1:
     POST /__faults/reset  all switches off, counters to zero
     GET  /__stats         requests per path and status, preflights, faults applied
 
-A course team's own backend needs none of this; delete this file and its two lines in main.py.
+A course team's own backend needs none of this: delete this file and the lines using it in main.py.
 """
 
 from __future__ import annotations
@@ -201,7 +201,10 @@ def admin_router(faults: Faults, signer: TokenSigner) -> APIRouter:
         if denied := local_only(request):
             return denied
         update = FaultsUpdate.model_validate_json(await request.body() or b"{}")
-        for key, value in update.model_dump(exclude_unset=True).items():
+        changes = update.model_dump(exclude_unset=True)
+        if "fail_next" in changes and "status" not in changes:
+            changes["status"] = 500
+        for key, value in changes.items():
             if key == "expire_tokens":
                 if value:
                     signer.not_before = time.time()

@@ -209,7 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=ALLOWED_HEADERS,
+        allow_headers=ALLOWED_HEADERS + settings.extra_allowed_headers,
         max_age=600,
     )
     if faults:

@@ -35,9 +35,11 @@ def test_preflight_from_other_origin_is_refused(client):
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_preflight_with_unknown_header_is_refused(client):
+def test_preflight_with_unknown_header_is_refused(client, make_app):
     r = preflight(client, ORIGIN, "x-something-else")
     assert r.status_code == 400
+    extended = make_app(extra_allowed_headers=["X-Something-Else"])
+    assert preflight(extended, ORIGIN, "authorization,x-something-else").status_code == 200
 
 
 def test_requests_from_allowed_and_other_origins(client):

@@ -103,6 +103,8 @@ def test_fail_next(live):
 
 
 def test_fail_next_defaults_to_500_on_every_path(live):
+    live.post("/__faults", json={"fail_next": 1, "status": 503})
+    assert live.post("/api/chatkit/session").status_code == 503
     live.post("/__faults", json={"fail_next": 1})
     assert live.post("/api/chatkit/session").status_code == 500
     assert live.get("/healthz").status_code == 200, "health checks are never faulted"
