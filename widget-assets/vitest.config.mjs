@@ -14,5 +14,7 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
     setupFiles: ["src/testing/setup.ts"],
+    // Bundle @openai/chatkit-react through vite so the preact alias applies to it too.
+    server: { deps: { inline: ["@openai/chatkit-react"] } },
   },
 });

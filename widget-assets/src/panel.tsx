@@ -11,8 +11,9 @@ import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
 import type { RuntimeConfig } from "./config";
 import { classifyError, type ErrorKind, errorMessage } from "./errors";
-import type { MountPanel, PanelContext } from "./panel-api";
+import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
 import { loadElementScript } from "./script";
+import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
 import { SessionClient } from "./session";
 import { type KeyValueStore, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
 import { buildTheme, type ColorScheme, readColorScheme, resolveLocale, watchColorScheme } from "./theme";
@@ -33,20 +34,30 @@ export interface PanelServices {
   lastFailure: () => Error | null;
 }
 
-export function createServices(context: PanelContext, baseFetch: typeof fetch = fetch.bind(globalThis)): PanelServices {
+/** Overridable dependencies of {@link createServices}. */
+export interface ServiceDeps {
+  fetch: typeof fetch;
+  store: KeyValueStore | null;
+  policy: RetryPolicy;
+}
+
+export function createServices(context: PanelContext, deps: Partial<ServiceDeps> = {}): PanelServices {
   const { config, scriptTimeoutMs } = context;
-  const store = sessionStore();
+  const baseFetch = deps.fetch ?? fetch.bind(globalThis);
+  const store = deps.store === undefined ? sessionStore() : deps.store;
+  const policy = deps.policy ?? DEFAULT_POLICY;
   let script: Promise<void> | null = null;
   const loadScript = (): Promise<void> =>
     (script ??= loadElementScript(document, config.scriptUrl, scriptTimeoutMs).catch((error: unknown) => {
       script = null;
       throw error;
     }));
-  const session = new SessionClient({ url: config.backendUrl + config.sessionPath, fetch: baseFetch, store });
+  const session = new SessionClient({ url: config.backendUrl + config.sessionPath, fetch: baseFetch, store, policy });
   let failure: Error | null = null;
   const chatFetch = createChatFetch({
     session,
     fetch: baseFetch,
+    policy,
     onFailure: (error) => {
       console.error("[chatkit-inject] chat request failed", error);
       failure = error;
@@ -55,7 +66,14 @@ export function createServices(context: PanelContext, baseFetch: typeof fetch = 
       failure = null;
     },
   });
-  return { loadScript, session, chatFetch, store, online: () => navigator.onLine !== false, lastFailure: () => failure };
+  return {
+    loadScript,
+    session,
+    chatFetch,
+    store,
+    online: () => navigator.onLine !== false,
+    lastFailure: () => failure,
+  };
 }
 
 type Phase = { state: "starting" } | { state: "ready" } | { state: "failed"; kind: ErrorKind };
@@ -137,7 +155,7 @@ export function Panel({ context, services }: PanelProps) {
     return () => {
       live = false;
     };
-  }, [attempt, context, services]);
+  }, [attempt, services]);
 
   const onError = useCallback(
     (error: Error) => {
@@ -152,20 +170,30 @@ export function Panel({ context, services }: PanelProps) {
   const retry = useCallback(() => {
     // A refused secret is refreshed (sending it as `existing`) rather than reused.
     if (errorKind === "session") services.session.invalidate();
+    // Straight to "starting", so the old ChatKit unmounts before the new one mounts.
+    setChatError(null);
+    setPhase({ state: "starting" });
     setAttempt((n) => n + 1);
   }, [errorKind, services]);
 
   // Coming back online recovers by itself from an offline error.
   useEffect(() => {
     if (errorKind !== "offline") return;
-    const onOnline = (): void => setAttempt((n) => n + 1);
-    window.addEventListener("online", onOnline);
-    return () => window.removeEventListener("online", onOnline);
-  }, [errorKind]);
+    window.addEventListener("online", retry);
+    return () => window.removeEventListener("online", retry);
+  }, [errorKind, retry]);
 
+  // A start-up failure takes the focus the loader gave the panel, so the
+  // reader lands on Retry; focus elsewhere on the page is left alone.
   useEffect(() => {
-    if (errorKind && phase.state === "failed") retryRef.current?.focus({ preventScroll: true });
-  }, [errorKind, phase.state]);
+    const active = document.activeElement;
+    if (phase.state === "failed" && active?.closest("#chatkit-inject-panel")) retryRef.current?.focus();
+  }, [phase]);
+
+  const onResponding = useCallback((next: boolean) => {
+    setResponding(next);
+    if (next) setChatError(null); // a response is streaming: whatever failed works again
+  }, []);
 
   return (
     <>
@@ -194,16 +222,18 @@ export function Panel({ context, services }: PanelProps) {
           services={services}
           scheme={scheme}
           onError={onError}
-          onResponding={setResponding}
+          onResponding={onResponding}
         />
       )}
     </>
   );
 }
 
-export const mount: MountPanel = (host, context) => {
-  const services = createServices(context);
+/** Renders the panel into `host` with the given services. */
+export function renderPanel(host: HTMLElement, context: PanelContext, services: PanelServices): PanelHandle {
   const root = createRoot(host);
   root.render(<Panel context={context} services={services} />);
   return { unmount: () => root.unmount() };
-};
+}
+
+export const mount: MountPanel = (host, context) => renderPanel(host, context, createServices(context));

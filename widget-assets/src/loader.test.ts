@@ -1,0 +1,277 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { MountPanel, PanelContext } from "./panel-api";
+import { DEFAULT_SCRIPT_TIMEOUT_MS, startLoader } from "./loader";
+import { OPEN_KEY } from "./storage";
+import { MemoryStore } from "./testing/fake-backend";
+import { SAMPLE_CONFIG_TEXT, sampleConfig } from "./testing/fixtures";
+
+function installConfig(text: string, attrs: Record<string, string> = {}): void {
+  const script = document.createElement("script");
+  script.type = "application/json";
+  script.id = "chatkit-inject-config";
+  script.setAttribute("data-chatkit-inject", "");
+  for (const [k, v] of Object.entries(attrs)) script.setAttribute(k, v);
+  script.textContent = text;
+  document.body.append(script);
+}
+
+function boot(options: { store?: MemoryStore; importPanel?: (url: string) => Promise<unknown> } = {}) {
+  const store = options.store ?? new MemoryStore();
+  const mount = vi.fn<MountPanel>((host) => {
+    host.append(Object.assign(document.createElement("openai-chatkit"), { className: "chatkit-inject-chat" }));
+    return { unmount: () => undefined };
+  });
+  const importPanel = vi.fn(options.importPanel ?? (async () => ({ mount })));
+  const loader = startLoader({ doc: document, store, importPanel });
+  return { loader, store, mount, importPanel };
+}
+
+/** Elements that would make the browser fetch something. */
+const fetchingElements = (): Element[] => [...document.querySelectorAll("link, script[src], iframe, img")];
+
+const key = (k: string): void => {
+  document.activeElement?.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+};
+
+beforeEach(() => {
+  document.head.innerHTML = "";
+  document.body.innerHTML = '<div id="__docusaurus"><main>page</main></div>';
+});
+afterEach(() => {
+  document.body.innerHTML = "";
+});
+
+describe("config", () => {
+  it("does nothing without a config element", () => {
+    expect(boot().loader).toBeNull();
+    expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
+    expect(console.warn).toHaveBeenCalled();
+  });
+
+  it("does nothing, with a console warning, for another config version", () => {
+    installConfig(JSON.stringify({ ...sampleConfig(), v: 2 }));
+    expect(boot().loader).toBeNull();
+    expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
+    expect(String(vi.mocked(console.warn).mock.calls[0][0])).toContain("(v)");
+  });
+
+  it("does nothing for a config that is not JSON", () => {
+    installConfig("{oops");
+    expect(boot().loader).toBeNull();
+    expect(document.getElementById("chatkit-inject-panel")).toBeNull();
+  });
+
+  it("reads the script timeout from data-script-timeout, defaulting to 10 s", async () => {
+    installConfig(SAMPLE_CONFIG_TEXT, { "data-script-timeout": "250" });
+    const { loader, mount } = boot();
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(mount.mock.calls[0][1].scriptTimeoutMs).toBe(250);
+    expect(DEFAULT_SCRIPT_TIMEOUT_MS).toBe(10_000);
+  });
+});
+
+describe("markup", () => {
+  beforeEach(() => installConfig(SAMPLE_CONFIG_TEXT));
+
+  it("renders the toggle and a hidden panel outside #__docusaurus", () => {
+    boot();
+    const toggle = document.getElementById("chatkit-inject-toggle");
+    const panel = document.getElementById("chatkit-inject-panel");
+    expect(toggle?.tagName).toBe("BUTTON");
+    expect(toggle?.getAttribute("type")).toBe("button");
+    expect(toggle?.getAttribute("aria-label")).toBe("Textbook assistant");
+    expect(toggle?.getAttribute("aria-expanded")).toBe("false");
+    expect(toggle?.getAttribute("aria-controls")).toBe("chatkit-inject-panel");
+    expect(toggle?.querySelector("svg[aria-hidden='true']")).not.toBeNull();
+    expect(panel?.getAttribute("role")).toBe("dialog");
+    expect(panel?.getAttribute("aria-label")).toBe("Textbook assistant");
+    expect(panel?.hidden).toBe(true);
+    expect(panel?.querySelector(".chatkit-inject-title")?.textContent).toBe("Textbook assistant");
+    expect(panel?.querySelector("button.chatkit-inject-close")?.getAttribute("aria-label")).toBe("Close");
+    expect(toggle?.parentElement).toBe(document.body);
+    expect(document.getElementById("__docusaurus")?.contains(toggle ?? null)).toBe(false);
+  });
+
+  it("renders the title as text, never as markup", () => {
+    document.body.innerHTML = "";
+    installConfig(JSON.stringify({ ...sampleConfig(), title: "<img src=x onerror=alert(1)>" }));
+    boot();
+    expect(document.querySelector("img")).toBeNull();
+    expect(document.querySelector(".chatkit-inject-title")?.textContent).toBe("<img src=x onerror=alert(1)>");
+  });
+
+  it("runs once even if the loader is included twice", () => {
+    boot();
+    expect(boot().loader).toBeNull();
+    expect(document.querySelectorAll("#chatkit-inject-toggle")).toHaveLength(1);
+  });
+});
+
+describe("lazy loading", () => {
+  beforeEach(() => installConfig(SAMPLE_CONFIG_TEXT));
+
+  it("fetches nothing before the first open", () => {
+    const before = fetchingElements().length;
+    const { importPanel } = boot();
+    expect(importPanel).not.toHaveBeenCalled();
+    expect(fetchingElements()).toHaveLength(before);
+  });
+
+  it("on intent, prefetches the panel and preconnects to the backend, but imports nothing", () => {
+    const { loader, importPanel } = boot();
+    loader?.toggle.dispatchEvent(new Event("pointerenter"));
+    loader?.toggle.dispatchEvent(new FocusEvent("focus"));
+    const links = [...document.head.querySelectorAll("link")].map((l) => [l.rel, l.href]);
+    expect(links).toEqual([
+      ["modulepreload", "http://localhost:3000/chatkit/panel.1a2b3c4d.js"],
+      ["preconnect", "https://chat.example.edu/"],
+    ]);
+    expect(importPanel).not.toHaveBeenCalled();
+    expect(document.querySelector("script[src]")).toBeNull();
+  });
+
+  it("imports the panel on first open and mounts it in the panel body", async () => {
+    const { loader, importPanel, mount } = boot();
+    loader?.toggle.click();
+    await loader?.ready();
+    expect(importPanel).toHaveBeenCalledWith("http://localhost:3000/chatkit/panel.1a2b3c4d.js");
+    expect(mount).toHaveBeenCalledTimes(1);
+    const [host, context] = mount.mock.calls[0] as [HTMLElement, PanelContext];
+    expect(host.closest("#chatkit-inject-panel")).not.toBeNull();
+    expect(context.config.backendUrl).toBe("https://chat.example.edu");
+    expect(document.querySelector("#chatkit-inject-panel openai-chatkit")).not.toBeNull();
+    const preload = document.head.querySelector("link[rel=preload]");
+    expect(preload?.getAttribute("href")).toBe(sampleConfig().scriptUrl);
+  });
+
+  it("keeps the panel mounted across close and reopen", async () => {
+    const { loader, importPanel, mount } = boot();
+    loader?.setOpen(true);
+    await loader?.ready();
+    loader?.setOpen(false);
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(importPanel).toHaveBeenCalledTimes(1);
+    expect(mount).toHaveBeenCalledTimes(1);
+    expect(document.querySelectorAll("openai-chatkit")).toHaveLength(1);
+  });
+
+  it("shows an error with Retry when the panel module fails to load, and recovers", async () => {
+    let fail = true;
+    const mount = vi.fn<MountPanel>(() => ({ unmount: () => undefined }));
+    const { loader, importPanel } = boot({
+      importPanel: async () => {
+        if (fail) throw new TypeError("Failed to fetch dynamically imported module");
+        return { mount };
+      },
+    });
+    loader?.setOpen(true);
+    await loader?.ready();
+    const error = document.getElementById("chatkit-inject-error");
+    expect(error?.getAttribute("role")).toBe("alert");
+    expect(error?.textContent).toContain("can't be reached");
+    expect(error?.textContent).not.toContain("dynamically imported");
+    fail = false;
+    error?.querySelector<HTMLButtonElement>('button[data-action="retry"]')?.click();
+    await loader?.ready();
+    expect(importPanel).toHaveBeenCalledTimes(2);
+    expect(mount).toHaveBeenCalledTimes(1);
+    expect(document.getElementById("chatkit-inject-error")).toBeNull();
+  });
+
+  it("says so when the reader is offline", async () => {
+    vi.spyOn(window.navigator, "onLine", "get").mockReturnValue(false);
+    const { loader } = boot({ importPanel: async () => Promise.reject(new TypeError("Failed to fetch")) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(document.getElementById("chatkit-inject-error")?.textContent).toContain("You appear to be offline.");
+  });
+
+  it("treats a module without mount() as a load failure", async () => {
+    const { loader } = boot({ importPanel: async () => ({}) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(document.getElementById("chatkit-inject-error")).not.toBeNull();
+  });
+});
+
+describe("open state and keyboard", () => {
+  beforeEach(() => installConfig(SAMPLE_CONFIG_TEXT));
+
+  it("toggles on click, reflecting the state in aria-expanded, hidden and sessionStorage", () => {
+    const { loader, store } = boot();
+    const toggle = loader?.toggle;
+    toggle?.click();
+    expect(toggle?.getAttribute("aria-expanded")).toBe("true");
+    expect(loader?.panel.hidden).toBe(false);
+    expect(store.getItem(OPEN_KEY)).toBe("1");
+    toggle?.click();
+    expect(toggle?.getAttribute("aria-expanded")).toBe("false");
+    expect(loader?.panel.hidden).toBe(true);
+    expect(store.getItem(OPEN_KEY)).toBeNull();
+  });
+
+  it("moves focus into the panel on open", () => {
+    const { loader } = boot();
+    loader?.toggle.focus();
+    loader?.toggle.click();
+    expect(loader?.panel.contains(document.activeElement)).toBe(true);
+  });
+
+  it("closes on Escape and returns focus to the toggle", () => {
+    const { loader } = boot();
+    loader?.toggle.click();
+    key("Escape");
+    expect(loader?.panel.hidden).toBe(true);
+    expect(loader?.toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(document.activeElement).toBe(loader?.toggle);
+  });
+
+  it("ignores Escape meant for the page", () => {
+    const { loader } = boot();
+    loader?.toggle.click();
+    const search = document.createElement("input");
+    document.body.append(search);
+    search.focus();
+    key("Escape");
+    expect(loader?.panel.hidden).toBe(false);
+  });
+
+  it("ignores other keys", () => {
+    const { loader } = boot();
+    loader?.toggle.click();
+    key("Enter");
+    key("a");
+    expect(loader?.panel.hidden).toBe(false);
+  });
+
+  it("closes with the close button and returns focus to the toggle", () => {
+    const { loader } = boot();
+    loader?.toggle.click();
+    loader?.panel.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.click();
+    expect(loader?.panel.hidden).toBe(true);
+    expect(document.activeElement).toBe(loader?.toggle);
+  });
+
+  it("reopens after a page load when it was open, loading the panel without stealing focus", async () => {
+    const store = new MemoryStore();
+    store.setItem(OPEN_KEY, "1");
+    const page = document.createElement("a");
+    page.href = "#";
+    document.body.prepend(page);
+    page.focus();
+    const { loader, importPanel } = boot({ store });
+    expect(loader?.panel.hidden).toBe(false);
+    expect(loader?.toggle.getAttribute("aria-expanded")).toBe("true");
+    expect(document.activeElement).toBe(page);
+    await loader?.ready();
+    expect(importPanel).toHaveBeenCalledTimes(1);
+  });
+
+  it("stays closed after a page load when it was closed", () => {
+    const { loader, importPanel } = boot();
+    expect(loader?.panel.hidden).toBe(true);
+    expect(importPanel).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,245 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ScriptLoadError } from "./errors";
+import type { PanelContext, PanelHandle } from "./panel-api";
+import { createServices, type PanelServices, renderPanel } from "./panel";
+import { DEFAULT_POLICY } from "./retry";
+import { SESSION_KEY, THREAD_KEY } from "./storage";
+import { type Answer, fakeFetch, json, MemoryStore } from "./testing/fake-backend";
+import { currentChatKit, defineFakeChatKit, FakeChatKit } from "./testing/fake-chatkit";
+import { sampleConfig } from "./testing/fixtures";
+
+const FAR = Math.floor(Date.now() / 1000) + 3600;
+const issued = (secret: string) => json({ client_secret: secret, expires_at: FAR });
+
+let host: HTMLElement;
+let handle: PanelHandle | null = null;
+
+beforeEach(() => {
+  defineFakeChatKit();
+  FakeChatKit.instances = [];
+  document.documentElement.lang = "de";
+  document.documentElement.removeAttribute("data-theme");
+  document.title = "Einführung";
+  host = document.createElement("div");
+  document.body.append(host);
+});
+afterEach(() => {
+  handle?.unmount();
+  handle = null;
+  document.body.innerHTML = "";
+});
+
+function setup(
+  routes: { session?: Answer[]; chat?: Answer[] } = {},
+  patch: { store?: MemoryStore; loadScript?: () => Promise<void> } = {},
+) {
+  const context: PanelContext = { config: sampleConfig(), scriptTimeoutMs: 100 };
+  const backend = fakeFetch({
+    "/api/chatkit/session": routes.session ?? [issued("s1")],
+    "/chatkit": routes.chat ?? [],
+  });
+  const store = patch.store ?? new MemoryStore();
+  const services: PanelServices = {
+    ...createServices(context, {
+      fetch: backend.fetch,
+      store,
+      policy: { ...DEFAULT_POLICY, sleep: async () => undefined },
+    }),
+    ...(patch.loadScript ? { loadScript: patch.loadScript } : {}),
+  };
+  handle = renderPanel(host, context, services);
+  return { context, services, store, ...backend };
+}
+
+const sessionRequests = (seen: Array<{ url: string; body: string }>) => seen.filter((r) => r.url.endsWith("/session"));
+const waitFor = <T,>(check: () => T) => vi.waitFor(check, { timeout: 2000, interval: 5 });
+const status = () => document.getElementById("chatkit-inject-status");
+const errorBox = () => document.getElementById("chatkit-inject-error");
+const retryButton = () => errorBox()?.querySelector<HTMLButtonElement>('button[data-action="retry"]') ?? null;
+
+describe("mounting", () => {
+  it("creates the session once, then mounts ChatKit with the self-hosted api options", async () => {
+    const { seen } = setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    expect(sessionRequests(seen)).toHaveLength(1);
+    const options = chatkit.options;
+    expect(options.api).toMatchObject({ url: "https://chat.example.edu/chatkit", domainKey: sampleConfig().domainKey });
+    expect("getClientSecret" in options.api).toBe(false);
+    expect(typeof (options.api as { fetch?: unknown }).fetch).toBe("function");
+    expect(options.startScreen).toEqual({ greeting: sampleConfig().greeting, prompts: sampleConfig().prompts });
+    expect(options.composer).toEqual({ placeholder: "Ask a question…" });
+    expect(options.header).toEqual({ title: { text: "Textbook assistant" } });
+    expect(options.locale).toBe("de");
+    expect(options.initialThread).toBeNull();
+    expect(options.theme).toEqual({
+      colorScheme: "light",
+      radius: "round",
+      color: { accent: { primary: "#2e8555", level: 1 } },
+      typography: { fontFamily: sampleConfig().theme.fontFamily },
+    });
+    expect(chatkit.className).toBe("chatkit-inject-chat");
+  });
+
+  it("ChatKit's fetch reuses the session and sends the bearer token and the page", async () => {
+    const { seen } = setup({ chat: [json({ data: [] })] });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const api = chatkit.options.api as { url: string; fetch: typeof fetch };
+    const response = await api.fetch(api.url, { method: "POST", body: '{"type":"threads.list","params":{}}' });
+    expect(response.status).toBe(200);
+    const chat = seen.filter((r) => r.url.endsWith("/chatkit"));
+    expect(chat).toHaveLength(1);
+    expect(chat[0].headers.get("Authorization")).toBe("Bearer s1");
+    expect(chat[0].headers.get("X-ChatKit-Page")).toBe('{"path":"/","title":"Einf\\u00fchrung","lang":"de"}');
+    expect(sessionRequests(seen)).toHaveLength(1);
+  });
+
+  it("passes the saved thread back as initialThread and saves thread changes", async () => {
+    const store = new MemoryStore();
+    store.setItem(THREAD_KEY, "thr_1");
+    setup({}, { store });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.options.initialThread).toBe("thr_1"));
+    chatkit.emit("chatkit.thread.change", { threadId: "thr_2" });
+    expect(store.getItem(THREAD_KEY)).toBe("thr_2");
+    chatkit.emit("chatkit.thread.change", { threadId: null });
+    expect(store.getItem(THREAD_KEY)).toBeNull();
+  });
+});
+
+describe("theme", () => {
+  it("follows html[data-theme] through setOptions", async () => {
+    setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const before = chatkit.calls.length;
+    document.documentElement.setAttribute("data-theme", "dark");
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(before));
+    const theme = chatkit.options.theme;
+    expect(theme).toMatchObject({ colorScheme: "dark", color: { accent: { primary: "#25c2a0" } } });
+    expect(FakeChatKit.instances).toHaveLength(1);
+    document.documentElement.setAttribute("data-theme", "light");
+    await waitFor(() => expect(chatkit.options.theme).toMatchObject({ colorScheme: "light" }));
+  });
+
+  it("starts dark on a dark page", async () => {
+    document.documentElement.setAttribute("data-theme", "dark");
+    setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.options.theme).toMatchObject({ colorScheme: "dark" }));
+  });
+});
+
+describe("typing indicator", () => {
+  it("shows while a response streams", async () => {
+    setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    expect(status()?.getAttribute("role")).toBe("status");
+    expect(status()?.getAttribute("aria-live")).toBe("polite");
+    expect(status()?.getAttribute("data-state")).toBe("idle");
+    expect(status()?.textContent).toBe("");
+    chatkit.emit("chatkit.response.start");
+    await waitFor(() => expect(status()?.getAttribute("data-state")).toBe("responding"));
+    expect(status()?.textContent).not.toBe("");
+    chatkit.emit("chatkit.response.end");
+    await waitFor(() => expect(status()?.getAttribute("data-state")).toBe("idle"));
+    expect(status()?.textContent).toBe("");
+  });
+});
+
+describe("errors", () => {
+  it("reports a refused session at open, and Retry recovers without a reload", async () => {
+    const { seen } = setup({ session: [json({ detail: "nope" }, 403), issued("s2")] });
+    await waitFor(() => expect(errorBox()).not.toBeNull());
+    expect(errorBox()?.getAttribute("role")).toBe("alert");
+    expect(errorBox()?.textContent).toContain("could not start a chat");
+    expect(errorBox()?.textContent).not.toContain("403");
+    expect(document.querySelector("openai-chatkit")).toBeNull();
+    retryButton()?.click();
+    await waitFor(() => currentChatKit());
+    expect(errorBox()).toBeNull();
+    expect(sessionRequests(seen)).toHaveLength(2);
+  });
+
+  it("reports an unreachable backend after retries", async () => {
+    const down = new TypeError("Failed to fetch");
+    setup({ session: [down, down, down, down] });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("can't be reached"));
+    expect(errorBox()?.textContent).not.toContain("Failed to fetch");
+  });
+
+  it("reports a backend answering 5xx after retries", async () => {
+    setup({ session: [json({}, 502), json({}, 502), json({}, 502), json({}, 502)] });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("can't be reached"));
+  });
+
+  it("reports being offline first", async () => {
+    vi.spyOn(window.navigator, "onLine", "get").mockReturnValue(false);
+    const down = new TypeError("Failed to fetch");
+    setup({ session: [down, down, down, down] });
+    await waitFor(() =>
+      expect(errorBox()?.textContent).toContain("You appear to be offline. Check your internet connection and try again."),
+    );
+  });
+
+  it("reports a blocked or slow ChatKit script, and Retry loads it again", async () => {
+    let attempts = 0;
+    const loadScript = vi.fn(async () => {
+      attempts += 1;
+      if (attempts === 1) throw new ScriptLoadError("timeout", sampleConfig().scriptUrl);
+    });
+    setup({}, { loadScript });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("chat component could not be loaded"));
+    retryButton()?.click();
+    await waitFor(() => currentChatKit());
+    expect(loadScript).toHaveBeenCalledTimes(2);
+  });
+
+  it("turns ChatKit's error event into a friendly message, and Retry re-mounts ChatKit", async () => {
+    const store = new MemoryStore();
+    store.setItem(THREAD_KEY, "thr_1");
+    const down = new TypeError("Failed to fetch");
+    setup({ chat: [down, down, down, down] }, { store });
+    const first = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(first.calls.length).toBeGreaterThan(0));
+    const api = first.options.api as { url: string; fetch: typeof fetch };
+    await expect(api.fetch(api.url, { method: "POST", body: "{}" })).rejects.toThrow();
+    first.emit("chatkit.error", { error: new Error("HTTP error: network") });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("can't be reached"));
+    expect(errorBox()?.textContent).not.toContain("HTTP error");
+    retryButton()?.click();
+    await waitFor(() => expect(currentChatKit()).not.toBe(first));
+    expect(errorBox()).toBeNull();
+    await waitFor(() => expect(currentChatKit().options.initialThread).toBe("thr_1"));
+  });
+
+  it("forgets a saved thread that fails to load, so Retry starts fresh", async () => {
+    const store = new MemoryStore();
+    store.setItem(THREAD_KEY, "thr_gone");
+    setup({}, { store });
+    const chatkit = await waitFor(() => currentChatKit());
+    chatkit.emit("chatkit.thread.load.start", { threadId: "thr_gone" });
+    chatkit.emit("chatkit.error", { error: new Error("Thread not found") });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("Something went wrong"));
+    expect(store.getItem(THREAD_KEY)).toBeNull();
+  });
+
+  it("after a refused chat request, Retry refreshes the secret with existing", async () => {
+    const { seen, store } = setup({
+      session: [issued("s1"), issued("s2"), issued("s3")],
+      chat: [json({}, 401), json({}, 401)],
+    });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const api = chatkit.options.api as { url: string; fetch: typeof fetch };
+    expect((await api.fetch(api.url, { method: "POST", body: "{}" })).status).toBe(401);
+    chatkit.emit("chatkit.error", { error: new Error("Unauthorized") });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("could not start a chat"));
+    retryButton()?.click();
+    await waitFor(() => expect(sessionRequests(seen)).toHaveLength(3));
+    expect(JSON.parse(sessionRequests(seen)[2].body)).toEqual({ existing: "s2" });
+    await waitFor(() => currentChatKit());
+    expect(JSON.parse(store.getItem(SESSION_KEY) ?? "{}").clientSecret).toBe("s3");
+  });
+});
