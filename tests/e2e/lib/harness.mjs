@@ -1,0 +1,295 @@
+// Shared harness of the end-to-end tests: the browser, the ChatKit double, the backend's
+// fault switches and counters, page helpers, and the metrics file.
+//
+// The `run` script starts the servers and passes their addresses in the environment:
+//   E2E_SITE_URL       the fixture site (baseUrl /), e.g. http://127.0.0.1:41234/
+//   E2E_TEXTBOOK_URL   the fixture site built with baseUrl /textbook/, e.g. http://127.0.0.1:41235/textbook/
+//   E2E_BACKEND_URL    the reference backend (CHATKIT_FAULTS=1), on another port
+//   E2E_DOWN_SITE_URL  the site injected with a backend port where nothing listens yet
+//   E2E_DOWN_PORT      that port; the test starts a backend there with E2E_BACKEND_CMD
+//   E2E_BACKEND_DIR, E2E_PYTHON  how to start a backend
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const E2E_DIR = path.resolve(here, "..");
+export const ARTIFACTS = path.join(E2E_DIR, "artifacts");
+export const DOUBLE_SOURCE = readFileSync(path.join(E2E_DIR, "chatkit-double.js"), "utf8");
+export const SCRIPT_URL = "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with tests/e2e/run`);
+  return value;
+}
+
+export const env = {
+  get site() {
+    return need("E2E_SITE_URL");
+  },
+  get textbook() {
+    return need("E2E_TEXTBOOK_URL");
+  },
+  get backend() {
+    return need("E2E_BACKEND_URL");
+  },
+  get downSite() {
+    return need("E2E_DOWN_SITE_URL");
+  },
+  get downPort() {
+    return Number(need("E2E_DOWN_PORT"));
+  },
+};
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
+
+/** Debian's Chromium, each launch with a fresh profile (Playwright makes a temporary user data dir). */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+// Runs in every page before its own scripts: records when the toggle first shows.
+function pageProbe() {
+  const probe = (window.__e2e = { toggleVisibleAt: null });
+  const check = () => {
+    const toggle = document.getElementById("chatkit-inject-toggle");
+    if (!toggle || probe.toggleVisibleAt !== null) return;
+    const box = toggle.getBoundingClientRect();
+    if (box.width > 0 && box.height > 0 && getComputedStyle(toggle).visibility !== "hidden") {
+      probe.toggleVisibleAt = performance.now();
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document, { childList: true, subtree: true });
+}
+
+/**
+ * A browser context in which the ChatKit script URL is answered by the double (unless
+ * `script` says otherwise: "block" aborts it), every request is logged, and any other
+ * request leaving 127.0.0.1 is refused (there is no internet here).
+ */
+export async function newContext(browser, { script = "double", ...options } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const requests = [];
+  context.on("request", (request) => {
+    requests.push({ url: request.url(), method: request.method(), at: Date.now(), page: request.frame()?.url?.() });
+  });
+  await context.route(
+    (url) => url.hostname !== "127.0.0.1" && url.hostname !== "localhost",
+    async (route) => {
+      const url = route.request().url();
+      if (url === SCRIPT_URL) {
+        if (script === "double") {
+          return route.fulfill({
+            status: 200,
+            contentType: "text/javascript; charset=utf-8",
+            headers: { "Access-Control-Allow-Origin": "*" },
+            body: DOUBLE_SOURCE,
+          });
+        }
+        if (script === "404") return route.fulfill({ status: 404, contentType: "text/plain", body: "not found" });
+        return route.abort("blockedbyclient");
+      }
+      return route.abort("internetdisconnected");
+    },
+  );
+  await context.addInitScript(pageProbe);
+  context.requestLog = requests;
+  return context;
+}
+
+/** Requests of `log` that went to the backend or the ChatKit script URL. */
+export function widgetTraffic(log, backend = env.backend) {
+  const origin = new URL(backend).origin;
+  return log.filter((r) => r.url.startsWith(origin) || r.url === SCRIPT_URL);
+}
+
+// --- the backend's fault switches and counters (CHATKIT_FAULTS=1) ---
+
+async function admin(method, pathname, body, base = env.backend) {
+  const response = await fetch(new URL(pathname, base), {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`${method} ${pathname}: HTTP ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+export const backend = {
+  faults: (switches, base) => admin("POST", "/__faults", switches, base),
+  reset: (base) => admin("POST", "/__faults/reset", undefined, base),
+  stats: (base) => admin("GET", "/__stats", undefined, base),
+};
+
+/** Count of answers with `status` (or all, `total`) seen by the backend on `pathname`. */
+export function count(stats, pathname, status = "total") {
+  return stats.requests?.[pathname]?.[status] ?? 0;
+}
+
+/** Starts a reference backend on `port` and waits for /healthz; returns a stop function. */
+export async function startBackend(port, allowedOrigins) {
+  const python = need("E2E_PYTHON");
+  const cwd = need("E2E_BACKEND_DIR");
+  const child = spawn(python, ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
+    cwd,
+    env: { ...process.env, CHATKIT_FAULTS: "1", CHATKIT_ALLOWED_ORIGINS: allowedOrigins.join(",") },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`backend exited: ${stderr}`);
+    try {
+      if ((await fetch(url + "/healthz")).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error(`backend did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", resolve);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+// --- the widget, as a reader sees it ---
+
+export const sel = {
+  toggle: "#chatkit-inject-toggle",
+  panel: "#chatkit-inject-panel",
+  status: "#chatkit-inject-status",
+  error: "#chatkit-inject-error",
+  retry: '#chatkit-inject-error button[data-action="retry"]',
+  chatkit: "openai-chatkit",
+  composer: "openai-chatkit textarea",
+  send: 'openai-chatkit button[data-action="send"]',
+  greeting: "openai-chatkit [data-greeting]",
+  user: 'openai-chatkit [data-role="user"]',
+  assistant: 'openai-chatkit [data-role="assistant"]',
+  doubleError: "openai-chatkit [data-double-error]",
+};
+
+/** What the double recorded in the page: options, requests, events. */
+export function doubleLog(page) {
+  return page.evaluate(() => window.__chatkitDouble ?? { options: [], requests: [], events: [], instances: 0 });
+}
+
+export async function eventCount(page, name) {
+  const log = await doubleLog(page);
+  return log.events.filter((e) => e.name === name).length;
+}
+
+/** Waits until the double has dispatched `name` at least `n` times. */
+export async function waitForEvent(page, name, n = 1, timeout = 10_000) {
+  await page.waitForFunction(
+    ([name, n]) => (window.__chatkitDouble?.events ?? []).filter((e) => e.name === name).length >= n,
+    [name, n],
+    { timeout },
+  );
+}
+
+export async function openPanel(page) {
+  await page.click(sel.toggle);
+  await page.waitForSelector(sel.panel, { state: "visible" });
+}
+
+/** Opens the panel and waits for ChatKit to be ready (the double's `chatkit.ready`). */
+export async function openReady(page) {
+  await openPanel(page);
+  await waitForEvent(page, "chatkit.ready");
+  await page.waitForSelector(sel.composer, { state: "visible" });
+}
+
+/** Types `text` in the composer and sends it; returns the number of assistant messages before. */
+export async function send(page, text) {
+  const before = await page.locator(sel.assistant).count();
+  await page.fill(sel.composer, text);
+  await page.click(sel.send);
+  return before;
+}
+
+/** Waits for the reply to the message just sent (the response has ended); returns its text. */
+export async function waitForReply(page, before, timeout = 20_000) {
+  const ends = await eventCount(page, "chatkit.response.start");
+  await waitForEvent(page, "chatkit.response.end", ends, timeout);
+  await page.waitForFunction(
+    (n) => (document.querySelector("openai-chatkit")?.shadowRoot?.querySelectorAll('[data-role="assistant"]').length ?? 0) > n,
+    before,
+    { timeout },
+  );
+  return page.locator(sel.assistant).last().textContent();
+}
+
+/** The visible texts of all messages of the conversation, in order. */
+export function transcript(page) {
+  return page.$$eval("openai-chatkit [data-role]", (nodes) =>
+    nodes.map((n) => ({ role: n.getAttribute("data-role"), text: n.textContent })),
+  );
+}
+
+/** Collects console errors and page errors of a page (for "no technical text" checks). */
+export function watchConsole(page) {
+  const seen = { errors: [], pageErrors: [] };
+  page.on("console", (msg) => {
+    if (msg.type() === "error") seen.errors.push(msg.text());
+  });
+  page.on("pageerror", (error) => seen.pageErrors.push(String(error)));
+  return seen;
+}
+
+// --- metrics ---
+
+const METRICS = path.join(ARTIFACTS, "metrics.json");
+
+/** Appends one measurement (milliseconds) to artifacts/metrics.json. */
+export function recordMetric(name, ms, note = "") {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  let data = { samples: [] };
+  try {
+    data = JSON.parse(readFileSync(METRICS, "utf8"));
+  } catch {
+    // first sample
+  }
+  data.samples.push({ name, ms: Math.round(ms * 10) / 10, note, at: new Date().toISOString() });
+  writeFileSync(METRICS, JSON.stringify(data, null, 2) + "\n");
+}
+
+export function artifact(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}
+
+/** A URL under a site root: `under(env.site, "docs/intro")`. */
+export function under(base, relative) {
+  return new URL(relative, base).href;
+}

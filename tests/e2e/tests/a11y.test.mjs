@@ -1,0 +1,106 @@
+// Keyboard only, and an axe-core scan of the open widget.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+import { env, launch, newContext, sel, under, waitForEvent } from "../lib/harness.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const active = (page) =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    return { id: el?.id ?? "", inPanel: Boolean(el?.closest?.("#chatkit-inject-panel")) };
+  });
+
+test("keyboard only: Tab reaches the toggle, Enter opens with focus inside, Escape closes and returns focus", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector('html[data-has-hydrated="true"]');
+    let presses = 0;
+    while ((await active(page)).id !== "chatkit-inject-toggle") {
+      await page.keyboard.press("Tab");
+      presses += 1;
+      assert.ok(presses < 300, "Tab never reached the toggle");
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(sel.panel, { state: "visible" });
+    assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
+    assert.ok((await active(page)).inPanel, "focus moved into the panel");
+    await waitForEvent(page, "chatkit.ready");
+
+    // Tab moves through the panel's controls, and focus can reach the composer.
+    await page.keyboard.press("Tab");
+    const afterTab = await active(page);
+    assert.ok(afterTab.inPanel, "Tab keeps focus in the panel");
+
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(sel.panel, { state: "hidden" });
+    assert.equal((await active(page)).id, "chatkit-inject-toggle", "focus is back on the toggle");
+    assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "false");
+
+    // And the keyboard opens it again (Space as well as Enter).
+    await page.keyboard.press("Space");
+    await page.waitForSelector(sel.panel, { state: "visible" });
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(sel.panel, { state: "hidden" });
+  } finally {
+    await context.close();
+  }
+});
+
+for (const scheme of ["light", "dark"]) {
+  test(`axe-core finds no serious or critical violation in the widget's own markup (${scheme} mode)`, async () => {
+    const context = await newContext(browser, { colorScheme: scheme });
+    try {
+      const page = await context.newPage();
+      await page.goto(under(env.site, "docs/intro"));
+      await page.waitForSelector(sel.toggle, { state: "visible" });
+      // Closed: the toggle alone.
+      await page.addScriptTag({ content: AXE });
+      const run = (include) =>
+        page.evaluate(
+          async (include) => {
+            const result = await window.axe.run(
+              { include, exclude: [["openai-chatkit"]] },
+              { resultTypes: ["violations", "passes"] },
+            );
+            return {
+              passes: result.passes.length,
+              violations: result.violations.map((v) => ({
+                id: v.id,
+                impact: v.impact,
+                help: v.help,
+                nodes: v.nodes.map((n) => n.html.slice(0, 200)),
+              })),
+            };
+          },
+          include,
+        );
+      const closed = await run([["#chatkit-inject-toggle"]]);
+      await page.click(sel.toggle);
+      await waitForEvent(page, "chatkit.ready");
+      await page.waitForTimeout(300);
+      const open = await run([["#chatkit-inject-toggle"], ["#chatkit-inject-panel"]]);
+      for (const result of [closed, open]) {
+        assert.ok(result.passes > 3, "axe ran its rules on the widget");
+        const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+        assert.deepEqual(bad, [], JSON.stringify(bad, null, 2));
+      }
+    } finally {
+      await context.close();
+    }
+  });
+}

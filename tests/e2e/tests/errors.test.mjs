@@ -1,0 +1,243 @@
+// What the reader meets when things fail: a dead backend, a failing one, an expired token,
+// no network, a blocked ChatKit script. Each has a plain message and a way out.
+
+import assert from "node:assert/strict";
+import { after, afterEach, before, test } from "node:test";
+import {
+  backend,
+  count,
+  env,
+  launch,
+  newContext,
+  openPanel,
+  openReady,
+  sel,
+  startBackend,
+  under,
+  waitForEvent,
+  waitForReply,
+} from "../lib/harness.mjs";
+
+// 1 attempt + DEFAULT_POLICY.retries (widget-assets/src/retry.ts).
+const ATTEMPTS = 4;
+const TECHNICAL = /HTTP|\b[45]\d\d\b|error|exception|TypeError|fetch|undefined|null|stack|JSON|CORS|ECONN|net::/i;
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await backend.reset();
+});
+
+/** Records, in the page, every error message the widget shows, so a flash is caught too. */
+function watchErrors() {
+  const shown = (window.__errorsShown = []);
+  const check = () => {
+    const box = document.getElementById("chatkit-inject-error");
+    if (box && shown.at(-1) !== box.textContent) shown.push(box.textContent);
+  };
+  new MutationObserver(check).observe(document.body, { childList: true, subtree: true, characterData: true });
+}
+
+async function friendlyError(page, pattern) {
+  await page.waitForSelector(sel.error, { state: "visible", timeout: 15_000 });
+  const text = (await page.locator(`${sel.error} p`).textContent()).trim();
+  assert.match(text, pattern);
+  assert.doesNotMatch(text, TECHNICAL, "no technical text in the message");
+  assert.equal(await page.locator(sel.error).getAttribute("role"), "alert");
+  await page.waitForSelector(sel.retry, { state: "visible" });
+  return text;
+}
+
+test("backend down at first open: a friendly message; once the backend is up, Retry works without a reload", async () => {
+  const context = await newContext(browser);
+  let server;
+  try {
+    const page = await context.newPage();
+    await page.goto(env.downSite);
+    await page.evaluate(() => (window.__sameDocument = true));
+    await openPanel(page);
+    await friendlyError(page, /can't be reached|try again/i);
+    assert.equal(await page.locator(sel.chatkit).count(), 0, "ChatKit is not mounted without a session");
+
+    server = await startBackend(env.downPort, process.env.E2E_DOWN_ORIGINS.split(","));
+    await page.click(sel.retry);
+    await waitForEvent(page, "chatkit.ready", 1, 10_000);
+    await page.waitForSelector(sel.error, { state: "detached" });
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Are you there now?");
+    await page.click(sel.send);
+    assert.match(await waitForReply(page, before), /You asked 1 question/);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, "no reload happened");
+  } finally {
+    await context.close();
+    await server?.stop();
+  }
+});
+
+test("backend failing twice then healthy: the automatic retries recover within 10 s, with the designed number of attempts", async () => {
+  await backend.faults({ fail_next: 2, status: 503, paths: ["/api/chatkit/session"] });
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.evaluate(watchErrors);
+    const start = Date.now();
+    await openPanel(page);
+    await waitForEvent(page, "chatkit.ready", 1, 10_000);
+    assert.ok(Date.now() - start < 10_000);
+    let stats = await backend.stats();
+    assert.equal(count(stats, "/api/chatkit/session", "503"), 2, JSON.stringify(stats));
+    assert.equal(count(stats, "/api/chatkit/session", "200"), 1, JSON.stringify(stats));
+
+    // The same on the chat endpoint, mid-conversation.
+    await backend.faults({ fail_next: 2, status: 503, paths: ["/chatkit"] });
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Does this survive two failures?");
+    await page.click(sel.send);
+    assert.match(await waitForReply(page, before), /You asked 1 question/);
+    stats = await backend.stats();
+    assert.equal(count(stats, "/chatkit", "503"), 2, JSON.stringify(stats));
+    assert.equal(count(stats, "/chatkit", "200"), 1, JSON.stringify(stats));
+    assert.deepEqual(await page.evaluate(() => window.__errorsShown), [], "no error was ever shown");
+  } finally {
+    await context.close();
+  }
+});
+
+test("backend failing for good: after the automatic retries, the message and the Retry button; Retry recovers", async () => {
+  await backend.faults({ fail_next: 1000, status: 500, paths: ["/api/chatkit/session"] });
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await openPanel(page);
+    await friendlyError(page, /can't be reached|try again/i);
+    const stats = await backend.stats();
+    assert.equal(count(stats, "/api/chatkit/session", "500"), ATTEMPTS, JSON.stringify(stats));
+    assert.equal(count(stats, "/api/chatkit/session", "200"), 0);
+
+    await backend.reset();
+    await page.click(sel.retry);
+    await waitForEvent(page, "chatkit.ready", 1, 10_000);
+    await page.waitForSelector(sel.error, { state: "detached" });
+    await page.waitForSelector(sel.composer, { state: "visible" });
+  } finally {
+    await context.close();
+  }
+});
+
+test("token expired mid-conversation: refreshed silently with the old one, the conversation goes on", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const sessionBodies = [];
+    page.on("request", (r) => {
+      if (r.url() === env.backend + "/api/chatkit/session") sessionBodies.push(JSON.parse(r.postData() || "{}"));
+    });
+    await page.goto(env.site);
+    await page.evaluate(watchErrors);
+    await openReady(page);
+    let before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "First question before expiry");
+    await page.click(sel.send);
+    await waitForReply(page, before);
+    const oldSecret = JSON.parse(await page.evaluate(() => sessionStorage.getItem("chatkit-inject:session"))).clientSecret;
+    await backend.reset();
+
+    await backend.faults({ expire_tokens: true });
+    before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Second question after expiry");
+    await page.click(sel.send);
+    const reply = await waitForReply(page, before);
+    assert.match(reply, /You asked 2 questions so far; your first was: "First question before expiry"/);
+
+    const stats = await backend.stats();
+    assert.equal(count(stats, "/chatkit", "401"), 1, JSON.stringify(stats));
+    assert.equal(count(stats, "/chatkit", "200"), 1, JSON.stringify(stats));
+    assert.equal(count(stats, "/api/chatkit/session", "200"), 1, JSON.stringify(stats));
+    assert.deepEqual(sessionBodies.at(-1), { existing: oldSecret }, "refreshed with the old secret as `existing`");
+    const newSecret = JSON.parse(await page.evaluate(() => sessionStorage.getItem("chatkit-inject:session"))).clientSecret;
+    assert.notEqual(newSecret, oldSecret);
+    assert.deepEqual(await page.evaluate(() => window.__errorsShown), [], "no error was ever shown");
+  } finally {
+    await context.close();
+  }
+});
+
+test("offline at first open: the offline message; back online, Retry works", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await page.waitForSelector(sel.toggle, { state: "visible" });
+    await context.setOffline(true);
+    await openPanel(page);
+    await friendlyError(page, /offline/i);
+
+    await context.setOffline(false);
+    if (await page.locator(sel.retry).isVisible()) await page.click(sel.retry);
+    await waitForEvent(page, "chatkit.ready", 1, 10_000);
+    await page.waitForSelector(sel.error, { state: "detached" });
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Back online?");
+    await page.click(sel.send);
+    assert.match(await waitForReply(page, before), /You asked 1 question/);
+  } finally {
+    await context.close();
+  }
+});
+
+test("offline mid-conversation: the offline message instead of a failure; back online, the chat goes on", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await openReady(page);
+    let before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Question while online");
+    await page.click(sel.send);
+    await waitForReply(page, before);
+
+    await context.setOffline(true);
+    await page.fill(sel.composer, "Question while offline");
+    await page.click(sel.send);
+    await friendlyError(page, /offline/i);
+
+    await context.setOffline(false);
+    await page.waitForTimeout(300);
+    if (await page.locator(sel.retry).isVisible()) await page.click(sel.retry);
+    await page.waitForSelector(sel.error, { state: "detached", timeout: 10_000 });
+    await waitForEvent(page, "chatkit.ready", 2, 10_000);
+    await page.waitForSelector(sel.composer, { state: "visible" });
+    before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Question back online");
+    await page.click(sel.send);
+    const reply = await waitForReply(page, before);
+    assert.match(reply, /your first was: "Question while online"/, "the same thread goes on");
+  } finally {
+    await context.close();
+  }
+});
+
+for (const mode of ["block", "404"]) {
+  test(`ChatKit script fails to load (${mode}): a clear message with Retry, not a blank panel`, async () => {
+    const context = await newContext(browser, { script: mode });
+    try {
+      const page = await context.newPage();
+      await page.goto(env.site);
+      await openPanel(page);
+      const text = await friendlyError(page, /chat component could not be loaded/i);
+      assert.ok(text.length > 20);
+      assert.equal(await page.locator(sel.chatkit).count(), 0);
+      const panel = await page.locator(sel.panel).boundingBox();
+      assert.ok(panel.height > 100, "the panel is open and shows the message");
+    } finally {
+      await context.close();
+    }
+  });
+}

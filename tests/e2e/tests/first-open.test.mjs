@@ -1,0 +1,61 @@
+// First open: one session request, ChatKit initialised and ready within 1 s, greeting and an
+// empty composer.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { backend, count, doubleLog, env, launch, newContext, recordMetric, sel, under, waitForEvent } from "../lib/harness.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("first open: one session request, ChatKit ready within 1 s, greeting and an empty composer", async () => {
+  await backend.reset();
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector(sel.toggle, { state: "visible" });
+    const config = JSON.parse(await page.locator("#chatkit-inject-config").textContent());
+
+    const sessionResponse = page.waitForResponse((r) => r.url() === env.backend + "/api/chatkit/session");
+    const clickedAt = await page.evaluate(() => performance.now());
+    await page.click(sel.toggle);
+    const session = await sessionResponse;
+    assert.equal(session.status(), 200);
+    await waitForEvent(page, "chatkit.ready", 1, 5_000);
+    const log = await doubleLog(page);
+    const readyAt = log.events.find((e) => e.name === "chatkit.ready").at;
+    const openToReady = readyAt - clickedAt;
+    recordMetric("open-to-ready", openToReady);
+    const timing = session.request().timing();
+    recordMetric("session", timing.responseEnd);
+    assert.ok(openToReady < 1_000, `ChatKit ready ${Math.round(openToReady)} ms after the click`);
+
+    // Exactly one session request, none to /chatkit yet (nothing to load).
+    const stats = await backend.stats();
+    assert.equal(count(stats, "/api/chatkit/session"), 1, JSON.stringify(stats));
+    assert.equal(count(stats, "/chatkit"), 0, JSON.stringify(stats));
+
+    // ChatKit got the self-hosted api form and our texts.
+    assert.equal(log.options.length >= 1, true);
+    const options = log.options.at(-1);
+    assert.equal(options.api.url, config.backendUrl + config.chatPath);
+    assert.equal(options.api.domainKey, config.domainKey);
+    assert.equal(options.api.fetch, "[function]");
+    assert.equal(options.startScreen.greeting, config.greeting);
+
+    await page.waitForSelector(sel.greeting, { state: "visible" });
+    assert.equal(await page.locator(sel.greeting).textContent(), config.greeting);
+    assert.equal(await page.locator(sel.composer).inputValue(), "");
+    assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
+    assert.equal(await page.locator(sel.error).count(), 0);
+    assert.equal(await page.locator(sel.doubleError).count(), 0);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,59 @@
+// Toggle on every kind of page, fast, and nothing fetched before the first open.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { env, launch, newContext, recordMetric, sel, under, widgetTraffic } from "../lib/harness.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const PAGES = [
+  ["home", ""],
+  ["doc", "docs/intro"],
+  ["blog", "blog"],
+  ["404", "no/such/page"],
+];
+
+for (const [kind, relative] of PAGES) {
+  test(`toggle is visible within 2 s on the ${kind} page, and nothing is fetched before the first open`, async () => {
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const url = under(env.site, relative);
+      const response = await page.goto(url, { waitUntil: "commit" });
+      if (kind === "404") assert.equal(response.status(), 404, "the static server answers 404.html with 404");
+      else assert.equal(response.status(), 200);
+      await page.waitForSelector(sel.toggle, { state: "visible", timeout: 2_000 });
+      const visibleAt = await page.evaluate(() => window.__e2e.toggleVisibleAt);
+      assert.ok(visibleAt !== null && visibleAt < 2_000, `toggle visible after ${visibleAt} ms`);
+      recordMetric("toggle-visible", visibleAt, kind);
+
+      const toggle = page.locator(sel.toggle);
+      assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+      assert.equal(await toggle.getAttribute("aria-controls"), "chatkit-inject-panel");
+      assert.ok((await toggle.getAttribute("aria-label"))?.length > 0, "toggle has an accessible name");
+      // Bottom right corner of the viewport.
+      const box = await toggle.boundingBox();
+      const viewport = page.viewportSize();
+      assert.ok(box.x + box.width > viewport.width - 100 && box.y + box.height > viewport.height - 100, JSON.stringify(box));
+
+      // Let the page settle (hydration, idle callbacks): still nothing for the widget.
+      await page.waitForLoadState("networkidle");
+      await page.waitForTimeout(500);
+      assert.deepEqual(widgetTraffic(context.requestLog), [], "no backend or ChatKit request before the first open");
+      assert.equal(await page.locator(sel.chatkit).count(), 0);
+
+      // And the first open does fetch: the check above can see traffic when there is some.
+      await page.click(sel.toggle);
+      await page.waitForFunction(() => window.__chatkitDouble?.events.some((e) => e.name === "chatkit.ready"));
+      assert.ok(widgetTraffic(context.requestLog).length > 0, "the first open reaches the backend and ChatKit");
+    } finally {
+      await context.close();
+    }
+  });
+}
