@@ -272,3 +272,16 @@ def test_json_answers_and_stream_headers(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_retry_after_item_answers_again(client):
+    reader = Reader(client)
+    events = reader.stream(create_body("retry me"))
+    thread_id, user_id = events[0]["thread"]["id"], events[1]["item"]["id"]
+    first_answer = assistant_done(events)["id"]
+    retried = reader.stream({"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": user_id}})
+    again = assistant_done(retried)
+    assert again["id"] != first_answer
+    assert 'You asked 1 question so far; your first was: "retry me"' in again["content"][0]["text"]
+    items = reader.json({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}})["data"]
+    assert [i["id"] for i in items] == [user_id, again["id"]]

@@ -205,3 +205,23 @@ def test_reset_turns_everything_off(live):
         "drop_after_chunks": 8, "stop_stream_after_words": None, "html_error_next": 0,
         "session_no_expiry": False,
     }
+
+
+def test_client_closing_the_stream_keeps_the_thread_usable(live):
+    reader = Reader(live)
+    seen: list[dict] = []
+    with live.stream("POST", "/chatkit", json=create_body("I will hang up"), headers=reader.headers()) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+            if len(deltas(seen)) >= 3:
+                break  # leaving the block closes the connection mid-answer
+    thread_id = seen[0]["thread"]["id"]
+    time.sleep(0.5)  # let the server notice the disconnect and store the partial answer
+    items = reader.json({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}})["data"]
+    assert items[0]["type"] == "user_message"
+    partial = [i for i in items if i["type"] == "assistant_message"]
+    assert len(partial) == 1 and partial[0]["content"][0]["text"].startswith("I could not")
+    assert all(i["type"] != "sdk_hidden_context" for i in items), "hidden items never reach clients"
+    follow = reader.stream(add_body(thread_id, "Back again"))
+    assert 'You asked 2 questions so far; your first was: "I will hang up"' in assistant_done(follow)["content"][0]["text"]
