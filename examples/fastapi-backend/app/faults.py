@@ -193,7 +193,9 @@ def admin_router(faults: Faults, signer: TokenSigner) -> APIRouter:
     def local_only(request: Request) -> JSONResponse | None:
         host = request.client.host if request.client else ""
         if host not in ("127.0.0.1", "::1"):
-            return JSONResponse({"error": "forbidden", "message": "admin endpoints answer 127.0.0.1 only"}, 403)
+            return JSONResponse(
+                {"error": "forbidden", "message": "admin endpoints answer 127.0.0.1 only"}, 403
+            )
         return None
 
     @router.post("/__faults")

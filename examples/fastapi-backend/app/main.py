@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
-
-from chatkit.server import StreamingResult
-from chatkit.store import NotFoundError
 
 from .config import Settings
 from .context import PageContext, RequestContext
@@ -126,7 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ValidationError)
     @app.exception_handler(RequestValidationError)
     async def on_invalid_body(_request: Request, exc: ValidationError | RequestValidationError):
-        return error_response(400, "invalid_request", "The request body is invalid.", fields=field_errors(exc))
+        return error_response(
+            400, "invalid_request", "The request body is invalid.", fields=field_errors(exc)
+        )
 
     @app.exception_handler(NotFoundError)
     async def on_not_found(_request: Request, exc: NotFoundError):
@@ -159,7 +160,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return signer.verify(token.strip())
         except TokenError as exc:
             raise ApiError(
-                401, "unauthorized", f"Invalid session: {exc}.",
+                401,
+                "unauthorized",
+                f"Invalid session: {exc}.",
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
 

@@ -39,8 +39,7 @@ def compose_reply(question: str, earlier_questions: list[str], page: PageContext
     asked = len(earlier_questions) + 1
     first = earlier_questions[0] if earlier_questions else question
     history = (
-        f'You asked {asked} question{"s" if asked != 1 else ""} so far; '
-        f'your first was: "{quote(first)}".'
+        f'You asked {asked} question{"s" if asked != 1 else ""} so far; your first was: "{quote(first)}".'
     )
     lines = sum(1 for _ in question.splitlines()) or 1
     echo = (

@@ -14,10 +14,9 @@ import sqlite3
 import threading
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from chatkit.store import NotFoundError, Store
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
+from pydantic import TypeAdapter
 
 from .context import RequestContext
 
@@ -64,9 +63,7 @@ class SQLiteStore(Store[RequestContext]):
     # -- threads ---------------------------------------------------------------------------
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
-        rows = self._query(
-            "SELECT data FROM threads WHERE id = ? AND owner = ?", thread_id, context.reader
-        )
+        rows = self._query("SELECT data FROM threads WHERE id = ? AND owner = ?", thread_id, context.reader)
         if not rows:
             raise NotFoundError(f"Thread {thread_id} not found")
         return ThreadMetadata.model_validate_json(rows[0][0])
@@ -101,9 +98,7 @@ class SQLiteStore(Store[RequestContext]):
             self._db.execute(
                 "DELETE FROM items WHERE thread_id = ? AND owner = ?", (thread_id, context.reader)
             )
-            self._db.execute(
-                "DELETE FROM threads WHERE id = ? AND owner = ?", (thread_id, context.reader)
-            )
+            self._db.execute("DELETE FROM threads WHERE id = ? AND owner = ?", (thread_id, context.reader))
 
     # -- items -----------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def parse_sse(text: str) -> list[dict]:
     events = []
     for frame in text.split("\n\n")[:-1]:
         assert frame.startswith("data: ") and "\n" not in frame, f"unexpected frame {frame!r}"
-        events.append(json.loads(frame[len("data: "):]))
+        events.append(json.loads(frame[len("data: ") :]))
     return events
 
 

@@ -6,14 +6,13 @@ import json
 import time
 
 import pytest
-
-from app.context import PageContext
-from app.main import create_app
-from app.config import Settings
 from fastapi.testclient import TestClient
 
-from .conftest import Reader, add_body, assistant_done, create_body, deltas, page_header
+from app.config import Settings
+from app.context import PageContext
+from app.main import create_app
 
+from .conftest import Reader, add_body, assistant_done, create_body, deltas, page_header
 
 # -- auth --------------------------------------------------------------------------------------
 
@@ -103,7 +102,9 @@ def test_follow_up_sees_the_first_turn(client):
 def test_page_context_header(client):
     reader = Reader(client)
     title = "Überblick — 概要"
-    text = assistant_done(reader.stream(create_body("hi"), page_header("/de/docs", title, "de")))["content"][0]["text"]
+    text = assistant_done(reader.stream(create_body("hi"), page_header("/de/docs", title, "de")))["content"][
+        0
+    ]["text"]
     assert title in text and "language de" in text
 
     for header in ({}, {"X-ChatKit-Page": "not json"}, {"X-ChatKit-Page": "[1]"}):
@@ -166,10 +167,15 @@ def test_get_by_id_and_items_list(client):
     assert [i["id"] for i in desc["data"]] == [i["id"] for i in reversed(asc["data"])]
     assert asc["has_more"] is False and len(asc["data"]) == 4
 
-    page1 = reader.json({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc", "limit": 3}})
+    page1 = reader.json(
+        {"type": "items.list", "params": {"thread_id": thread_id, "order": "asc", "limit": 3}}
+    )
     assert page1["has_more"] is True and page1["after"] == page1["data"][-1]["id"]
     page2 = reader.json(
-        {"type": "items.list", "params": {"thread_id": thread_id, "order": "asc", "limit": 3, "after": page1["after"]}}
+        {
+            "type": "items.list",
+            "params": {"thread_id": thread_id, "order": "asc", "limit": 3, "after": page1["after"]},
+        }
     )
     assert [i["id"] for i in page1["data"] + page2["data"]] == [i["id"] for i in asc["data"]]
     assert page2["has_more"] is False
@@ -241,13 +247,28 @@ def test_threads_survive_a_restart_with_a_database_file(tmp_path):
         ({"params": {}}, ""),
         ({"type": "threads.create", "params": {}}, "threads.create.params.input"),
         (
-            {"type": "threads.create", "params": {"input": {"content": [{"type": "input_text", "text": "x"}]}}},
+            {
+                "type": "threads.create",
+                "params": {"input": {"content": [{"type": "input_text", "text": "x"}]}},
+            },
             "threads.create.params.input.attachments",
         ),
         ({"type": "threads.get_by_id", "params": {}}, "threads.get_by_id.params.thread_id"),
-        ({"type": "items.list", "params": {"thread_id": "t", "order": "sideways"}}, "items.list.params.order"),
+        (
+            {"type": "items.list", "params": {"thread_id": "t", "order": "sideways"}},
+            "items.list.params.order",
+        ),
     ],
-    ids=["not-json", "empty", "unknown-type", "no-type", "no-input", "no-attachments", "no-thread-id", "bad-order"],
+    ids=[
+        "not-json",
+        "empty",
+        "unknown-type",
+        "no-type",
+        "no-input",
+        "no-attachments",
+        "no-thread-id",
+        "bad-order",
+    ],
 )
 def test_bad_body_is_400_with_field_errors(client, body, field):
     r = Reader(client).post(body)
@@ -279,7 +300,9 @@ def test_retry_after_item_answers_again(client):
     events = reader.stream(create_body("retry me"))
     thread_id, user_id = events[0]["thread"]["id"], events[1]["item"]["id"]
     first_answer = assistant_done(events)["id"]
-    retried = reader.stream({"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": user_id}})
+    retried = reader.stream(
+        {"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": user_id}}
+    )
     again = assistant_done(retried)
     assert again["id"] != first_answer
     assert 'You asked 1 question so far; your first was: "retry me"' in again["content"][0]["text"]

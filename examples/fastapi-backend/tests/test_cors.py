@@ -66,8 +66,11 @@ def test_error_answers_carry_cors_headers(client, monkeypatch, kind):
     elif kind == "400":
         r = reader.post("{", {"Origin": ORIGIN})
     elif kind == "404":
-        r = reader.post({"type": "threads.get_by_id", "params": {"thread_id": "thr_nope"}}, {"Origin": ORIGIN})
+        r = reader.post(
+            {"type": "threads.get_by_id", "params": {"thread_id": "thr_nope"}}, {"Origin": ORIGIN}
+        )
     else:
+
         async def broken(*_args, **_kwargs):
             raise RuntimeError("database on fire")
 

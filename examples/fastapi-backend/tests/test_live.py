@@ -31,13 +31,15 @@ def stream_timed(client: httpx.Client, token: str, body: dict, headers: dict | N
 
 def test_sse_streams_word_by_word(live):
     reader = Reader(live)
-    timed = stream_timed(live, reader.token, create_body("Is this streamed?"), page_header("/docs/sse", "Streaming"))
+    timed = stream_timed(
+        live, reader.token, create_body("Is this streamed?"), page_header("/docs/sse", "Streaming")
+    )
     events = [e for _, e in timed]
     delta_times = [t for t, e in timed if e["type"] == "thread.item.updated" and "delta" in e["update"]]
     assert len(delta_times) >= 20
     # 20 ms between words: the first words arrive well before the last ones (no buffering).
     assert delta_times[-1] - delta_times[0] >= 0.3
-    gaps = [b - a for a, b in zip(delta_times, delta_times[1:])]
+    gaps = [b - a for a, b in zip(delta_times, delta_times[1:], strict=False)]
     assert sorted(gaps)[len(gaps) // 2] >= 0.01, "words arrive one by one"
     text = assistant_done(events)["content"][0]["text"]
     assert '"Streaming"' in text
@@ -154,7 +156,9 @@ def test_stop_stream_after_words(live):
     assert r.status_code == 200
     events = parse_sse(r.text)  # a clean end: complete frames only
     assert len(deltas(events)) == 3
-    assert not [e for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"]
+    assert not [
+        e for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"
+    ]
     live.post("/__faults", json={"stop_stream_after_words": 0})
     assert assistant_done(reader.stream(create_body("all of it")))
 
@@ -196,13 +200,26 @@ def test_session_no_expiry(live):
 def test_reset_turns_everything_off(live):
     live.post(
         "/__faults",
-        json={"fail_next": 3, "delay_ms": 100, "drop_next": 2, "html_error_next": 1,
-              "stop_stream_after_words": 2, "session_no_expiry": True, "paths": ["/x"]},
+        json={
+            "fail_next": 3,
+            "delay_ms": 100,
+            "drop_next": 2,
+            "html_error_next": 1,
+            "stop_stream_after_words": 2,
+            "session_no_expiry": True,
+            "paths": ["/x"],
+        },
     )
     state = live.post("/__faults/reset").json()
     assert state == {
-        "fail_next": 0, "status": 500, "paths": None, "delay_ms": 0, "drop_next": 0,
-        "drop_after_chunks": 8, "stop_stream_after_words": None, "html_error_next": 0,
+        "fail_next": 0,
+        "status": 500,
+        "paths": None,
+        "delay_ms": 0,
+        "drop_next": 0,
+        "drop_after_chunks": 8,
+        "stop_stream_after_words": None,
+        "html_error_next": 0,
         "session_no_expiry": False,
     }
 
@@ -224,4 +241,7 @@ def test_client_closing_the_stream_keeps_the_thread_usable(live):
     assert len(partial) == 1 and partial[0]["content"][0]["text"].startswith("I could not")
     assert all(i["type"] != "sdk_hidden_context" for i in items), "hidden items never reach clients"
     follow = reader.stream(add_body(thread_id, "Back again"))
-    assert 'You asked 2 questions so far; your first was: "I will hang up"' in assistant_done(follow)["content"][0]["text"]
+    assert (
+        'You asked 2 questions so far; your first was: "I will hang up"'
+        in assistant_done(follow)["content"][0]["text"]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from agents import Model, ModelResponse, Usage
+from agents import Model, ModelResponse
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -19,8 +19,8 @@ from openai.types.responses import (
 )
 
 from app.config import Settings
-from app.model import ModelResponder, instructions
 from app.context import PageContext
+from app.model import ModelResponder, instructions
 
 from .conftest import Reader, add_body, assistant_done, create_body, deltas, page_header
 
@@ -42,7 +42,9 @@ class ScriptedModel(Model):
         msg_id = f"msg_model{n}"
 
         def message(content: list) -> ResponseOutputMessage:
-            return ResponseOutputMessage(id=msg_id, type="message", role="assistant", status="completed", content=content)
+            return ResponseOutputMessage(
+                id=msg_id, type="message", role="assistant", status="completed", content=content
+            )
 
         part = ResponseOutputText(type="output_text", text="", annotations=[])
         seq = iter(range(1000))
@@ -50,25 +52,46 @@ class ScriptedModel(Model):
             type="response.output_item.added", item=message([]), output_index=0, sequence_number=next(seq)
         )
         yield ResponseContentPartAddedEvent(
-            type="response.content_part.added", item_id=msg_id, output_index=0, content_index=0,
-            part=part, sequence_number=next(seq),
+            type="response.content_part.added",
+            item_id=msg_id,
+            output_index=0,
+            content_index=0,
+            part=part,
+            sequence_number=next(seq),
         )
         for w in self.words:
             yield ResponseTextDeltaEvent(
-                type="response.output_text.delta", item_id=msg_id, output_index=0, content_index=0,
-                delta=w, logprobs=[], sequence_number=next(seq),
+                type="response.output_text.delta",
+                item_id=msg_id,
+                output_index=0,
+                content_index=0,
+                delta=w,
+                logprobs=[],
+                sequence_number=next(seq),
             )
         yield ResponseTextDoneEvent(
-            type="response.output_text.done", item_id=msg_id, output_index=0, content_index=0,
-            text=text, logprobs=[], sequence_number=next(seq),
+            type="response.output_text.done",
+            item_id=msg_id,
+            output_index=0,
+            content_index=0,
+            text=text,
+            logprobs=[],
+            sequence_number=next(seq),
         )
         done = message([ResponseOutputText(type="output_text", text=text, annotations=[])])
         yield ResponseOutputItemDoneEvent(
             type="response.output_item.done", item=done, output_index=0, sequence_number=next(seq)
         )
         response = Response(
-            id=f"resp_{n}", object="response", created_at=0, model="scripted", output=[done],
-            parallel_tool_calls=False, tool_choice="auto", tools=[], status="completed",
+            id=f"resp_{n}",
+            object="response",
+            created_at=0,
+            model="scripted",
+            output=[done],
+            parallel_tool_calls=False,
+            tool_choice="auto",
+            tools=[],
+            status="completed",
         )
         yield ResponseCompletedEvent(type="response.completed", response=response, sequence_number=next(seq))
 
