@@ -1552,6 +1552,66 @@ mod tests {
         assert_eq!(primary(infima_only), pair("#3578e5", "#3578e5"));
     }
 
+    /// The theme of a real Docusaurus 3.10 build under `fixtures/` (the stylesheet's name carries
+    /// a content hash, so the directory is listed at test time).
+    fn fixture_theme(build: &str) -> ExtractedTheme {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(build)
+            .join("assets/css");
+        let sheets: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with("styles.") && name.ends_with(".css"))
+            })
+            .map(|path| std::fs::read_to_string(path).unwrap())
+            .collect();
+        assert_eq!(sheets.len(), 1, "one styles.*.css in {}", dir.display());
+        // Infima's own default is in the build, inside its layer: the site's value must win.
+        assert!(sheets[0].contains("@layer docusaurus.infima{"));
+        assert!(sheets[0].contains("--ifm-color-primary:#3578e5"));
+        extract(&[&sheets[0]])
+    }
+
+    #[test]
+    fn fixture_classic_site() {
+        let infima_font = "system-ui, -apple-system, Segoe UI, Roboto, Ubuntu, Cantarell, Noto Sans, \
+                           sans-serif, BlinkMacSystemFont, \"Segoe UI\", Helvetica, Arial, sans-serif, \
+                           \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\"";
+        let expected = ExtractedTheme {
+            accent: Some("#2e8555".into()),
+            accent_dark: Some("#25c2a0".into()),
+            font_family: Some(infima_font.into()),
+            radius: Some(".4rem".into()),
+        };
+        assert_eq!(fixture_theme("site"), expected);
+        assert_eq!(fixture_theme("site/fr"), expected);
+        assert_eq!(chatkit_radius(".4rem"), Some("round"));
+    }
+
+    #[test]
+    fn fixture_textbook_site() {
+        let theme = fixture_theme("site-textbook");
+        assert_eq!(
+            theme,
+            ExtractedTheme {
+                accent: Some("#7c3aed".into()),
+                accent_dark: Some("#a78bfa".into()),
+                font_family: Some(
+                    "\"Inter\", \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif".into()
+                ),
+                radius: Some("2px".into()),
+            }
+        );
+        assert_eq!(
+            theme.radius.as_deref().and_then(chatkit_radius),
+            Some("soft")
+        );
+    }
+
     #[test]
     fn radius_names() {
         let cases = [
