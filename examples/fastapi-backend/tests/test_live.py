@@ -115,13 +115,13 @@ def test_fail_next_defaults_to_500_on_every_path(live):
 
 def test_delay_ms(live):
     reader = Reader(live)
-    live.post("/__faults", json={"delay_ms": 600, "paths": ["/chatkit"]})
+    live.post("/__faults", json={"delay_ms": 1000, "paths": ["/chatkit"]})
     start = time.monotonic()
     assert reader.post({"type": "threads.list", "params": {}}).status_code == 200
-    assert time.monotonic() - start >= 0.6
+    assert time.monotonic() - start >= 1.0
     start = time.monotonic()
     live.post("/api/chatkit/session")
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9, "other paths are not delayed"
 
 
 def test_drop_next_cuts_a_stream_halfway(live):
@@ -234,8 +234,14 @@ def test_client_closing_the_stream_keeps_the_thread_usable(live):
             if len(deltas(seen)) >= 3:
                 break  # leaving the block closes the connection mid-answer
     thread_id = seen[0]["thread"]["id"]
-    time.sleep(0.5)  # let the server notice the disconnect and store the partial answer
-    items = reader.json({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}})["data"]
+    # The server notices the disconnect and stores the partial answer; give it a few seconds.
+    deadline = time.monotonic() + 10
+    while True:
+        body = {"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}}
+        items = reader.json(body)["data"]
+        if len(items) > 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert items[0]["type"] == "user_message"
     partial = [i for i in items if i["type"] == "assistant_message"]
     assert len(partial) == 1 and partial[0]["content"][0]["text"].startswith("I could not")
