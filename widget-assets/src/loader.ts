@@ -142,8 +142,6 @@ export function startLoader(env: LoaderEnv): Loader | null {
 
   function load(): Promise<void> {
     if (loading) return loading;
-    body.replaceChildren();
-    body.setAttribute("aria-busy", "true");
     // The panel inserts the ChatKit <script>; preloading it now fetches it in
     // parallel with the panel module.
     if (!preloaded) {
@@ -157,8 +155,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
         body.replaceChildren();
         module.mount(body, { config, scriptTimeoutMs });
       })
-      .catch(showLoadError)
-      .finally(() => body.removeAttribute("aria-busy"));
+      .catch(showLoadError);
     return loading;
   }
 

@@ -67,4 +67,8 @@ describe("widget.css.j2", () => {
     expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible[^{]*\{outline:3px solid/);
     expect(css).toMatch(/@media \(prefers-reduced-motion:reduce\)\{[^}]*\{transition:none;animation:none\}/);
   });
+
+  it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {
+    expect(rule("html .theme-back-to-top-button")).toBe("bottom:calc(var(--cki-bottom) + var(--cki-size) + 12px)");
+  });
 });
