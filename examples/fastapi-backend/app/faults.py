@@ -44,6 +44,7 @@ class FaultsUpdate(BaseModel):
     drop_next: int | None = Field(None, ge=0, description="cut the next N responses halfway")
     drop_after_chunks: int | None = Field(None, ge=0, description="streamed chunks sent before a cut")
     stop_stream_after_words: int | None = Field(None, ge=0, description="end replies after N words")
+    stream_error_next: int | None = Field(None, ge=0, description="fail the next N replies mid-stream")
     expire_tokens: bool | None = Field(None, description="treat every token issued so far as expired")
     html_error_next: int | None = Field(None, ge=0, description="answer the next N with a 502 HTML page")
     session_no_expiry: bool | None = Field(None, description="session answers omit expires_at")
@@ -58,12 +59,21 @@ class Faults:
     drop_next: int = 0
     drop_after_chunks: int = 8
     stop_stream_after_words: int | None = None
+    stream_error_next: int = 0
     html_error_next: int = 0
     session_no_expiry: bool = False
     # counters
     requests: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     preflight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     applied: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def take_stream_error(self) -> bool:
+        """Whether this reply must fail mid-stream (uses up one `stream_error_next`)."""
+        if self.stream_error_next <= 0:
+            return False
+        self.stream_error_next -= 1
+        self.applied["stream_error"] += 1
+        return True
 
     def applies_to(self, path: str) -> bool:
         if path.startswith(ADMIN_PREFIX) or path in EXEMPT_PATHS:
@@ -79,6 +89,7 @@ class Faults:
             "drop_next": self.drop_next,
             "drop_after_chunks": self.drop_after_chunks,
             "stop_stream_after_words": self.stop_stream_after_words,
+            "stream_error_next": self.stream_error_next,
             "html_error_next": self.html_error_next,
             "session_no_expiry": self.session_no_expiry,
         }

@@ -100,6 +100,7 @@ class TextbookServer(ChatKitServer[RequestContext]):
         )
 
         stop_after = self.faults.stop_stream_after_words if self.faults else None
+        fail_after = 3 if self.faults and self.faults.take_stream_error() else None
         for n, chunk in enumerate(words(text), start=1):
             yield ThreadItemUpdatedEvent(
                 item_id=item.id,
@@ -107,6 +108,10 @@ class TextbookServer(ChatKitServer[RequestContext]):
             )
             if stop_after is not None and n >= stop_after:
                 return  # fault switch: end the stream here, without the closing events
+            if fail_after is not None and n >= fail_after:
+                # Fault switch: any exception here reaches the client as the SDK's error event,
+                # {"type": "error", "code": "stream.error", "allow_retry": true}, in the stream.
+                raise RuntimeError("injected responder failure (fault switch)")
             await asyncio.sleep(self.word_delay)
 
         content = AssistantMessageContent(text=text)

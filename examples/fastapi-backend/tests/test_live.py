@@ -163,6 +163,19 @@ def test_stop_stream_after_words(live):
     assert assistant_done(reader.stream(create_body("all of it")))
 
 
+def test_stream_error_next(live):
+    reader = Reader(live)
+    live.post("/__faults", json={"stream_error_next": 1})
+    events = reader.stream(create_body("fail in the middle"))
+    assert len(deltas(events)) == 3
+    assert events[-1] == {"type": "error", "code": "stream.error", "allow_retry": True}
+    assert not [
+        e for e in events if e["type"] == "thread.item.done" and e["item"]["type"] == "assistant_message"
+    ]
+    assert assistant_done(reader.stream(create_body("fine again")))
+    assert live.get("/__stats").json()["faults"] == {"stream_error": 1}
+
+
 def test_expire_tokens(live):
     reader = Reader(live)
     thread_id = reader.stream(create_body("before expiry"))[0]["thread"]["id"]
@@ -206,6 +219,7 @@ def test_reset_turns_everything_off(live):
             "drop_next": 2,
             "html_error_next": 1,
             "stop_stream_after_words": 2,
+            "stream_error_next": 2,
             "session_no_expiry": True,
             "paths": ["/x"],
         },
@@ -219,6 +233,7 @@ def test_reset_turns_everything_off(live):
         "drop_next": 0,
         "drop_after_chunks": 8,
         "stop_stream_after_words": None,
+        "stream_error_next": 0,
         "html_error_next": 0,
         "session_no_expiry": False,
     }
