@@ -39,8 +39,8 @@ def test_sse_streams_word_by_word(live):
     assert len(delta_times) >= 20
     # 20 ms between words: the first words arrive well before the last ones (no buffering).
     assert delta_times[-1] - delta_times[0] >= 0.3
-    gaps = [b - a for a, b in zip(delta_times, delta_times[1:], strict=False)]
-    assert sorted(gaps)[len(gaps) // 2] >= 0.01, "words arrive one by one"
+    # Under load a client may read several frames at once, but never all of them in one read.
+    assert len(set(delta_times)) >= 5, "words arrive one by one"
     text = assistant_done(events)["content"][0]["text"]
     assert '"Streaming"' in text
 
@@ -115,13 +115,13 @@ def test_fail_next_defaults_to_500_on_every_path(live):
 
 def test_delay_ms(live):
     reader = Reader(live)
-    live.post("/__faults", json={"delay_ms": 1000, "paths": ["/chatkit"]})
+    live.post("/__faults", json={"delay_ms": 2000, "paths": ["/chatkit"]})
     start = time.monotonic()
     assert reader.post({"type": "threads.list", "params": {}}).status_code == 200
-    assert time.monotonic() - start >= 1.0
+    assert time.monotonic() - start >= 2.0
     start = time.monotonic()
     live.post("/api/chatkit/session")
-    assert time.monotonic() - start < 0.9, "other paths are not delayed"
+    assert time.monotonic() - start < 1.5, "other paths are not delayed"
 
 
 def test_drop_next_cuts_a_stream_halfway(live):
