@@ -17,7 +17,8 @@ export function renderCss(template, context) {
   });
   const leftover = out.match(/\{\{|\{%|\{#/);
   if (leftover) throw new Error(`widget.css.j2 has template syntax other than {{ name }}: ${leftover[0]}`);
-  return out;
+  // minijinja drops the template's final newline (keep_trailing_newline is off).
+  return out.endsWith("\n") ? out.slice(0, -1) : out;
 }
 
 export function renderSample() {
