@@ -21,6 +21,7 @@ use crate::run::{Action, RunSettings};
     version,
     about,
     long_about,
+    term_width = 100,
     after_help = "Examples:\n  chatkit-inject build/                  inject with the dev profile (backend http://localhost:8000)\n  chatkit-inject build/ --env prod       inject with [profiles.prod] from chatkit.toml\n  chatkit-inject build/ --check          exit 1 if any page lacks the current injection\n  chatkit-inject build/ --strip          remove everything an earlier run added\n\nExit codes: 0 all pages fine, 1 some pages failed or --check found pages out of date,\n2 usage, config or input-directory error."
 )]
 pub struct Cli {

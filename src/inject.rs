@@ -42,6 +42,8 @@ pub struct PageFacts {
     pub had_injection: bool,
     /// `<meta http-equiv="Content-Security-Policy">` content, if any.
     pub csp: bool,
+    /// No `</body>` (or `</head>`/`<body>`) was found, so the snippets went at the very end.
+    pub appended_at_end: bool,
 }
 
 impl PageFacts {
@@ -68,6 +70,8 @@ pub enum SkipReason {
     Redirect,
     /// A symbolic link (its target is handled where it lives, or not followed).
     Symlink,
+    /// An empty (or whitespace-only) file: nothing to add a widget to.
+    Empty,
 }
 
 impl SkipReason {
@@ -77,6 +81,7 @@ impl SkipReason {
             SkipReason::Excluded => "excluded",
             SkipReason::Redirect => "redirect stub",
             SkipReason::Symlink => "symlink",
+            SkipReason::Empty => "empty page",
         }
     }
 }
@@ -85,6 +90,61 @@ impl SkipReason {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot parse the page as HTML: {0}")]
 pub struct RewriteError(String);
+
+impl RewriteError {
+    /// lol_html explains itself in paragraphs; the report wants the first sentence.
+    fn from_lol(e: &lol_html::errors::RewritingError) -> Self {
+        let text = e.to_string();
+        let first = text.split("\n").next().unwrap_or(&text);
+        let sentence = match first.find(". ") {
+            Some(i) => &first[..=i],
+            None => first,
+        };
+        RewriteError(sentence.trim().to_string())
+    }
+}
+
+/// The page-level decision: inject (or strip) and leave pages that opted out or are redirect
+/// stubs as they were, only taking out an earlier injection. Returns the new bytes and why the
+/// page got no widget, if it did not.
+pub fn apply(
+    input: &[u8],
+    mode: Mode<'_>,
+) -> Result<(Vec<u8>, Option<SkipReason>, PageFacts), RewriteError> {
+    if matches!(mode, Mode::Inject(_)) && input.iter().all(u8::is_ascii_whitespace) {
+        return Ok((
+            input.to_vec(),
+            Some(SkipReason::Empty),
+            PageFacts::default(),
+        ));
+    }
+    let (out, facts) = rewrite(input, mode)?;
+    match (mode, facts.skip_reason()) {
+        (Mode::Inject(_), Some(reason)) => {
+            let kept = if facts.had_injection {
+                rewrite(input, Mode::Strip)?.0
+            } else {
+                input.to_vec()
+            };
+            Ok((kept, Some(reason), facts))
+        }
+        (Mode::Inject(_), None) if facts.appended_at_end => {
+            // Markup appended after the last byte is only safe if the page ends between tags:
+            // after an unfinished `<a` or `</` it would become part of that tag or comment.
+            // Prove it: the result must strip back to the page and stay put when injected again.
+            let (stripped_out, _) = rewrite(&out, Mode::Strip)?;
+            let (stripped_in, _) = rewrite(input, Mode::Strip)?;
+            let (again, _) = rewrite(&out, mode)?;
+            if stripped_out != stripped_in || again != out {
+                return Err(RewriteError(
+                    "the page has no </body> and ends inside an unfinished tag, comment or script, so there is no safe place to add the widget".into(),
+                ));
+            }
+            Ok((out, None, facts))
+        }
+        _ => Ok((out, None, facts)),
+    }
+}
 
 /// Rewrite a whole page held in memory.
 pub fn rewrite(input: &[u8], mode: Mode<'_>) -> Result<(Vec<u8>, PageFacts), RewriteError> {
@@ -104,6 +164,7 @@ pub fn rewrite_chunks<'c>(
     let redirect = Rc::new(Cell::new(false));
     let had_injection = Rc::new(Cell::new(false));
     let csp = Rc::new(Cell::new(false));
+    let appended_at_end = Cell::new(false);
     // Where the snippets went; anything not placed by the end of the page goes at the very end.
     let head_placed = Rc::new(Cell::new(false));
     let body_placed = Rc::new(Cell::new(false));
@@ -183,6 +244,7 @@ pub fn rewrite_chunks<'c>(
                 }
                 if !tail.is_empty() {
                     doc_end.append(&tail, ContentType::Html);
+                    appended_at_end.set(true);
                 }
             }
             Ok(())
@@ -192,15 +254,16 @@ pub fn rewrite_chunks<'c>(
     for chunk in chunks {
         rewriter
             .write(chunk)
-            .map_err(|e| RewriteError(e.to_string()))?;
+            .map_err(|e| RewriteError::from_lol(&e))?;
     }
-    rewriter.end().map_err(|e| RewriteError(e.to_string()))?;
+    rewriter.end().map_err(|e| RewriteError::from_lol(&e))?;
 
     Ok(PageFacts {
         opted_out: opted_out.get(),
         redirect: redirect.get(),
         had_injection: had_injection.get(),
         csp: csp.get(),
+        appended_at_end: appended_at_end.get(),
     })
 }
 
@@ -374,6 +437,24 @@ mod tests {
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), whole, "chunk size {size}");
         }
+    }
+
+    #[test]
+    fn page_ending_inside_a_tag_is_refused_not_corrupted() {
+        // Found by the property tests: appended markup would be swallowed by the open tag.
+        let s = snippets();
+        for page in [
+            "<A",
+            "</",
+            "<p><!-- open comment",
+            "<body><script>var a = 1;",
+        ] {
+            assert!(
+                apply(page.as_bytes(), Mode::Inject(&s)).is_err(),
+                "{page:?} was accepted"
+            );
+        }
+        assert!(apply(b"<p>closed</p>", Mode::Inject(&s)).is_ok());
     }
 
     #[test]

@@ -151,7 +151,15 @@ impl Report {
             p.total, p.injected, p.unchanged, p.stripped, skipped
         );
         if skipped > 0 {
-            let reasons: Vec<String> = p.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let reasons: Vec<String> = p
+                .skipped
+                .iter()
+                .map(|(k, v)| {
+                    let plural = *v != 1
+                        && (k.ends_with("stub") || k.ends_with("symlink") || k.ends_with("page"));
+                    format!("{v} {k}{}", if plural { "s" } else { "" })
+                })
+                .collect();
             let _ = write!(s, " ({})", reasons.join(", "));
         }
         let _ = writeln!(s, ", {} failed", p.failed);
@@ -162,7 +170,9 @@ impl Report {
             }
         }
         let a = &self.assets;
-        if self.mode != "check" {
+        if self.mode == "strip" {
+            let _ = writeln!(s, "  assets    {} {}removed", a.removed.len(), would);
+        } else if self.mode != "check" {
             let _ = writeln!(
                 s,
                 "  assets    {} {}written, {} unchanged, {} stale {}removed",

@@ -416,20 +416,10 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
                 let (out, _) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
                 (out, Outcome::Skipped(SkipReason::Excluded))
             } else {
-                let (out, facts) =
-                    inject::rewrite(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
-                match facts.skip_reason() {
-                    Some(reason) => {
-                        // Left alone; only an earlier injection is taken out again.
-                        let out = if facts.had_injection {
-                            inject::rewrite(&input, Mode::Strip)
-                                .map_err(|e| e.to_string())?
-                                .0
-                        } else {
-                            input.clone()
-                        };
-                        (out, Outcome::Skipped(reason))
-                    }
+                let (out, skip, _) =
+                    inject::apply(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
+                match skip {
+                    Some(reason) => (out, Outcome::Skipped(reason)),
                     None if out == input => (out, Outcome::Unchanged),
                     None if action == Action::Check => (out, Outcome::Outdated),
                     None => (out, Outcome::Injected),

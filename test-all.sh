@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run every test suite of chatkit-inject, installing what each needs on a fresh Debian machine.
+# Usage: ./test-all.sh [suite ...]   suites: rust widget backend e2e bench (default: all)
+set -uo pipefail
+cd "$(dirname "$0")"
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e bench)
+
+rust() {
+  cargo fmt --check &&
+    cargo clippy --locked --all-targets -- -D warnings &&
+    cargo test --locked
+}
+widget() { bash widget-assets/ci.sh; }
+backend() { bash examples/fastapi-backend/test.sh; }
+e2e() { bash tests/e2e/run; }
+bench() { bash bench/run --quick; }
+
+passed=0
+failed=0
+failed_names=()
+for suite in "${suites[@]}"; do
+  echo
+  echo "=== suite: $suite ==="
+  start=$(date +%s)
+  if "$suite"; then
+    passed=$((passed + 1))
+    echo "=== suite $suite: ok ($(($(date +%s) - start))s) ==="
+  else
+    failed=$((failed + 1))
+    failed_names+=("$suite")
+    echo "=== suite $suite: FAILED ($(($(date +%s) - start))s) ==="
+  fi
+done
+
+echo
+[ $failed -gt 0 ] && echo "failed suites: ${failed_names[*]}"
+echo "suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,294 @@
+//! Whole runs of the binary on copies of the fixture sites: exit codes, reports, and what ends
+//! up on disk.
+
+use std::fs;
+use std::path::Path;
+
+use crate::harness::{copy_fixture, fixtures, run_in, snapshot_tree};
+
+fn page_count(dir: &Path) -> usize {
+    snapshot_tree(dir)
+        .iter()
+        .filter(|(p, _)| p.ends_with(".html"))
+        .count()
+}
+
+#[test]
+fn inject_then_check_then_touch_one_page() {
+    let (tmp, build) = copy_fixture("site");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    insta::assert_snapshot!("inject_site", run.render());
+
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+
+    // Put one page back as the build wrote it: --check must now fail and name it.
+    fs::copy(
+        fixtures().join("site/docs/intro/index.html"),
+        build.join("docs/intro/index.html"),
+    )
+    .expect("restore page");
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 1, "{}", check.render());
+    assert!(
+        check.stdout.contains("build/docs/intro/index.html"),
+        "{}",
+        check.render()
+    );
+    insta::assert_snapshot!("check_one_page_outdated", check.render());
+}
+
+#[test]
+fn second_run_changes_no_byte() {
+    let (tmp, build) = copy_fixture("site");
+    assert_eq!(run_in(tmp.path(), &["build"], tmp.path()).code, 0);
+    let after_first = snapshot_tree(&build);
+    let second = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(second.code, 0, "{}", second.render());
+    assert!(second.stdout.contains(" 0 injected"), "{}", second.render());
+    assert!(
+        after_first == snapshot_tree(&build),
+        "second run changed files"
+    );
+}
+
+#[test]
+fn strip_restores_the_build_byte_for_byte() {
+    let (tmp, build) = copy_fixture("site");
+    let original = snapshot_tree(&build);
+    assert_eq!(
+        run_in(tmp.path(), &["build", "--env", "dev"], tmp.path()).code,
+        0
+    );
+    assert!(original != snapshot_tree(&build));
+    let strip = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(strip.code, 0, "{}", strip.render());
+    insta::assert_snapshot!("strip_site", strip.render());
+    let restored = snapshot_tree(&build);
+    let changed: Vec<&String> = original
+        .iter()
+        .zip(restored.iter())
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| &a.0)
+        .collect();
+    assert_eq!(
+        original.len(),
+        restored.len(),
+        "file set differs after strip"
+    );
+    assert!(changed.is_empty(), "changed after strip: {changed:?}");
+}
+
+#[test]
+fn profile_switch_replaces_the_injection() {
+    let (tmp, build) = copy_fixture("site");
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\ndomain-key = \"domain_pk_test\"\n",
+    )
+    .expect("write config");
+    assert_eq!(run_in(tmp.path(), &["build"], tmp.path()).code, 0);
+    let prod = run_in(tmp.path(), &["build", "--env", "prod"], tmp.path());
+    assert_eq!(prod.code, 0, "{}", prod.render());
+    let home = fs::read_to_string(build.join("index.html")).expect("home");
+    assert_eq!(home.matches("chatkit-inject-config").count(), 1);
+    assert!(home.contains("https://chat.example.edu"));
+    assert!(!home.contains("localhost:8000"));
+    // Only the current assets are left.
+    let assets: Vec<_> = fs::read_dir(build.join("chatkit"))
+        .expect("assets")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(assets.len(), 3, "{assets:?}");
+}
+
+#[test]
+fn out_leaves_the_build_untouched() {
+    let (tmp, build) = copy_fixture("site");
+    let original = snapshot_tree(&build);
+    let run = run_in(tmp.path(), &["build", "--out", "public"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        original == snapshot_tree(&build),
+        "--out modified the build directory"
+    );
+    let out = tmp.path().join("public");
+    assert_eq!(page_count(&out), page_count(&build));
+    assert!(out.join("chatkit").is_dir());
+    let check = run_in(tmp.path(), &["public", "--check"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+    let inside = run_in(tmp.path(), &["build", "--out", "build/sub"], tmp.path());
+    assert_eq!(inside.code, 2, "{}", inside.render());
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let (tmp, build) = copy_fixture("site");
+    let original = snapshot_tree(&build);
+    let run = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(run.stdout.contains("would be injected"), "{}", run.render());
+    assert!(original == snapshot_tree(&build), "--dry-run wrote files");
+}
+
+#[test]
+fn json_report() {
+    let (tmp, _build) = copy_fixture("site");
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let v: serde_json::Value =
+        serde_json::from_str(&run.raw_stdout).expect("stdout is one JSON object");
+    assert_eq!(v["mode"], "inject");
+    assert_eq!(v["pages"]["failed"], 0);
+    assert!(v["pages"]["injected"].as_u64().unwrap_or(0) > 5);
+    insta::assert_snapshot!("json_report", run.render());
+}
+
+#[test]
+fn base_url_is_detected_from_the_build() {
+    let (tmp, build) = copy_fixture("site-textbook");
+    let run = run_in(tmp.path(), &["build", "-v"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let home = fs::read_to_string(build.join("index.html")).expect("home");
+    assert!(
+        home.contains("href=\"/textbook/chatkit/widget."),
+        "link not under baseUrl"
+    );
+    assert!(
+        home.contains("src=\"/textbook/chatkit/loader."),
+        "loader not under baseUrl"
+    );
+    assert!(
+        home.contains("\"panelUrl\":\"/textbook/chatkit/panel."),
+        "panelUrl not under baseUrl"
+    );
+    // Override wins.
+    let run = run_in(
+        tmp.path(),
+        &["build", "--base-url", "/elsewhere/"],
+        tmp.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.render());
+    let home = fs::read_to_string(build.join("index.html")).expect("home");
+    assert!(home.contains("href=\"/elsewhere/chatkit/widget."));
+    assert_eq!(home.matches("chatkit-inject-config").count(), 1);
+}
+
+#[test]
+fn a_bad_page_is_reported_and_the_run_goes_on() {
+    let (tmp, build) = copy_fixture("site");
+    // lol_html refuses this (a parsing ambiguity it will not guess about).
+    fs::write(
+        build.join("broken.html"),
+        "<select><xmp><script>\"use strict\";</script></select>",
+    )
+    .expect("write");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    assert!(run.stderr.contains("build/broken.html"), "{}", run.render());
+    assert!(fs::read_to_string(build.join("index.html"))
+        .expect("home")
+        .contains("chatkit-inject-config"));
+    insta::assert_snapshot!("one_bad_page", run.render());
+}
+
+#[test]
+fn input_errors_exit_2_with_one_clear_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let t = tmp.path();
+    fs::write(t.join("file.txt"), "x").expect("write");
+    fs::create_dir(t.join("empty")).expect("mkdir");
+    let mut all = String::new();
+    for args in [
+        vec!["missing"],
+        vec!["file.txt"],
+        vec!["empty"],
+        vec!["empty", "--env", "prod"],
+        vec!["empty", "--config", "nope.toml"],
+        vec!["--jobs", "0"],
+        vec!["--check", "--strip"],
+    ] {
+        let run = run_in(t, &args, t);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.render());
+        all.push_str(&format!(
+            "$ chatkit-inject {}\n{}\n",
+            args.join(" "),
+            run.render()
+        ));
+    }
+    insta::assert_snapshot!("input_errors", all);
+}
+
+#[test]
+fn not_docusaurus_warns_but_works() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let build = tmp.path().join("build");
+    fs::create_dir(&build).expect("mkdir");
+    fs::write(
+        build.join("index.html"),
+        "<html><head></head><body>hi</body></html>",
+    )
+    .expect("write");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        run.stderr.contains("does not look like a Docusaurus build"),
+        "{}",
+        run.render()
+    );
+    assert!(fs::read_to_string(build.join("index.html"))
+        .expect("page")
+        .contains("chatkit-inject-config"));
+}
+
+#[test]
+fn leftover_temporary_files_are_removed() {
+    let (tmp, build) = copy_fixture("site");
+    let leftover = build.join("docs/.chatkit-inject-abc123.tmp");
+    fs::write(&leftover, "half a page").expect("write");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(!leftover.exists());
+    assert!(
+        run.stdout.contains("1 temporary file(s)"),
+        "{}",
+        run.render()
+    );
+}
+
+#[test]
+fn excluded_and_opted_out_pages_are_left_alone() {
+    let (tmp, build) = copy_fixture("site");
+    fs::copy(
+        fixtures().join("edge/opted-out.html"),
+        build.join("opted-out.html"),
+    )
+    .expect("copy");
+    fs::copy(
+        fixtures().join("edge/redirect.html"),
+        build.join("redirect.html"),
+    )
+    .expect("copy");
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[pages]\nexclude = [\"blog/**\"]\n",
+    )
+    .expect("config");
+    let before = snapshot_tree(&build);
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let after: std::collections::BTreeMap<String, Vec<u8>> =
+        snapshot_tree(&build).into_iter().collect();
+    let mut checked = 0;
+    for (path, a) in &before {
+        if path.starts_with("blog/") || path == "opted-out.html" || path == "redirect.html" {
+            assert!(Some(a) == after.get(path), "{path} was modified");
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "only {checked} pages checked");
+    assert!(run.stdout.contains("opted out"), "{}", run.render());
+    assert!(run.stdout.contains("redirect stub"), "{}", run.render());
+    assert!(run.stdout.contains("excluded"), "{}", run.render());
+}

@@ -1,0 +1,63 @@
+//! The shipped example config, and config errors exactly as a user sees them.
+
+use std::fs;
+
+use chatkit_inject::config;
+
+use crate::harness::{root, run_in};
+
+#[test]
+fn shipped_example_config_loads_for_every_profile() {
+    let loaded = config::load(&root().join("chatkit.example.toml")).expect("example config parses");
+    let dev = config::resolve(&loaded, "dev").expect("dev resolves");
+    assert_eq!(dev.backend_url, "http://localhost:8000");
+    assert_eq!(dev.title, "Textbook assistant");
+    assert_eq!(dev.prompts.len(), 2);
+    assert_eq!(
+        dev.exclude,
+        vec!["search/**".to_string(), "tags/**".to_string()]
+    );
+    let prod = config::resolve(&loaded, "prod").expect("prod resolves");
+    assert_eq!(prod.backend_url, "https://chat.example.edu");
+    assert!(prod.domain_key.starts_with("domain_pk_"));
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("unknown key", "[widget]\ntitle = \"x\"\ncolour = \"red\"\n", "dev"),
+        ("unknown table", "[widgets]\ntitle = \"x\"\n", "dev"),
+        ("bad toml", "[widget\ntitle = \"x\"\n", "dev"),
+        ("wrong type", "[widget]\nprompts = \"Summarise\"\n", "dev"),
+        ("prod without backend", "[profiles.prod]\ndomain-key = \"domain_pk_x\"\n", "prod"),
+        ("prod without domain key", "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\n", "prod"),
+        ("prod on plain http", "[profiles.prod]\nbackend-url = \"http://chat.example.edu\"\ndomain-key = \"k\"\n", "prod"),
+        ("prod on localhost", "[profiles.prod]\nbackend-url = \"https://localhost:8000\"\ndomain-key = \"k\"\n", "prod"),
+        ("relative backend", "[profiles.dev]\nbackend-url = \"/api\"\n", "dev"),
+        ("javascript url", "[widget]\nscript-url = \"javascript:alert(1)\"\n", "dev"),
+        ("secret key", "[widget]\ntitle = \"Assistant\"\ngreeting = \"sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"\n", "dev"),
+        ("undefined profile", "[profiles.staging]\nbackend-url = \"https://s.example.edu\"\ndomain-key = \"k\"\n", "prod"),
+        ("bad color", "[theme]\naccent = \"red; } body { display: none\"\n", "dev"),
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = tmp.path().join("build");
+    fs::create_dir(&site).expect("mkdir");
+    fs::write(
+        site.join("index.html"),
+        "<html><head></head><body></body></html>",
+    )
+    .expect("page");
+    let mut all = String::new();
+    for (name, text, env) in cases {
+        fs::write(tmp.path().join("chatkit.toml"), text).expect("config");
+        let run = run_in(tmp.path(), &["build", "--env", env], tmp.path());
+        assert_eq!(run.code, 2, "{name}: {}", run.render());
+        assert!(
+            run.stderr.contains("chatkit.toml"),
+            "{name}: error does not name the file: {}",
+            run.stderr
+        );
+        all.push_str(&format!("## {name} (--env {env})\n{}", run.stderr));
+    }
+    insta::assert_snapshot!("config_errors", all);
+}

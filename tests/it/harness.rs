@@ -1,0 +1,205 @@
+//! Shared helpers: fixture paths, copies of fixture sites in temp dirs, running the binary, and
+//! the insta filters that hide temp paths, hashes and timings.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chatkit_inject::config::{self, Loaded};
+use chatkit_inject::inject::Snippets;
+use chatkit_inject::runtime_config::{RuntimeConfig, RuntimeTheme};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("fixtures")
+}
+
+/// Every `.html` file under `fixtures/` (the sites and the edge pages), sorted.
+pub fn all_fixture_pages() -> Vec<PathBuf> {
+    let mut pages: Vec<PathBuf> = walkdir::WalkDir::new(fixtures())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "html")
+                && !p
+                    .components()
+                    .any(|c| c.as_os_str() == "source" || c.as_os_str() == "node_modules")
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// A copy of a fixture directory in a fresh temp dir; returns (guard, path of the copy).
+pub fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dst = tmp.path().join("build");
+    copy_dir(&fixtures().join(name), &dst);
+    (tmp, dst)
+}
+
+pub fn copy_dir(src: &Path, dst: &Path) {
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.expect("walk fixture");
+        let rel = entry.path().strip_prefix(src).expect("prefix");
+        let target = dst.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Read every file under `dir` into a sorted list of (relative path, bytes).
+pub fn snapshot_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read(e.path()).expect("read"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The binary under test.
+pub fn cli() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatkit-inject"));
+    cmd.env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// Output of a run, as one text for a snapshot.
+pub struct RunOutput {
+    pub code: i32,
+    /// stdout as printed (unfiltered), e.g. to parse `--format json`.
+    pub raw_stdout: String,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl RunOutput {
+    pub fn render(&self) -> String {
+        format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Run the binary in `cwd` and replace `temp` (the temp dir) with `[TEMP]` in its output.
+pub fn run_in(cwd: &Path, args: &[&str], temp: &Path) -> RunOutput {
+    let out = cli()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run chatkit-inject");
+    let clean = |b: &[u8]| {
+        let s = String::from_utf8_lossy(b).into_owned();
+        let s = s.replace(&temp.display().to_string(), "[TEMP]");
+        filter_text(&s)
+    };
+    RunOutput {
+        code: out.status.code().unwrap_or(-1),
+        raw_stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout: clean(&out.stdout),
+        stderr: clean(&out.stderr),
+    }
+}
+
+/// Hide what changes from run to run or build to build: asset hashes, timings, the version.
+pub fn filter_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // `.0123abcd.` in an asset name → `.[hash].`
+        if bytes[i] == b'.'
+            && i + 10 <= bytes.len()
+            && bytes[i + 9] == b'.'
+            && bytes[i + 1..i + 9]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        {
+            out.push_str(".[hash].");
+            i += 10;
+            continue;
+        }
+        let ch = s[i..].chars().next().expect("char boundary");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    let out = regex_lite_replace_time(&out);
+    out.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+}
+
+/// `time      0.03s` → `time      [TIME]`, `"elapsedMs": 12` → `"elapsedMs": [MS]`.
+fn regex_lite_replace_time(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            if let Some(idx) = l.find("time      ") {
+                format!("{}time      [TIME]", &l[..idx])
+            } else if let Some(idx) = l.find("\"elapsedMs\": ") {
+                let rest = &l[idx + 13..];
+                let tail: String = rest.chars().skip_while(|c| c.is_ascii_digit()).collect();
+                format!("{}\"elapsedMs\": [MS]{tail}", &l[..idx])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + if s.ends_with('\n') { "\n" } else { "" }
+}
+
+/// Snippets as the CLI would build them for `env` from `config_text`, with fixed asset names.
+pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
+    let loaded: Loaded =
+        config::parse(config_text, Some(Path::new("chatkit.toml"))).expect("config parses");
+    let resolved = config::resolve(&loaded, env).expect("config resolves");
+    let runtime = RuntimeConfig::new(
+        &resolved,
+        "/chatkit/panel.00000000.js".into(),
+        RuntimeTheme {
+            accent: "#2e8555".into(),
+            accent_dark: "#25c2a0".into(),
+            font_family: None,
+            radius: "round".into(),
+        },
+    );
+    Snippets {
+        head: r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" data-chatkit-inject>"#
+            .into(),
+        body: format!(
+            r#"<script type="application/json" id="chatkit-inject-config" data-chatkit-inject>{}</script><script src="/chatkit/loader.00000000.js" defer data-chatkit-inject></script>"#,
+            runtime.to_script_json()
+        ),
+    }
+}
+
+/// A config with both profiles, used by the page tests.
+pub const TWO_PROFILES: &str = r#"
+[widget]
+title = "Textbook assistant"
+greeting = "Ask me anything about this chapter."
+
+[profiles.prod]
+backend-url = "https://chat.example.edu"
+domain-key = "domain_pk_test"
+"#;

@@ -1,0 +1,15 @@
+//! Integration tests, one binary with a shared harness (see `harness.rs`).
+//!
+//! - `pages`: one snapshot per fixture page, showing where the dev and prod injections land.
+//! - `properties`: over every fixture page: inject twice == inject once, strip(inject(p)) == p,
+//!   a different profile replaces, chunked input gives the same bytes.
+//! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
+//! - `config_files`: the shipped example config, and config errors as the user sees them.
+//! - `usage`: `--help` snapshot, and the README's usage block matches it.
+
+mod cli;
+mod config_files;
+mod harness;
+mod pages;
+mod properties;
+mod usage;

@@ -1,0 +1,177 @@
+//! Properties that must hold on every fixture page (the real Docusaurus builds and the edge
+//! pages), and on arbitrary HTML-like input.
+
+use chatkit_inject::inject::{self, Mode, MARKER};
+use proptest::prelude::*;
+
+use crate::harness::{all_fixture_pages, snippets_for, TWO_PROFILES};
+
+fn count(haystack: &[u8], needle: &str) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
+}
+
+#[test]
+fn there_are_fixture_pages() {
+    // Guards the loops below against passing vacuously.
+    assert!(
+        all_fixture_pages().len() >= 10,
+        "fixture pages missing: {:?}",
+        all_fixture_pages()
+    );
+}
+
+#[test]
+fn inject_twice_is_inject_once_and_strip_restores_every_page() {
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    for path in all_fixture_pages() {
+        let page = std::fs::read(&path).expect("read fixture");
+        let (once, skip, _) = inject::apply(&page, Mode::Inject(&dev)).expect("inject");
+        let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+        assert!(
+            once == twice,
+            "{}: second injection changed the page",
+            path.display()
+        );
+        let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+        assert!(
+            stripped == page,
+            "{}: strip(inject(page)) != page",
+            path.display()
+        );
+        if skip.is_some() {
+            assert!(
+                once == page,
+                "{}: skipped page was modified",
+                path.display()
+            );
+        } else {
+            assert_eq!(
+                count(&once, "id=\"chatkit-inject-config\""),
+                1,
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                count(&once, MARKER),
+                3,
+                "{}: expected exactly three marked elements",
+                path.display()
+            );
+            assert!(
+                once.len() == page.len() + dev.head.len() + dev.body.len(),
+                "{}: bytes other than the snippets changed",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn another_profile_replaces_and_never_duplicates() {
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    let prod = snippets_for(TWO_PROFILES, "prod");
+    assert_ne!(dev, prod);
+    for path in all_fixture_pages() {
+        let page = std::fs::read(&path).expect("read fixture");
+        let (with_dev, skip, _) = inject::apply(&page, Mode::Inject(&dev)).expect("inject dev");
+        let (dev_then_prod, _, _) =
+            inject::apply(&with_dev, Mode::Inject(&prod)).expect("inject prod");
+        let (prod_only, _, _) = inject::apply(&page, Mode::Inject(&prod)).expect("inject prod");
+        assert!(
+            dev_then_prod == prod_only,
+            "{}: prod over dev differs from prod alone",
+            path.display()
+        );
+        if skip.is_none() {
+            assert_eq!(
+                count(&dev_then_prod, "https://chat.example.edu"),
+                1,
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                count(&dev_then_prod, "localhost:8000"),
+                0,
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn chunked_input_gives_the_same_bytes_on_every_page() {
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    for path in all_fixture_pages() {
+        let page = std::fs::read(&path).expect("read fixture");
+        let (whole, _) = inject::rewrite(&page, Mode::Inject(&dev)).expect("inject");
+        let sizes: &[usize] = if page.len() < 100_000 {
+            &[1, 7, 61, 4096]
+        } else {
+            &[4093]
+        };
+        for &size in sizes {
+            let mut out = Vec::new();
+            inject::rewrite_chunks(page.chunks(size), Mode::Inject(&dev), |c| {
+                out.extend_from_slice(c)
+            })
+            .expect("chunked");
+            assert!(
+                out == whole,
+                "{}: chunks of {size} bytes gave different output",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Pieces real pages are made of, including the awkward ones.
+fn html_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("<html>".to_string()),
+        Just("<head>".to_string()),
+        Just("</head>".to_string()),
+        Just("<body class=x>".to_string()),
+        Just("</body>".to_string()),
+        Just("</BODY>".to_string()),
+        Just("<script>var s='</body>';</script>".to_string()),
+        Just("<!-- </body> -->".to_string()),
+        Just("<meta charset=utf-8>".to_string()),
+        Just("<div id=__docusaurus>".to_string()),
+        Just("</div>".to_string()),
+        Just("<textarea></body></textarea>".to_string()),
+        Just("<title>a</title>".to_string()),
+        Just("\u{0}é".to_string()),
+        "[a-z <>/=\"'!-]{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn strip_inject_roundtrips_on_generated_pages(pieces in proptest::collection::vec(html_piece(), 0..24)) {
+        let page = pieces.concat();
+        let dev = snippets_for(TWO_PROFILES, "dev");
+        if let Ok((once, skip, _)) = inject::apply(page.as_bytes(), Mode::Inject(&dev)) {
+            let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+            prop_assert_eq!(&once, &twice);
+            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+            prop_assert_eq!(stripped, page.as_bytes().to_vec());
+            let expected = if skip.is_some() { 0 } else { 1 };
+            prop_assert_eq!(count(&once, "id=\"chatkit-inject-config\""), expected);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let dev = snippets_for(TWO_PROFILES, "dev");
+        if let Ok((once, _, _)) = inject::apply(&bytes, Mode::Inject(&dev)) {
+            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+            prop_assert_eq!(stripped, bytes);
+        }
+    }
+}
