@@ -40,6 +40,8 @@ class Settings:
     db_path: str = ":memory:"
     # Delay between two streamed words of the offline responder (milliseconds).
     word_delay_ms: int = 25
+    # Largest request body accepted (bytes); larger ones answer 413.
+    max_body_bytes: int = 1_000_000
     # Enables the test-only fault switches (POST /__faults, GET /__stats).
     faults_enabled: bool = False
     # "offline" (the deterministic responder) or "openai" (a real model, needs OPENAI_API_KEY).
@@ -60,6 +62,7 @@ class Settings:
             ],
             db_path=env.get("CHATKIT_DB_PATH", "").strip() or ":memory:",
             word_delay_ms=_int_env("CHATKIT_WORD_DELAY_MS", 25),
+            max_body_bytes=_int_env("CHATKIT_MAX_BODY_BYTES", 1_000_000),
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",
             responder=env.get("CHATKIT_RESPONDER", "").strip() or "offline",
             model=env.get("CHATKIT_MODEL", "").strip() or "gpt-4.1-mini",

@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/chatkit/session")
     async def create_session(request: Request):
-        raw = await request.body()
+        raw = await read_body(request)
         body = SessionRequest.model_validate_json(raw) if raw.strip() else SessionRequest()
         # A genuine earlier token (even expired, within the grace period) keeps its reader, so
         # the reader's threads stay reachable; anything else starts a new reader.
@@ -151,6 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if faults and faults.session_no_expiry:
             del answer["expires_at"]
         return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    async def read_body(request: Request) -> bytes:
+        """The request body, refusing (413) one larger than `max_body_bytes`."""
+        limit = settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, "too_large", f"The request body is larger than {limit} bytes.")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise ApiError(413, "too_large", f"The request body is larger than {limit} bytes.")
+        return body
 
     def authenticate(request: Request) -> TokenClaims:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -173,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reader=claims.sub, page=PageContext.from_header(request.headers.get(PAGE_HEADER))
         )
         # Raises pydantic's ValidationError for a bad body (-> 400) before anything is sent.
-        result = await server.process(await request.body(), context)
+        result = await server.process(await read_body(request), context)
         if isinstance(result, StreamingResult):
             return await stream(result)
         return Response(content=result.json, media_type="application/json")

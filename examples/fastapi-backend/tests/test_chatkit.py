@@ -308,3 +308,14 @@ def test_retry_after_item_answers_again(client):
     assert 'You asked 1 question so far; your first was: "retry me"' in again["content"][0]["text"]
     items = reader.json({"type": "items.list", "params": {"thread_id": thread_id, "order": "asc"}})["data"]
     assert [i["id"] for i in items] == [user_id, again["id"]]
+
+
+def test_oversized_body_is_413(make_app):
+    client = make_app(max_body_bytes=10_000)
+    reader = Reader(client)
+    assert reader.post(create_body("x" * 5000)).status_code == 200
+    r = reader.post(create_body("x" * 20_000), {"Origin": "http://localhost:3000"})
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+    too_big = client.post("/api/chatkit/session", content=b"{" + b" " * 20_000 + b"}")
+    assert too_big.status_code == 413
