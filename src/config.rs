@@ -140,7 +140,7 @@ pub enum ConfigError {
     Parse {
         location: Location,
         #[source]
-        source: toml::de::Error,
+        source: Box<toml::de::Error>,
     },
     #[error("--env {env}: {message}")]
     UnknownProfile { env: String, message: String },
@@ -215,7 +215,7 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Loaded, ConfigError> {
                 line,
                 column,
             },
-            source,
+            source: Box::new(source),
         }
     })?;
     Ok(Loaded {

@@ -92,7 +92,7 @@ fn snapshot_page(path: &Path) {
 
 #[test]
 fn edge_pages() {
-    insta::glob!("../../fixtures", "edge/*.html", |path| snapshot_page(path));
+    insta::glob!("../../fixtures", "edge/*.html", snapshot_page);
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn docusaurus_pages() {
     insta::glob!(
         "../../fixtures",
         "{site/index.html,site/404.html,site/docs/intro/index.html,site/blog/welcome/index.html,site/blog/tags/docusaurus/index.html,site/fr/index.html,site-textbook/index.html,site-textbook/docs/intro/index.html,site-flat/docs/intro.html,site-legacy/index.html,site-legacy/docs/intro/index.html}",
-        |path| snapshot_page(path)
+        snapshot_page
     );
 }
 
