@@ -22,8 +22,8 @@
 //!   `screen`, `only screen`, `not print`, or empty). Any other query, `@supports`, `@container`,
 //!   `@scope` and the like are skipped entirely: the extracted value is a site-wide default, so a
 //!   value that holds only under a condition is never taken.
-//! - Nested style rules (CSS nesting) inside a rule are skipped; only the rule's own declarations
-//!   count.
+//! - CSS nesting: a nested rule's `&` stands for `:is(<parent>)`, a nested rule without `&` is a
+//!   descendant (so never the root), and nested `@media`/`@layer` blocks follow the rules above.
 //! - `var(--x)` and `var(--x, fallback)` are resolved among the custom properties of the same mode,
 //!   with cycles and undefined references treated as the guaranteed-invalid value (absent). The
 //!   CSS-wide keywords (`initial`, `inherit`, `unset`, `revert`, `revert-layer`) also count as
@@ -401,7 +401,7 @@ impl Cascade {
                 Some(b'@') => self.parse_at_rule(p, layer, depth),
                 Some(_) if p.rest().starts_with("<!--") => p.pos += 4,
                 Some(_) if p.rest().starts_with("-->") => p.pos += 3,
-                Some(_) => self.parse_style_rule(p, layer),
+                Some(_) => self.parse_style_rule(p, layer, depth),
             }
         }
     }
@@ -437,20 +437,38 @@ impl Cascade {
             }
             Some(b';') => {
                 p.pos += 1;
-                if name == "layer" {
-                    for path in prelude.split(',').map(str::trim) {
-                        if !path.is_empty() {
-                            self.named_layer(layer, path);
-                        }
-                    }
-                }
+                self.layer_statement(&name, prelude, layer);
             }
             // `}` closes the enclosing block (left for the caller); end of input ends everything.
             _ => {}
         }
     }
 
-    fn parse_style_rule(&mut self, p: &mut Parser<'_>, layer: usize) {
+    /// `@layer a, b.c;` declares layers in order; `@import … layer(x);` declares `x` (the
+    /// imported sheet itself is not read: the caller passes every stylesheet the page links).
+    fn layer_statement(&mut self, name: &str, prelude: &str, layer: usize) {
+        match name {
+            "layer" => {
+                for path in prelude.split(',').map(str::trim) {
+                    if !path.is_empty() {
+                        self.named_layer(layer, path);
+                    }
+                }
+            }
+            "import" => {
+                let lower = prelude.to_ascii_lowercase();
+                if let Some(start) = lower.find("layer(") {
+                    let inner = &prelude[start + "layer(".len()..];
+                    if let Some(end) = inner.find(')') {
+                        self.named_layer(layer, inner[..end].trim());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn parse_style_rule(&mut self, p: &mut Parser<'_>, layer: usize, depth: usize) {
         let prelude_start = p.pos;
         if p.scan_until(b"{}") != Some(b'{') {
             // A selector without a block: invalid, dropped (a `}` is left for the caller).
@@ -458,20 +476,34 @@ impl Cascade {
         }
         let selectors = strip_comments(&p.css[prelude_start..p.pos]);
         p.pos += 1;
-        let matches = Mode::ALL.map(|mode| selector_list_matches(&selectors, mode));
-        if matches.iter().all(Option::is_none) {
+        self.parse_style_block(p, layer, selectors.trim(), depth);
+    }
+
+    /// The block of a style rule (its `{` consumed) whose selector list is `selectors`.
+    fn parse_style_block(
+        &mut self,
+        p: &mut Parser<'_>,
+        layer: usize,
+        selectors: &str,
+        depth: usize,
+    ) {
+        if depth >= MAX_DEPTH {
             p.skip_block();
             return;
         }
-        self.parse_declarations(p, layer, matches);
+        let matches = Mode::ALL.map(|mode| selector_list_matches(selectors, mode));
+        self.parse_declarations(p, layer, selectors, matches, depth + 1);
     }
 
-    /// The declarations of a style rule, up to and including its closing `}`.
+    /// The contents of a style rule, up to and including its closing `}`: declarations, nested
+    /// style rules (CSS nesting) and nested `@media`/`@layer` blocks.
     fn parse_declarations(
         &mut self,
         p: &mut Parser<'_>,
         layer: usize,
+        selectors: &str,
         matches: [Option<Specificity>; 2],
+        depth: usize,
     ) {
         loop {
             p.skip_whitespace_and_comments();
@@ -482,37 +514,78 @@ impl Cascade {
                     return;
                 }
                 Some(b';') => p.pos += 1,
-                Some(b'@') => {
-                    // A nested at-rule (CSS nesting): skipped.
-                    if p.scan_until(b";{}") == Some(b'{') {
-                        p.pos += 1;
-                        p.skip_block();
-                    } else if p.peek() == Some(b';') {
-                        p.pos += 1;
-                    }
-                }
+                Some(b'@') => self.parse_nested_at_rule(p, layer, selectors, matches, depth),
                 Some(_) if p.rest().starts_with("--") => {
                     let start = p.pos;
                     let stop = p.scan_until(b";}");
-                    if let Some(decl) = custom_property(&p.css[start..p.pos], layer, matches) {
-                        self.declarations.push(decl);
+                    if matches.iter().any(Option::is_some) {
+                        if let Some(decl) = custom_property(&p.css[start..p.pos], layer, matches) {
+                            self.declarations.push(decl);
+                        }
                     }
                     if stop == Some(b';') {
                         p.pos += 1;
                     }
                 }
                 Some(_) => {
-                    // A standard property (not needed) or a nested style rule (skipped).
+                    // A standard property (not needed) or a nested style rule.
+                    let start = p.pos;
                     match p.scan_until(b";{}") {
                         Some(b'{') => {
+                            let nested =
+                                nest_selectors(selectors, &strip_comments(&p.css[start..p.pos]));
                             p.pos += 1;
-                            p.skip_block();
+                            self.parse_style_block(p, layer, &nested, depth);
                         }
                         Some(b';') => p.pos += 1,
                         _ => {}
                     }
                 }
             }
+        }
+    }
+
+    /// An at-rule inside a style rule: `@media` and `@layer` blocks hold more of the same rule's
+    /// contents; anything else is skipped.
+    fn parse_nested_at_rule(
+        &mut self,
+        p: &mut Parser<'_>,
+        layer: usize,
+        selectors: &str,
+        matches: [Option<Specificity>; 2],
+        depth: usize,
+    ) {
+        p.pos += 1;
+        let name_start = p.pos;
+        p.pos = skip_ident(p.bytes, p.pos);
+        let name = p.css[name_start..p.pos].to_ascii_lowercase();
+        let prelude_start = p.pos;
+        let stop = p.scan_until(b";{}");
+        let prelude = strip_comments(&p.css[prelude_start..p.pos]);
+        let prelude = prelude.trim();
+        match stop {
+            Some(b'{') => {
+                p.pos += 1;
+                if depth >= MAX_DEPTH {
+                    p.skip_block();
+                    return;
+                }
+                let inner_layer = match name.as_str() {
+                    "media" if media_applies(prelude) => layer,
+                    "layer" if prelude.is_empty() => self.new_layer(layer, None),
+                    "layer" if !prelude.contains(',') => self.named_layer(layer, prelude),
+                    _ => {
+                        p.skip_block();
+                        return;
+                    }
+                };
+                self.parse_declarations(p, inner_layer, selectors, matches, depth + 1);
+            }
+            Some(b';') => {
+                p.pos += 1;
+                self.layer_statement(&name, prelude, layer);
+            }
+            _ => {}
         }
     }
 }
@@ -574,6 +647,62 @@ fn media_applies(prelude: &str) -> bool {
 // Selectors, evaluated against `<html data-theme="…">`
 // ---------------------------------------------------------------------------------------------
 
+/// The selector list of a nested style rule, written out in full: `&` stands for
+/// `:is(<parent list>)` (which also gives it the right specificity), and a selector without `&`
+/// is relative to the parent as a descendant (`:is(<parent>) child`), or through its leading
+/// combinator.
+///
+/// `&` cannot represent a pseudo-element, so parent selectors with one are left out of the
+/// `:is()` (and add nothing to its specificity), as Chromium does.
+fn nest_selectors(parent: &str, nested: &str) -> String {
+    let parent: Vec<&str> = split_top_level(parent, b',')
+        .into_iter()
+        .filter(|selector| !has_pseudo_element(selector))
+        .collect();
+    let wrapped = format!(":is({})", parent.join(","));
+    split_top_level(nested, b',')
+        .into_iter()
+        .map(|selector| {
+            let selector = trim_css(selector);
+            let b = selector.as_bytes();
+            let mut out = String::with_capacity(selector.len() + wrapped.len());
+            let mut has_nesting = false;
+            let mut pos = 0;
+            let mut copied = 0;
+            while pos < b.len() {
+                match b[pos] {
+                    b'"' | b'\'' => pos = skip_string(b, pos),
+                    b'\\' => pos = skip_escape(selector, pos),
+                    b'[' => pos = (matching_close(selector, pos, b']') + 1).min(b.len()),
+                    b'&' => {
+                        out.push_str(&selector[copied..pos]);
+                        out.push_str(&wrapped);
+                        has_nesting = true;
+                        pos += 1;
+                        copied = pos;
+                    }
+                    _ => pos += char_len(selector, pos),
+                }
+            }
+            out.push_str(&selector[copied..]);
+            if has_nesting {
+                out
+            } else {
+                format!("{wrapped} {out}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn has_pseudo_element(selector: &str) -> bool {
+    let lower = selector.to_ascii_lowercase();
+    lower.contains("::")
+        || [":before", ":after", ":first-line", ":first-letter"]
+            .iter()
+            .any(|legacy| lower.contains(legacy))
+}
+
 /// The specificity of the most specific selector in the list that matches `<html>`, if any.
 fn selector_list_matches(list: &str, mode: Mode) -> Option<Specificity> {
     split_top_level(list, b',')
@@ -588,7 +717,10 @@ fn selector_list_matches(list: &str, mode: Mode) -> Option<Specificity> {
 /// Whether one complex selector matches `<html>` in `mode`, and its specificity (computed even
 /// when it does not match, as `:is()` and `:not()` need it).
 fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
-    let s = selector.trim();
+    let s = trim_css(selector);
+    if s.is_empty() {
+        return (false, Specificity::default());
+    }
     let b = s.as_bytes();
     let mut matches = true;
     let mut spec = Specificity::default();
@@ -622,6 +754,8 @@ fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
                 after_compound = false;
             }
             b'*' => pos += 1,
+            // `&` outside any style rule means `:scope` (the root), with no specificity.
+            b'&' => pos += 1,
             b'.' => {
                 spec.1 += 1;
                 matches = false;
@@ -678,7 +812,7 @@ fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
                 pos = end;
             }
             _ => {
-                // Namespaces (`|`), nesting (`&`) and anything unknown: not matched.
+                // Namespaces (`|`) and anything unknown: not matched.
                 matches = false;
                 pos += char_len(s, pos);
             }
@@ -1310,7 +1444,6 @@ mod tests {
             "[dir=rtl]",
             "html ~ html",
             ":where(.x)",
-            "&",
         ];
         for selector in ignored {
             let css = format!(
@@ -1466,12 +1599,51 @@ mod tests {
     }
 
     #[test]
-    fn nested_rules_are_skipped() {
+    fn nested_rules() {
+        // A nested rule without `&` is a descendant: never the root.
         let css = ":root{--ifm-color-primary:#111111;.x{--ifm-color-primary:#999999}\
-                   @media screen{--y:1}--ifm-global-radius:4px}";
+                   [data-theme=dark]{--ifm-color-primary:#999999}--ifm-global-radius:4px}";
         let theme = extract(&[css]);
         assert_eq!(theme.accent.as_deref(), Some("#111111"));
+        assert_eq!(theme.accent_dark.as_deref(), Some("#111111"));
         assert_eq!(theme.radius.as_deref(), Some("4px"));
+        // `&` is the parent, with the parent's specificity.
+        let css = "html{--ifm-color-primary:#111111;&[data-theme=dark]{--ifm-color-primary:#222222}\
+                   [data-theme=light] &{--ifm-color-primary:#999999}&.x{--ifm-color-primary:#999999}}";
+        assert_eq!(primary(css), pair("#111111", "#222222"));
+        // `:is(html, #main)` counts as an id even though only `html` matches.
+        let css = "html, #main { &[data-theme=dark] { --ifm-color-primary: #222222 } }\
+                   html[data-theme=dark]:root { --ifm-color-primary: #333333 }";
+        assert_eq!(primary(css), (None, Some("#222222".into())));
+        // `&` never stands for a pseudo-element: here it matches nothing and weighs nothing.
+        let css = ":root::before{:not(&){--ifm-color-primary:#111111}}\
+                   :root::after, html{&[data-theme=dark]{--ifm-color-primary:#222222}}\
+                   :where(html){--ifm-color-primary:#333333}";
+        assert_eq!(primary(css), pair("#333333", "#222222"));
+        // Nested conditional blocks hold declarations of the same rule.
+        let css = ":root{@media screen{--ifm-color-primary:#111111}\
+                   @media print{--ifm-color-primary:#999999}\
+                   @supports (color:red){--ifm-color-primary:#999999}}";
+        assert_eq!(primary(css), pair("#111111", "#111111"));
+        let css = ":root{@layer x{--ifm-color-primary:#999999}}:root{@layer y{--ifm-color-primary:#111111}}\
+                   @layer x{:root{--ifm-color-primary:#999999}}";
+        assert_eq!(primary(css).0.as_deref(), Some("#111111"));
+    }
+
+    #[test]
+    fn empty_selectors_match_nothing() {
+        assert_eq!(primary("{--ifm-color-primary:#111}"), (None, None));
+        assert_eq!(primary(", {--ifm-color-primary:#111}"), (None, None));
+        assert_eq!(primary(":is(){--ifm-color-primary:#111}"), (None, None));
+    }
+
+    #[test]
+    fn import_statements_declare_their_layer() {
+        let css = "@import url(theme.css) layer(late);@import \"x.css\" layer( early );\
+                   @layer early{:root{--ifm-color-primary:#111111}}\
+                   @layer late{:root{--ifm-color-primary:#222222}}";
+        // Without the imports `late` would be declared last and win.
+        assert_eq!(primary(css).0.as_deref(), Some("#111111"));
     }
 
     #[test]
