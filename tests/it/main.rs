@@ -12,4 +12,5 @@ mod config_files;
 mod harness;
 mod pages;
 mod properties;
+mod theme;
 mod usage;

@@ -1,0 +1,74 @@
+//! The theme read from each fixture site's built CSS (Infima variables, layers, light/dark
+//! selectors), `[theme]` overrides, and the widget CSS rendered from it.
+
+use std::fs;
+
+use crate::harness::{copy_fixture, run_in};
+
+/// Run the CLI on a copy of `site` and return (theme JSON, rendered widget CSS).
+fn theme_of(site: &str, config: Option<&str>) -> (serde_json::Value, String) {
+    let (tmp, build) = copy_fixture(site);
+    if let Some(text) = config {
+        fs::write(tmp.path().join("chatkit.toml"), text).expect("config");
+    }
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).expect("json");
+    let css_name = report["assets"]["written"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .find(|n| n.ends_with(".css"))
+        })
+        .expect("a css asset")
+        .to_string();
+    let css = fs::read_to_string(build.join(css_name)).expect("css");
+    (report["theme"].clone(), css)
+}
+
+#[test]
+fn classic_template_colors() {
+    let (theme, css) = theme_of("site", None);
+    assert_eq!(theme["accent"], "#2e8555");
+    assert_eq!(theme["accentDark"], "#25c2a0");
+    assert!(css.contains("#2e8555") && css.contains("#25c2a0"));
+    insta::assert_json_snapshot!("theme_site", theme);
+}
+
+#[test]
+fn site_with_changed_primary_color() {
+    // site-textbook sets its colors on [data-theme='light'] / html[data-theme='dark'], a custom
+    // font stack and a 2px radius, outside the Infima layer.
+    let (theme, css) = theme_of("site-textbook", None);
+    assert_eq!(theme["accent"], "#7c3aed");
+    assert_eq!(theme["accentDark"], "#a78bfa");
+    assert_eq!(theme["radius"], "soft");
+    insta::assert_json_snapshot!("theme_site_textbook", theme);
+    insta::assert_snapshot!("widget_css_site_textbook", css);
+}
+
+#[test]
+fn config_overrides_win() {
+    let (theme, css) = theme_of(
+        "site-textbook",
+        Some(
+            "[theme]\naccent = \"#112233\"\nradius = \"pill\"\nfont-family = \"Georgia, serif\"\n",
+        ),
+    );
+    assert_eq!(theme["accent"], "#112233");
+    assert_eq!(
+        theme["accentDark"], "#a78bfa",
+        "unset keys still come from the site"
+    );
+    assert_eq!(theme["radius"], "pill");
+    assert_eq!(theme["fontFamily"], "Georgia, serif");
+    assert!(css.contains("#112233") && css.contains("Georgia, serif"));
+}
+
+#[test]
+fn legacy_webpack_build() {
+    let (theme, _) = theme_of("site-legacy", None);
+    assert_eq!(theme["accent"], "#2e8555");
+    assert_eq!(theme["accentDark"], "#25c2a0");
+}
