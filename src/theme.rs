@@ -284,8 +284,13 @@ struct Precedence {
     order: usize,
 }
 
-/// Nesting depth of blocks past which the parser skips instead of recursing.
+/// Nesting depth of blocks (and of `:is()`-like selector functions, and of `var()` references)
+/// past which the parser skips instead of recursing.
 const MAX_DEPTH: usize = 64;
+/// Longest selector list a nested rule may expand to.
+const MAX_SELECTOR_LEN: usize = 16 * 1024;
+/// Longest value `var()` substitution may produce; longer is treated as invalid.
+const MAX_VALUE_LEN: usize = 64 * 1024;
 
 #[derive(Debug)]
 struct Cascade {
@@ -535,7 +540,10 @@ impl Cascade {
                             let nested =
                                 nest_selectors(selectors, &strip_comments(&p.css[start..p.pos]));
                             p.pos += 1;
-                            self.parse_style_block(p, layer, &nested, depth);
+                            match nested {
+                                Some(nested) => self.parse_style_block(p, layer, &nested, depth),
+                                None => p.skip_block(),
+                            }
                         }
                         Some(b';') => p.pos += 1,
                         _ => {}
@@ -653,14 +661,15 @@ fn media_applies(prelude: &str) -> bool {
 /// combinator.
 ///
 /// `&` cannot represent a pseudo-element, so parent selectors with one are left out of the
-/// `:is()` (and add nothing to its specificity), as Chromium does.
-fn nest_selectors(parent: &str, nested: &str) -> String {
+/// `:is()` (and add nothing to its specificity), as Chromium does. `None` when the result grows
+/// past [`MAX_SELECTOR_LEN`] (each `&` copies the parent, so nesting can double it per level).
+fn nest_selectors(parent: &str, nested: &str) -> Option<String> {
     let parent: Vec<&str> = split_top_level(parent, b',')
         .into_iter()
         .filter(|selector| !has_pseudo_element(selector))
         .collect();
     let wrapped = format!(":is({})", parent.join(","));
-    split_top_level(nested, b',')
+    let full = split_top_level(nested, b',')
         .into_iter()
         .map(|selector| {
             let selector = trim_css(selector);
@@ -692,7 +701,8 @@ fn nest_selectors(parent: &str, nested: &str) -> String {
             }
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    (full.len() <= MAX_SELECTOR_LEN).then_some(full)
 }
 
 fn has_pseudo_element(selector: &str) -> bool {
@@ -708,7 +718,7 @@ fn selector_list_matches(list: &str, mode: Mode) -> Option<Specificity> {
     split_top_level(list, b',')
         .into_iter()
         .filter_map(|selector| {
-            let (matches, specificity) = evaluate_selector(selector, mode);
+            let (matches, specificity) = evaluate_selector(selector, mode, 0);
             matches.then_some(specificity)
         })
         .max()
@@ -716,9 +726,11 @@ fn selector_list_matches(list: &str, mode: Mode) -> Option<Specificity> {
 
 /// Whether one complex selector matches `<html>` in `mode`, and its specificity (computed even
 /// when it does not match, as `:is()` and `:not()` need it).
-fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
+///
+/// `depth` counts the enclosing `:is()`-like functions; past [`MAX_DEPTH`] nothing matches.
+fn evaluate_selector(selector: &str, mode: Mode, depth: usize) -> (bool, Specificity) {
     let s = trim_css(selector);
-    if s.is_empty() {
+    if s.is_empty() || depth > MAX_DEPTH {
         return (false, Specificity::default());
     }
     let b = s.as_bytes();
@@ -787,7 +799,8 @@ fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
                 let name = s[name_start..pos].to_ascii_lowercase();
                 if b.get(pos) == Some(&b'(') {
                     let end = matching_close(s, pos, b')');
-                    let (m, sp) = evaluate_pseudo_function(&name, &s[pos + 1..end], mode);
+                    let (m, sp) =
+                        evaluate_pseudo_function(&name, &s[pos + 1..end], mode, depth + 1);
                     matches &= m;
                     spec = spec.plus(sp);
                     pos = (end + 1).min(b.len());
@@ -821,10 +834,15 @@ fn evaluate_selector(selector: &str, mode: Mode) -> (bool, Specificity) {
     (matches, spec)
 }
 
-fn evaluate_pseudo_function(name: &str, args: &str, mode: Mode) -> (bool, Specificity) {
+fn evaluate_pseudo_function(
+    name: &str,
+    args: &str,
+    mode: Mode,
+    depth: usize,
+) -> (bool, Specificity) {
     let evaluated: Vec<(bool, Specificity)> = split_top_level(args, b',')
         .into_iter()
-        .map(|selector| evaluate_selector(selector, mode))
+        .map(|selector| evaluate_selector(selector, mode, depth))
         .collect();
     let any = evaluated.iter().any(|(m, _)| *m);
     let max = evaluated
@@ -920,6 +938,8 @@ struct Resolver<'a> {
     memo: HashMap<String, Option<String>>,
     stack: Vec<String>,
     in_cycle: HashSet<String>,
+    /// Nesting of `substitute` calls (references and fallbacks), bounded by [`MAX_DEPTH`].
+    depth: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -929,6 +949,7 @@ impl<'a> Resolver<'a> {
             memo: HashMap::new(),
             stack: Vec::new(),
             in_cycle: HashSet::new(),
+            depth: 0,
         }
     }
 
@@ -969,6 +990,16 @@ impl<'a> Resolver<'a> {
     /// Replace every `var()` in `value`; `None` when one of them has neither a value nor a
     /// fallback.
     fn substitute(&mut self, value: &str) -> Option<String> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let result = self.substitute_inner(value);
+        self.depth -= 1;
+        result.filter(|out| out.len() <= MAX_VALUE_LEN)
+    }
+
+    fn substitute_inner(&mut self, value: &str) -> Option<String> {
         let b = value.as_bytes();
         let mut out = String::with_capacity(value.len());
         let mut pos = 0;
@@ -1689,6 +1720,24 @@ mod tests {
         }
         let deep = "@layer a{".repeat(10_000) + ":root{--ifm-color-primary:#fff}";
         assert_eq!(extract(&[&deep]).accent, None);
+        let deep = ":is(".repeat(10_000) + ":root{--ifm-color-primary:#fff}";
+        assert_eq!(extract(&[&deep]).accent, None);
+        let deep = ":root{".to_string() + &"&,&{".repeat(200) + "--ifm-color-primary:#fff";
+        assert_eq!(extract(&[&deep]).accent, None);
+        // Each step doubles the value: past the cap it is invalid, and it stays fast.
+        let mut doubling = String::from(":root{--v0:#fff;--ifm-color-primary:var(--v40)");
+        for i in 1..=40 {
+            doubling.push_str(&format!(";--v{i}:var(--v{}) var(--v{})", i - 1, i - 1));
+        }
+        assert_eq!(extract(&[&doubling]).accent, None);
+        let mut chain = String::from(":root{--ifm-color-primary:var(--v0)");
+        for i in 0..10_000 {
+            chain.push_str(&format!(";--v{i}:var(--v{})", i + 1));
+        }
+        chain.push_str(";--v10000:#fff}");
+        assert_eq!(extract(&[&chain]).accent, None);
+        let short = ":root{--ifm-color-primary:var(--v0);--v0:var(--v1);--v1:#fff}";
+        assert_eq!(extract(&[short]).accent.as_deref(), Some("#ffffff"));
     }
 
     #[test]
