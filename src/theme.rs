@@ -9,14 +9,16 @@
 //!
 //! - Stylesheets are read in link order, as one document: layer order and source order run across
 //!   them.
-//! - Cascade layers (`@layer a.b { … }`, `@layer a, b;`, anonymous `@layer { … }`, nesting): for
-//!   normal declarations later-declared layers win, a layer's own rules beat its sub-layers, and
-//!   unlayered rules beat every layer. For `!important` declarations the order reverses.
-//! - Only rules whose selector can match `<html data-theme="light|dark">` count: `html`, `*`,
-//!   `:root`, `:scope`, `[data-theme…]` (every attribute operator and the `i`/`s` flags),
-//!   `:is()`, `:where()`, `:not()`, and selector lists. Classes, ids, other attributes, other
-//!   pseudo-classes, pseudo-elements and any combinator never match (the `<html>` element's
-//!   classes differ from page to page, and the root element has no ancestor or sibling).
+//! - Cascade layers (`@layer a.b { … }`, `@layer a, b;`, anonymous `@layer { … }`, nesting,
+//!   `@import … layer(x);`): for normal declarations later-declared layers win, a layer's own
+//!   rules beat its sub-layers, and unlayered rules beat every layer. For `!important`
+//!   declarations the order reverses.
+//! - Only rules whose selector can match `<html data-theme="light|dark">` count: `html`, `*|html`,
+//!   `*`, `:root`, `:scope`, a top-level `&`, `[data-theme…]` (every attribute operator and the
+//!   `i`/`s` flags), `:is()`, `:where()`, `:not()`, and selector lists. Classes, ids, other
+//!   attributes, other pseudo-classes, pseudo-elements and any combinator never match (the
+//!   `<html>` element's classes differ from page to page, and the root element has no ancestor
+//!   or sibling).
 //! - Then specificity, then source order, as the browser does.
 //! - `@media` blocks apply only when the query list is unconditional for a screen (`all`,
 //!   `screen`, `only screen`, `not print`, or empty). Any other query, `@supports`, `@container`,
@@ -100,8 +102,8 @@ pub fn chatkit_radius(css_length: &str) -> Option<&'static str> {
 
 /// `#abc`, `#aabbcc`, `rgb(1 2 3)`, `rgb(1,2,3)` → `#rrggbb` (lowercase). Anything else → None.
 ///
-/// Also accepted: `rgba()`, percentage channels, and an alpha of exactly `1`/`100%` (an opaque
-/// color). Any other alpha is not representable as `#rrggbb` and gives `None`.
+/// Also accepted: `rgba()`, percentage channels, negative or too large channels (clamped), and
+/// an alpha of `1`/`100%` or more (an opaque color). Any other alpha is not representable as `#rrggbb` and gives `None`.
 pub fn normalize_color(value: &str) -> Option<String> {
     let value = value.trim().to_ascii_lowercase();
     if let Some(hex) = value.strip_prefix('#') {
@@ -247,7 +249,11 @@ struct Specificity(u32, u32, u32);
 
 impl Specificity {
     fn plus(self, other: Specificity) -> Specificity {
-        Specificity(self.0 + other.0, self.1 + other.1, self.2 + other.2)
+        Specificity(
+            self.0.saturating_add(other.0),
+            self.1.saturating_add(other.1),
+            self.2.saturating_add(other.2),
+        )
     }
 }
 
@@ -1428,6 +1434,7 @@ mod tests {
             ":root[data-theme=DARK i]",
             "[ data-theme = 'dark' ]",
             "*|html[data-theme=dark]",
+            "&[data-theme=dark]",
             "html:is([data-theme=dark])",
             ":is(.x, [data-theme^=da])",
             "html:not([data-theme=light])",
