@@ -1782,7 +1782,7 @@ mod tests {
 
     /// The theme of a real Docusaurus 3.10 build under `fixtures/` (the stylesheet's name carries
     /// a content hash, so the directory is listed at test time).
-    fn fixture_theme(build: &str) -> ExtractedTheme {
+    fn fixture_theme(build: &str, layered: bool) -> ExtractedTheme {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(build)
@@ -1798,31 +1798,45 @@ mod tests {
             .map(|path| std::fs::read_to_string(path).unwrap())
             .collect();
         assert_eq!(sheets.len(), 1, "one styles.*.css in {}", dir.display());
-        // Infima's own default is in the build, inside its layer: the site's value must win.
-        assert!(sheets[0].contains("@layer docusaurus.infima{"));
+        // Infima's own default is in the build (inside its layer for the v4 pipeline, first in
+        // source order for the legacy one): the site's value must win.
+        assert_eq!(sheets[0].contains("@layer docusaurus.infima{"), layered);
         assert!(sheets[0].contains("--ifm-color-primary:#3578e5"));
         extract(&[&sheets[0]])
     }
 
-    #[test]
-    fn fixture_classic_site() {
-        let infima_font = "system-ui, -apple-system, Segoe UI, Roboto, Ubuntu, Cantarell, Noto Sans, \
+    const INFIMA_FONT: &str = "system-ui, -apple-system, Segoe UI, Roboto, Ubuntu, Cantarell, Noto Sans, \
                            sans-serif, BlinkMacSystemFont, \"Segoe UI\", Helvetica, Arial, sans-serif, \
                            \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\"";
+
+    #[test]
+    fn fixture_classic_site() {
         let expected = ExtractedTheme {
             accent: Some("#2e8555".into()),
             accent_dark: Some("#25c2a0".into()),
-            font_family: Some(infima_font.into()),
+            font_family: Some(INFIMA_FONT.into()),
             radius: Some(".4rem".into()),
         };
-        assert_eq!(fixture_theme("site"), expected);
-        assert_eq!(fixture_theme("site/fr"), expected);
+        assert_eq!(fixture_theme("site", true), expected);
+        assert_eq!(fixture_theme("site/fr", true), expected);
+        assert_eq!(fixture_theme("site-flat", true), expected);
         assert_eq!(chatkit_radius(".4rem"), Some("round"));
     }
 
     #[test]
+    fn fixture_legacy_site_without_layers() {
+        let expected = ExtractedTheme {
+            accent: Some("#2e8555".into()),
+            accent_dark: Some("#25c2a0".into()),
+            font_family: Some(INFIMA_FONT.into()),
+            radius: Some("0.4rem".into()),
+        };
+        assert_eq!(fixture_theme("site-legacy", false), expected);
+    }
+
+    #[test]
     fn fixture_textbook_site() {
-        let theme = fixture_theme("site-textbook");
+        let theme = fixture_theme("site-textbook", true);
         assert_eq!(
             theme,
             ExtractedTheme {
