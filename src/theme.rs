@@ -372,7 +372,7 @@ impl Cascade {
     /// Find or create the named layer `path` (dotted) inside `parent`.
     fn named_layer(&mut self, parent: usize, path: &str) -> usize {
         let mut current = parent;
-        for segment in path.split('.').map(str::trim) {
+        for segment in path.split('.') {
             let existing = self.layers[current]
                 .children
                 .iter()
@@ -418,60 +418,50 @@ impl Cascade {
     }
 
     fn parse_at_rule(&mut self, p: &mut Parser<'_>, layer: usize, depth: usize) {
-        p.pos += 1;
-        let name_start = p.pos;
-        p.pos = skip_ident(p.bytes, p.pos);
-        let name = p.css[name_start..p.pos].to_ascii_lowercase();
-        let prelude_start = p.pos;
-        let stop = p.scan_until(b";{}");
-        let prelude = strip_comments(&p.css[prelude_start..p.pos]);
-        let prelude = prelude.trim();
-        match stop {
-            Some(b'{') => {
-                p.pos += 1;
-                if depth >= MAX_DEPTH {
-                    p.skip_block();
-                    return;
-                }
-                match name.as_str() {
-                    "layer" if prelude.is_empty() => {
-                        let anonymous = self.new_layer(layer, None);
-                        self.parse_rule_list(p, anonymous, depth + 1);
-                    }
-                    "layer" if !prelude.contains(',') => {
-                        let named = self.named_layer(layer, prelude);
-                        self.parse_rule_list(p, named, depth + 1);
-                    }
-                    "media" if media_applies(prelude) => self.parse_rule_list(p, layer, depth + 1),
-                    _ => p.skip_block(),
-                }
-            }
-            Some(b';') => {
-                p.pos += 1;
-                self.layer_statement(&name, prelude, layer);
-            }
-            // `}` closes the enclosing block (left for the caller); end of input ends everything.
-            _ => {}
+        let rule = read_at_rule(p);
+        match rule.end {
+            AtRuleEnd::Block if depth < MAX_DEPTH => match self.block_layer(&rule, layer) {
+                Some(inner) => self.parse_rule_list(p, inner, depth + 1),
+                None => p.skip_block(),
+            },
+            AtRuleEnd::Block => p.skip_block(),
+            AtRuleEnd::Statement => self.layer_statement(&rule, layer),
+            AtRuleEnd::Neither => {}
+        }
+    }
+
+    /// The layer the contents of a conditional or layer block go into (a new one for `@layer`),
+    /// or `None` when the block does not apply.
+    fn block_layer(&mut self, rule: &AtRule, layer: usize) -> Option<usize> {
+        match rule.name.as_str() {
+            "media" if media_applies(&rule.prelude) => Some(layer),
+            "layer" if rule.prelude.is_empty() => Some(self.new_layer(layer, None)),
+            "layer" if is_layer_name(&rule.prelude) => Some(self.named_layer(layer, &rule.prelude)),
+            _ => None,
         }
     }
 
     /// `@layer a, b.c;` declares layers in order; `@import … layer(x);` declares `x` (the
     /// imported sheet itself is not read: the caller passes every stylesheet the page links).
-    fn layer_statement(&mut self, name: &str, prelude: &str, layer: usize) {
-        match name {
+    fn layer_statement(&mut self, rule: &AtRule, layer: usize) {
+        match rule.name.as_str() {
             "layer" => {
-                for path in prelude.split(',').map(str::trim) {
-                    if !path.is_empty() {
+                let paths: Vec<&str> = rule.prelude.split(',').map(trim_css).collect();
+                if paths.iter().all(|path| is_layer_name(path)) {
+                    for path in paths {
                         self.named_layer(layer, path);
                     }
                 }
             }
             "import" => {
-                let lower = prelude.to_ascii_lowercase();
+                let lower = rule.prelude.to_ascii_lowercase();
                 if let Some(start) = lower.find("layer(") {
-                    let inner = &prelude[start + "layer(".len()..];
+                    let inner = &rule.prelude[start + "layer(".len()..];
                     if let Some(end) = inner.find(')') {
-                        self.named_layer(layer, inner[..end].trim());
+                        let path = trim_css(&inner[..end]);
+                        if is_layer_name(path) {
+                            self.named_layer(layer, path);
+                        }
                     }
                 }
             }
@@ -569,39 +559,63 @@ impl Cascade {
         matches: [Option<Specificity>; 2],
         depth: usize,
     ) {
-        p.pos += 1;
-        let name_start = p.pos;
-        p.pos = skip_ident(p.bytes, p.pos);
-        let name = p.css[name_start..p.pos].to_ascii_lowercase();
-        let prelude_start = p.pos;
-        let stop = p.scan_until(b";{}");
-        let prelude = strip_comments(&p.css[prelude_start..p.pos]);
-        let prelude = prelude.trim();
-        match stop {
-            Some(b'{') => {
-                p.pos += 1;
-                if depth >= MAX_DEPTH {
-                    p.skip_block();
-                    return;
-                }
-                let inner_layer = match name.as_str() {
-                    "media" if media_applies(prelude) => layer,
-                    "layer" if prelude.is_empty() => self.new_layer(layer, None),
-                    "layer" if !prelude.contains(',') => self.named_layer(layer, prelude),
-                    _ => {
-                        p.skip_block();
-                        return;
-                    }
-                };
-                self.parse_declarations(p, inner_layer, selectors, matches, depth + 1);
-            }
-            Some(b';') => {
-                p.pos += 1;
-                self.layer_statement(&name, prelude, layer);
-            }
-            _ => {}
+        let rule = read_at_rule(p);
+        match rule.end {
+            AtRuleEnd::Block if depth < MAX_DEPTH => match self.block_layer(&rule, layer) {
+                Some(inner) => self.parse_declarations(p, inner, selectors, matches, depth + 1),
+                None => p.skip_block(),
+            },
+            AtRuleEnd::Block => p.skip_block(),
+            AtRuleEnd::Statement => self.layer_statement(&rule, layer),
+            AtRuleEnd::Neither => {}
         }
     }
+}
+
+/// An at-rule's head, read by [`read_at_rule`].
+struct AtRule {
+    /// Lowercase, without the `@`.
+    name: String,
+    /// Comments removed, trimmed.
+    prelude: String,
+    end: AtRuleEnd,
+}
+
+enum AtRuleEnd {
+    /// `{` (consumed): the block follows.
+    Block,
+    /// `;` (consumed).
+    Statement,
+    /// A `}` that closes the enclosing block (left for the caller), or the end of input.
+    Neither,
+}
+
+/// Read an at-rule's name and prelude, `p` at its `@`.
+fn read_at_rule(p: &mut Parser<'_>) -> AtRule {
+    p.pos += 1;
+    let name_start = p.pos;
+    p.pos = skip_ident(p.bytes, p.pos);
+    let name = p.css[name_start..p.pos].to_ascii_lowercase();
+    let prelude_start = p.pos;
+    let stop = p.scan_until(b";{}");
+    let prelude = trim_css(&strip_comments(&p.css[prelude_start..p.pos])).to_string();
+    let end = match stop {
+        Some(b'{') => AtRuleEnd::Block,
+        Some(b';') => AtRuleEnd::Statement,
+        _ => AtRuleEnd::Neither,
+    };
+    if !matches!(end, AtRuleEnd::Neither) {
+        p.pos += 1;
+    }
+    AtRule { name, prelude, end }
+}
+
+/// A layer name: identifiers joined by `.`, no spaces (`docusaurus.infima`).
+fn is_layer_name(path: &str) -> bool {
+    path.split('.').all(|segment| {
+        let b = segment.as_bytes();
+        is_ident_start(b, 0) && skip_ident(b, 0) == b.len()
+    })
 }
 
 /// Parse `--name: value [!important]`; `None` when it is not a declaration.
@@ -1403,6 +1417,19 @@ mod tests {
                    @layer outer{@layer later{:root{--ifm-color-primary:#333333}}}\
                    @layer outer.inner{:root{--ifm-color-primary:#222222}}";
         assert_eq!(primary(css).0.as_deref(), Some("#333333"));
+    }
+
+    #[test]
+    fn invalid_layer_names_drop_the_rule() {
+        let css = ":root{--ifm-color-primary:#111111}\
+                   @layer a b{:root{--ifm-color-primary:#999999}}\
+                   @layer a, b{:root{--ifm-color-primary:#999999}}\
+                   @layer 1x{:root{--ifm-color-primary:#999999}}";
+        assert_eq!(primary(css).0.as_deref(), Some("#111111"));
+        // An invalid statement declares nothing, not even its valid names.
+        let css = "@layer late, 2bad;@layer early{:root{--ifm-color-primary:#111111}}\
+                   @layer late{:root{--ifm-color-primary:#222222}}";
+        assert_eq!(primary(css).0.as_deref(), Some("#222222"));
     }
 
     #[test]
