@@ -4,7 +4,7 @@
 //! Every element we add carries the [`MARKER`] attribute and nothing else is added (no
 //! whitespace, no comments), so removing the marked elements gives back the original bytes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use lol_html::html_content::{ContentType, Element};
@@ -32,7 +32,7 @@ pub enum Mode<'a> {
 }
 
 /// Facts about a page that the rewrite noticed on the way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageFacts {
     /// `<meta name="chatkit-inject" content="off">`.
     pub opted_out: bool,
@@ -40,8 +40,8 @@ pub struct PageFacts {
     pub redirect: bool,
     /// The page held elements from an earlier injection.
     pub had_injection: bool,
-    /// `<meta http-equiv="Content-Security-Policy">` content, if any.
-    pub csp: bool,
+    /// The `content` of each `<meta http-equiv="Content-Security-Policy">`.
+    pub csp: Vec<String>,
     /// No `</body>` (or `</head>`/`<body>`) was found, so the snippets went at the very end.
     pub appended_at_end: bool,
 }
@@ -163,7 +163,7 @@ pub fn rewrite_chunks<'c>(
     let opted_out = Rc::new(Cell::new(false));
     let redirect = Rc::new(Cell::new(false));
     let had_injection = Rc::new(Cell::new(false));
-    let csp = Rc::new(Cell::new(false));
+    let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
     // Where the snippets went; anything not placed by the end of the page goes at the very end.
     let head_placed = Rc::new(Cell::new(false));
@@ -262,7 +262,7 @@ pub fn rewrite_chunks<'c>(
         opted_out: opted_out.get(),
         redirect: redirect.get(),
         had_injection: had_injection.get(),
-        csp: csp.get(),
+        csp: csp.into_inner(),
         appended_at_end: appended_at_end.get(),
     })
 }
@@ -275,14 +275,15 @@ fn inspect_meta(
     el: &Element<'_, '_>,
     opted_out: &Cell<bool>,
     redirect: &Cell<bool>,
-    csp: &Cell<bool>,
+    csp: &RefCell<Vec<String>>,
 ) {
     if let Some(equiv) = el.get_attribute("http-equiv") {
         let equiv = equiv.trim();
         if equiv.eq_ignore_ascii_case("refresh") {
             redirect.set(true);
         } else if equiv.eq_ignore_ascii_case("content-security-policy") {
-            csp.set(true);
+            csp.borrow_mut()
+                .push(el.get_attribute("content").unwrap_or_default());
         }
     }
     if let Some(name) = el.get_attribute("name") {
@@ -414,7 +415,7 @@ mod tests {
             Mode::Inject(&s),
         )
         .unwrap();
-        assert!(f.csp);
+        assert_eq!(f.csp, vec!["default-src 'self'".to_string()]);
         assert_eq!(f.skip_reason(), None);
         let (_, f) = rewrite(
             br#"<head><meta name="chatkit-inject" content="on"></head>"#,

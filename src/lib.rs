@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod csp;
 pub mod exit_codes;
 pub mod fsx;
 pub mod inject;

@@ -31,6 +31,14 @@ fn main() -> std::process::ExitCode {
     for w in &report.warnings {
         let _ = writeln!(err, "warning: {w}");
     }
+    let csp_label = if report.mode == "check" {
+        "error"
+    } else {
+        "warning"
+    };
+    for f in &report.csp_blocked {
+        let _ = writeln!(err, "{csp_label}: {}: {}", f.path, f.error);
+    }
     for f in &report.failures {
         let _ = writeln!(err, "error: {}: {}", f.path, f.error);
     }

@@ -51,6 +51,8 @@ pub struct Report {
     pub pages: PageCounts,
     pub failures: Vec<Failure>,
     pub outdated: Vec<String>,
+    /// Pages whose Content-Security-Policy would block the widget (an error under `--check`).
+    pub csp_blocked: Vec<Failure>,
     pub assets: AssetChanges,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<RuntimeTheme>,
@@ -81,6 +83,7 @@ impl Report {
             pages: PageCounts::default(),
             failures: Vec::new(),
             outdated: Vec::new(),
+            csp_blocked: Vec::new(),
             assets: AssetChanges::default(),
             theme: None,
             leftovers_removed: 0,
@@ -95,7 +98,8 @@ impl Report {
 
     /// 0 when all is well, 1 when a page failed or `--check` found work to do.
     pub fn exit_code(&self) -> ExitCode {
-        if self.failures.is_empty() && self.outdated.is_empty() {
+        let csp_fails = self.mode == "check" && !self.csp_blocked.is_empty();
+        if self.failures.is_empty() && self.outdated.is_empty() && !csp_fails {
             ExitCode::Success
         } else {
             ExitCode::PagesFailed
@@ -113,14 +117,28 @@ impl Report {
         let p = &self.pages;
         let would = if self.dry_run { "would be " } else { "" };
         let headline = match self.mode {
-            "check" if self.outdated.is_empty() && self.failures.is_empty() => {
+            "check"
+                if self.outdated.is_empty()
+                    && self.failures.is_empty()
+                    && self.csp_blocked.is_empty() =>
+            {
                 format!("check passed: every page of {} is up to date", self.target)
             }
-            "check" => format!(
-                "check failed: {} page(s) of {} need chatkit-inject",
-                self.outdated.len(),
-                self.target
-            ),
+            "check" => {
+                let mut h = format!(
+                    "check failed: {} page(s) of {} need chatkit-inject",
+                    self.outdated.len(),
+                    self.target
+                );
+                if !self.csp_blocked.is_empty() {
+                    let _ = write!(
+                        h,
+                        ", {} page(s) block the widget by CSP",
+                        self.csp_blocked.len()
+                    );
+                }
+                h
+            }
             "strip" => format!(
                 "{}{} page(s) {}stripped in {}",
                 if self.dry_run { "dry run: " } else { "" },
@@ -168,6 +186,13 @@ impl Report {
             for o in &self.outdated {
                 let _ = writeln!(s, "    {o}");
             }
+        }
+        if !self.csp_blocked.is_empty() {
+            let _ = writeln!(
+                s,
+                "  csp       {} page(s) have a Content-Security-Policy that would block the widget (see stderr)",
+                self.csp_blocked.len()
+            );
         }
         let a = &self.assets;
         if self.mode == "strip" {

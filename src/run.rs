@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -13,6 +14,7 @@ use rayon::prelude::*;
 
 use crate::assets::{self, AssetSet, CssContext};
 use crate::config::{self, Resolved};
+use crate::csp;
 use crate::fsx::{self, PathError};
 use crate::inject::{self, Mode, SkipReason, Snippets, MARKER};
 use crate::report::{Failure, Report};
@@ -185,7 +187,14 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         })?;
 
     let progress = progress_bar(settings.progress, pages.len() + others.len());
+    let csp_needs = settings.config.as_ref().map(|c| csp::Needs {
+        chatkit_origin: csp::origin_of(&c.script_url),
+        backend_origin: csp::origin_of(&c.backend_url),
+    });
+    let csp_blocked = Mutex::new(Vec::new());
     let ctx = PageCtx {
+        csp_needs: csp_needs.as_ref(),
+        csp_blocked: &csp_blocked,
         build_dir,
         out_dir: out_dir.as_deref(),
         action: settings.action,
@@ -249,6 +258,15 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             Outcome::Failed(error) => report.failures.push(Failure { path: shown, error }),
         }
         report.pages.total += 1;
+    }
+
+    let mut blocked = csp_blocked.into_inner().unwrap_or_default();
+    blocked.sort();
+    for (rel, why) in blocked {
+        report.csp_blocked.push(Failure {
+            path: build_dir.join(rel).display().to_string(),
+            error: why,
+        });
     }
 
     match (settings.action, &plan) {
@@ -373,6 +391,10 @@ fn attr_escape(s: &str) -> String {
 }
 
 struct PageCtx<'a> {
+    /// What the widget loads, to check pages' Content-Security-Policy against.
+    csp_needs: Option<&'a csp::Needs>,
+    /// Pages whose CSP would block the widget, with the reason.
+    csp_blocked: &'a Mutex<Vec<(PathBuf, String)>>,
     build_dir: &'a Path,
     out_dir: Option<&'a Path>,
     action: Action,
@@ -416,8 +438,16 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
                 let (out, _) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
                 (out, Outcome::Skipped(SkipReason::Excluded))
             } else {
-                let (out, skip, _) =
+                let (out, skip, facts) =
                     inject::apply(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
+                if let (None, false, Some(needs)) = (skip, facts.csp.is_empty(), ctx.csp_needs) {
+                    let blocked = csp::check(&facts.csp, needs);
+                    if !blocked.is_empty() {
+                        if let Ok(mut list) = ctx.csp_blocked.lock() {
+                            list.push((page.rel.clone(), csp::describe(&blocked)));
+                        }
+                    }
+                }
                 match skip {
                     Some(reason) => (out, Outcome::Skipped(reason)),
                     None if out == input => (out, Outcome::Unchanged),

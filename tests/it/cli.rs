@@ -292,3 +292,46 @@ fn excluded_and_opted_out_pages_are_left_alone() {
     assert!(run.stdout.contains("redirect stub"), "{}", run.render());
     assert!(run.stdout.contains("excluded"), "{}", run.render());
 }
+
+#[test]
+fn csp_that_blocks_the_widget_is_reported_and_fails_check() {
+    let (tmp, build) = copy_fixture("site");
+    fs::copy(fixtures().join("edge/csp.html"), build.join("csp.html")).expect("copy");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("warning: build/csp.html: Content-Security-Policy would block the widget"),
+        "{}",
+        run.render()
+    );
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 1, "{}", check.render());
+    insta::assert_snapshot!("check_csp", check.render());
+    // A policy that allows what the widget needs passes.
+    let page = fs::read_to_string(build.join("csp.html")).expect("page").replace(
+        "default-src 'self'; script-src 'self'",
+        "default-src 'self'; script-src 'self' https://cdn.platform.openai.com; frame-src https://cdn.platform.openai.com; connect-src 'self' http://localhost:8000",
+    );
+    fs::write(build.join("csp.html"), page).expect("write");
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+}
+
+#[test]
+fn second_concurrent_run_is_refused() {
+    let (tmp, build) = copy_fixture("site");
+    // Hold the directory lock as a running chatkit-inject would.
+    let dir = fs::File::open(&build).expect("open dir");
+    dir.try_lock().expect("lock");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 2, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("another chatkit-inject run is working on this directory"),
+        "{}",
+        run.render()
+    );
+    dir.unlock().expect("unlock");
+    assert_eq!(run_in(tmp.path(), &["build"], tmp.path()).code, 0);
+}

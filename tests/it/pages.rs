@@ -61,7 +61,7 @@ fn describe(page: &[u8], snippets: &Snippets, profile: &str) -> String {
         Err(e) => return format!("[{profile}] error: {e}\n"),
     };
     let mut s = format!("[{profile}] {} bytes -> {} bytes", page.len(), out.len());
-    if facts.csp {
+    if !facts.csp.is_empty() {
         s.push_str(", has a Content-Security-Policy meta");
     }
     s.push('\n');
