@@ -95,7 +95,7 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     // The typing indicator came and went.
     assert.ok(watch.states.includes("responding"), `states: ${JSON.stringify(watch.states)}`);
     assert.equal(watch.states.at(-1), "idle");
-    await page.waitForSelector(`${sel.status}[data-state="idle"]`);
+    await page.waitForSelector(`${sel.status}[data-state="idle"]`, { state: "attached" });
     assert.equal((await page.locator(sel.status).textContent()).trim(), "");
     assert.equal(await page.locator(sel.status).getAttribute("aria-live"), "polite");
     recordMetric("first-word", watch.firstWordAt - watch.clickedAt);

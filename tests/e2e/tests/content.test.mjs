@@ -109,14 +109,14 @@ test("sending while a reply streams does not break the thread", async () => {
     await openReady(page);
     await page.fill(sel.composer, "First, a longreply please");
     await page.click(sel.send);
-    await page.waitForSelector(`${sel.status}[data-state="responding"]`);
+    await page.waitForSelector(`${sel.status}[data-state="responding"]`, { state: "attached" });
     await page.waitForFunction(() => (document.querySelector("openai-chatkit").shadowRoot.querySelector('[data-role="assistant"]')?.textContent ?? "").length > 10);
     // The reader types the next question and presses Enter while the answer streams.
     await page.fill(sel.composer, "Second question, typed during the stream");
     await page.press(sel.composer, "Enter");
     await page.click(sel.send, { force: true }).catch(() => undefined);
     await waitForEvent(page, "chatkit.response.end", 1, 20_000);
-    await page.waitForSelector(`${sel.status}[data-state="idle"]`);
+    await page.waitForSelector(`${sel.status}[data-state="idle"]`, { state: "attached" });
     const first = await page.locator(sel.assistant).first().textContent();
     assert.match(first, /Paragraph 8 of 8/, "the first answer completed");
     assert.equal(await page.locator(sel.error).count(), 0);
