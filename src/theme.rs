@@ -314,6 +314,8 @@ impl Cascade {
     }
 
     fn add_stylesheet(&mut self, css: &str) {
+        // A byte order mark is part of the encoding, not of the first selector.
+        let css = css.strip_prefix('\u{feff}').unwrap_or(css);
         let mut parser = Parser::new(css);
         self.parse_rule_list(&mut parser, 0, 0);
     }
@@ -1709,6 +1711,12 @@ mod tests {
                    @layer late{:root{--ifm-color-primary:#222222}}";
         // Without the imports `late` would be declared last and win.
         assert_eq!(primary(css).0.as_deref(), Some("#111111"));
+    }
+
+    #[test]
+    fn byte_order_mark_and_charset() {
+        let css = "\u{feff}@charset \"utf-8\";:root{--ifm-color-primary:#111111}";
+        assert_eq!(primary(css), pair("#111111", "#111111"));
     }
 
     #[test]
