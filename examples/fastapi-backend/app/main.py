@@ -25,7 +25,7 @@ from .config import Settings
 from .context import PageContext, RequestContext
 from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
 from .model import ModelResponder
-from .server import TextbookServer
+from .server import TextbookServer, UnsupportedRequest
 from .store import SQLiteStore
 from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
 
@@ -185,8 +185,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context = RequestContext(
             reader=claims.sub, page=PageContext.from_header(request.headers.get(PAGE_HEADER))
         )
-        # Raises pydantic's ValidationError for a bad body (-> 400) before anything is sent.
-        result = await server.process(await read_body(request), context)
+        body = await read_body(request)
+        try:
+            # Raises pydantic's ValidationError for a bad body (-> 400) before anything is sent.
+            result = await server.process(body, context)
+        except UnsupportedRequest as exc:
+            raise ApiError(400, "unsupported_request", str(exc)) from None
+        except ValidationError:
+            raise
+        except ValueError as exc:
+            # The SDK's own request checks (and e.g. undecodable base64 audio) raise ValueError.
+            raise ApiError(400, "invalid_request", str(exc) or "The request is invalid.") from None
         if isinstance(result, StreamingResult):
             return await stream(result)
         return Response(content=result.json, media_type="application/json")
@@ -201,8 +210,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             first = b""
         except NotFoundError:
             raise
+        except UnsupportedRequest as exc:
+            raise ApiError(400, "unsupported_request", str(exc)) from None
         except ValueError as exc:
-            raise ApiError(400, "invalid_request", str(exc)) from None
+            raise ApiError(400, "invalid_request", str(exc) or "The request is invalid.") from None
 
         async def frames():
             if first:

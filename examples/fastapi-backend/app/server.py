@@ -11,28 +11,51 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+from chatkit.actions import Action
 from chatkit.server import ChatKitServer
-from chatkit.store import Store
+from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AssistantMessageContent,
     AssistantMessageContentPartAdded,
     AssistantMessageContentPartDone,
     AssistantMessageContentPartTextDelta,
     AssistantMessageItem,
+    AttachmentCreateParams,
+    AudioInput,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadStreamEvent,
+    TranscriptionResult,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
+    WidgetItem,
 )
 
 from .context import RequestContext
 from .faults import Faults
 from .model import ModelResponder
 from .responder import compose_reply, quote, words
+
+
+class UnsupportedRequest(Exception):
+    """A ChatKit request this backend does not serve (uploads, dictation, synchronous actions).
+
+    The SDK's defaults raise RuntimeError or NotImplementedError for these, which would be a 500;
+    main.py answers this one with 400 `unsupported_request` instead.
+    """
+
+
+class NoAttachments(AttachmentStore):
+    """The attachment store of a backend that accepts no uploads: every call is refused."""
+
+    async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext):
+        raise UnsupportedRequest("This backend does not accept attachments.")
+
+    async def delete_attachment(self, attachment_id: str, context: RequestContext) -> None:
+        raise UnsupportedRequest("This backend does not accept attachments.")
 
 
 def message_text(item: UserMessageItem) -> str:
@@ -52,10 +75,22 @@ class TextbookServer(ChatKitServer[RequestContext]):
         faults: Faults | None = None,
         model: ModelResponder | None = None,
     ):
-        super().__init__(store)
+        super().__init__(store, NoAttachments())
         self.word_delay = word_delay_ms / 1000
         self.faults = faults
         self.model = model
+
+    async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
+        raise UnsupportedRequest("This backend does not transcribe audio.")
+
+    async def sync_action(
+        self,
+        thread: ThreadMetadata,
+        action: Action,
+        sender: WidgetItem | None,
+        context: RequestContext,
+    ):
+        raise UnsupportedRequest("This backend defines no widget actions.")
 
     async def respond(
         self,

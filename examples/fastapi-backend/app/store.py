@@ -20,6 +20,9 @@ from pydantic import TypeAdapter
 
 from .context import RequestContext
 
+# Largest page a client can ask for; larger limits are capped (`has_more` tells it to page on).
+MAX_PAGE = 1000
+
 _ITEM = TypeAdapter(ThreadItem)
 _ATTACHMENT = TypeAdapter(Attachment)
 
@@ -44,6 +47,13 @@ CREATE TABLE IF NOT EXISTS attachments (
     data TEXT NOT NULL
 );
 """
+
+
+def _page_limit(limit: int) -> int:
+    """A client's page size, capped at MAX_PAGE; below 1 is a bad request (ValueError -> 400)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    return min(limit, MAX_PAGE)
 
 
 class SQLiteStore(Store[RequestContext]):
@@ -84,6 +94,7 @@ class SQLiteStore(Store[RequestContext]):
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
+        limit = _page_limit(limit)
         rows = self._page("threads", "owner = ?", [context.reader], limit, after, order)
         threads = [ThreadMetadata.model_validate_json(r[1]) for r in rows[:limit]]
         return Page(
@@ -110,6 +121,7 @@ class SQLiteStore(Store[RequestContext]):
         order: str,
         context: RequestContext,
     ) -> Page[ThreadItem]:
+        limit = _page_limit(limit)
         await self.load_thread(thread_id, context)  # 404 rather than an empty page
         rows = self._page(
             "items", "owner = ? AND thread_id = ?", [context.reader, thread_id], limit, after, order

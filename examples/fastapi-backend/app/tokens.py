@@ -64,6 +64,8 @@ class TokenSigner:
 
     def decode(self, token: str) -> TokenClaims:
         """Check the signature only (not the expiry) and return the claims."""
+        if not token.isascii():  # tokens are base64url; HMAC comparison needs ASCII
+            raise TokenError("malformed token")
         try:
             payload, signature = token.split(".")
         except ValueError:
