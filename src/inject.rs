@@ -146,6 +146,47 @@ pub fn apply(
     }
 }
 
+/// Chunks read from a file, for streaming a page that is too large to hold in memory. A read
+/// error ends the chunks and is kept in `error` for the caller to report.
+pub struct ReadChunks<R> {
+    reader: R,
+    chunk_size: usize,
+    /// The first read error, if any.
+    pub error: Rc<RefCell<Option<std::io::Error>>>,
+}
+
+impl<R: std::io::Read> ReadChunks<R> {
+    pub fn new(reader: R, chunk_size: usize) -> Self {
+        ReadChunks {
+            reader,
+            chunk_size,
+            error: Rc::new(RefCell::new(None)),
+        }
+    }
+}
+
+impl<R: std::io::Read> Iterator for ReadChunks<R> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        let mut buf = vec![0; self.chunk_size];
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Some(buf);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    *self.error.borrow_mut() = Some(e);
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 /// Rewrite a whole page held in memory.
 pub fn rewrite(input: &[u8], mode: Mode<'_>) -> Result<(Vec<u8>, PageFacts), RewriteError> {
     let mut out = Vec::with_capacity(input.len() + 1024);
@@ -155,8 +196,8 @@ pub fn rewrite(input: &[u8], mode: Mode<'_>) -> Result<(Vec<u8>, PageFacts), Rew
 
 /// Rewrite a page that arrives in chunks, streaming the result into `sink`. The chunks may split
 /// the page anywhere, even inside a tag or a multi-byte character.
-pub fn rewrite_chunks<'c>(
-    chunks: impl IntoIterator<Item = &'c [u8]>,
+pub fn rewrite_chunks<C: AsRef<[u8]>>(
+    chunks: impl IntoIterator<Item = C>,
     mode: Mode<'_>,
     mut sink: impl FnMut(&[u8]),
 ) -> Result<PageFacts, RewriteError> {
@@ -253,7 +294,7 @@ pub fn rewrite_chunks<'c>(
     let mut rewriter = HtmlRewriter::new(settings, |c: &[u8]| sink(c));
     for chunk in chunks {
         rewriter
-            .write(chunk)
+            .write(chunk.as_ref())
             .map_err(|e| RewriteError::from_lol(&e))?;
     }
     rewriter.end().map_err(|e| RewriteError::from_lol(&e))?;

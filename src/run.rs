@@ -420,6 +420,14 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         }
         return Ok(Outcome::Skipped(SkipReason::Symlink));
     }
+    let len = fs::metadata(&src)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if len > STREAM_THRESHOLD {
+        if let Some(outcome) = process_large_page(ctx, page, &src)? {
+            return Ok(outcome);
+        }
+    }
     let input = fsx::read(&src).map_err(|e| describe(&e))?;
     let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
 
@@ -484,6 +492,149 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         None => {}
     }
     Ok(outcome)
+}
+
+/// Pages larger than this are streamed from disk to a temporary file instead of being held in
+/// memory, so a 100 MB page costs no more memory than a small one.
+const STREAM_THRESHOLD: u64 = 8 << 20;
+/// Read size when streaming a large page.
+const STREAM_CHUNK: usize = 64 << 10;
+
+/// The large-page path: stream the page through the rewriter into a temporary file beside its
+/// destination, comparing with the original on the way so an unchanged page is not replaced.
+/// `Ok(None)` hands the page back to the in-memory path (the rare page with no `</body>`, whose
+/// end-of-page injection must be verified by re-reading it).
+fn process_large_page(
+    ctx: &PageCtx<'_>,
+    page: &Page,
+    src: &Path,
+) -> Result<Option<Outcome>, String> {
+    let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
+    let mode = match (ctx.action, ctx.snippets) {
+        (Action::Strip, _) | (_, None) => Mode::Strip,
+        _ if excluded => Mode::Strip,
+        (_, Some(snippets)) => Mode::Inject(snippets),
+    };
+    let dst = ctx
+        .out_dir
+        .map_or_else(|| src.to_path_buf(), |out| out.join(&page.rel));
+    let keep_output = ctx.writes;
+    let mut pass = stream_pass(src, &dst, mode, keep_output)?;
+    if matches!(mode, Mode::Inject(_)) && pass.facts.appended_at_end {
+        return Ok(None);
+    }
+    let mut outcome = match (mode, pass.facts.skip_reason()) {
+        (Mode::Strip, _) if excluded => Outcome::Skipped(SkipReason::Excluded),
+        (Mode::Strip, _) if pass.facts.had_injection => Outcome::Stripped,
+        (Mode::Strip, _) => Outcome::Unchanged,
+        (Mode::Inject(_), Some(reason)) => {
+            // Left alone, except that an earlier injection is taken out again.
+            pass = stream_pass(src, &dst, Mode::Strip, keep_output)?;
+            Outcome::Skipped(reason)
+        }
+        (Mode::Inject(_), None) if pass.unchanged => Outcome::Unchanged,
+        (Mode::Inject(_), None) => Outcome::Injected,
+    };
+    if ctx.action == Action::Check {
+        if !pass.unchanged {
+            outcome = Outcome::Outdated;
+        }
+        return Ok(Some(outcome));
+    }
+    if let Some(tmp) = pass.temp {
+        if ctx.out_dir.is_some() || !pass.unchanged {
+            let perms = fs::metadata(src).ok().map(|m| m.permissions());
+            if let Some(p) = perms {
+                tmp.as_file()
+                    .set_permissions(p)
+                    .map_err(|e| format!("cannot set permissions: {e}"))?;
+            }
+            tmp.persist(&dst)
+                .map_err(|e| format!("cannot replace: {}", e.error))?;
+        }
+    }
+    Ok(Some(outcome))
+}
+
+/// One streaming rewrite of a page.
+struct StreamPass {
+    facts: inject::PageFacts,
+    /// The output equals the input, byte for byte.
+    unchanged: bool,
+    /// The output, when it was kept.
+    temp: Option<tempfile::NamedTempFile>,
+}
+
+fn stream_pass(
+    src: &Path,
+    dst: &Path,
+    mode: Mode<'_>,
+    keep_output: bool,
+) -> Result<StreamPass, String> {
+    use std::io::{BufReader, BufWriter, Read, Write};
+
+    let input = fs::File::open(src).map_err(|e| format!("cannot read: {e}"))?;
+    let mut compare = BufReader::with_capacity(
+        STREAM_CHUNK,
+        fs::File::open(src).map_err(|e| format!("cannot read: {e}"))?,
+    );
+    let mut writer = if keep_output {
+        let dir = dst.parent().unwrap_or(Path::new("."));
+        fsx::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let tmp = tempfile::Builder::new()
+            .prefix(fsx::TEMP_PREFIX)
+            .suffix(fsx::TEMP_SUFFIX)
+            .tempfile_in(dir)
+            .map_err(|e| format!("cannot create a temporary file beside it: {e}"))?;
+        Some(BufWriter::with_capacity(STREAM_CHUNK, tmp))
+    } else {
+        None
+    };
+    let mut unchanged = true;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut cmp_buf = vec![0u8; STREAM_CHUNK];
+    let chunks = inject::ReadChunks::new(input, STREAM_CHUNK);
+    let read_error = chunks.error.clone();
+    let facts = inject::rewrite_chunks(chunks, mode, |out: &[u8]| {
+        if let (Some(w), None) = (writer.as_mut(), write_error.as_ref()) {
+            if let Err(e) = w.write_all(out) {
+                write_error = Some(e);
+            }
+        }
+        if unchanged {
+            let mut rest = out;
+            while !rest.is_empty() && unchanged {
+                let n = rest.len().min(cmp_buf.len());
+                match compare.read_exact(&mut cmp_buf[..n]) {
+                    Ok(()) if cmp_buf[..n] == rest[..n] => rest = &rest[n..],
+                    _ => unchanged = false,
+                }
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = read_error.borrow_mut().take() {
+        return Err(format!("cannot read: {e}"));
+    }
+    if let Some(e) = write_error {
+        return Err(format!("cannot write: {e}"));
+    }
+    if unchanged {
+        // The output was a prefix of the input; it is equal only if the input ends here too.
+        unchanged = matches!(compare.read(&mut cmp_buf[..1]), Ok(0));
+    }
+    let temp = match writer {
+        Some(w) => Some(
+            w.into_inner()
+                .map_err(|e| format!("cannot write: {}", e.error()))?,
+        ),
+        None => None,
+    };
+    Ok(StreamPass {
+        facts,
+        unchanged,
+        temp,
+    })
 }
 
 /// The error without the path (the report prints the page's path beside it).

@@ -32,7 +32,9 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
     let mut candidates: Vec<PathBuf> = vec![PathBuf::from("index.html"), PathBuf::from("404.html")];
     candidates.extend(pages.iter().take(20).cloned());
     for rel in candidates {
-        let Ok(bytes) = std::fs::read(build_dir.join(&rel)) else {
+        // The links we look for are in <head>: the start of the page is enough, and a huge page
+        // costs no memory here.
+        let Ok(bytes) = read_prefix(&build_dir.join(&rel), PROBE_BYTES) else {
             continue;
         };
         let found = scan(&bytes);
@@ -65,6 +67,18 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
         };
     }
     SiteInfo::default()
+}
+
+/// How much of a page the probe reads.
+const PROBE_BYTES: u64 = 256 << 10;
+
+fn read_prefix(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn scan(bytes: &[u8]) -> Found {

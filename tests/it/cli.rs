@@ -335,3 +335,52 @@ fn second_concurrent_run_is_refused() {
     dir.unlock().expect("unlock");
     assert_eq!(run_in(tmp.path(), &["build"], tmp.path()).code, 0);
 }
+
+#[test]
+fn large_pages_are_streamed_with_the_same_result() {
+    // Over the 8 MiB streaming threshold: the page goes through the rewriter from disk to a
+    // temporary file; the result must be what the in-memory path gives.
+    let (tmp, build) = copy_fixture("site");
+    let page = fs::read_to_string(fixtures().join("site/docs/intro/index.html")).expect("page");
+    let cut = page.find("</body>").expect("body end");
+    let filler = "<p>Streaming é ü 😀 through lol_html, chunk after chunk.</p>\n".repeat(150_000);
+    let big = format!("{}{}{}", &page[..cut], filler, &page[cut..]);
+    assert!(big.len() > 9 << 20);
+    fs::write(build.join("big.html"), &big).expect("write");
+    let small_copy = build.join("small.html");
+    fs::write(&small_copy, &page).expect("write");
+
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let injected = fs::read_to_string(build.join("big.html")).expect("big");
+    let small = fs::read_to_string(&small_copy).expect("small");
+    // The same snippets, at the same place relative to </body>.
+    let snippet_of = |s: &str| {
+        let start = s
+            .find("<script type=\"application/json\" id=\"chatkit-inject-config\"")
+            .expect("config");
+        let end = s.find("</body>").expect("body end");
+        s[start..end].to_string()
+    };
+    assert_eq!(snippet_of(&injected), snippet_of(&small));
+    assert_eq!(injected.len(), big.len() + (small.len() - page.len()));
+    let again = run_in(tmp.path(), &["build"], tmp.path());
+    assert!(again.stdout.contains(" 0 injected"), "{}", again.render());
+    assert_eq!(
+        run_in(tmp.path(), &["build", "--check"], tmp.path()).code,
+        0
+    );
+    assert_eq!(
+        run_in(tmp.path(), &["build", "--strip"], tmp.path()).code,
+        0
+    );
+    assert!(
+        fs::read_to_string(build.join("big.html")).expect("big") == big,
+        "strip did not restore the large page"
+    );
+    let leftovers = snapshot_tree(&build)
+        .into_iter()
+        .filter(|(p, _)| p.contains(".chatkit-inject-"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
