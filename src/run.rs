@@ -168,7 +168,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let plan = match (&settings.action, &settings.config) {
         (Action::Strip, _) | (_, None) => None,
         (_, Some(config)) => {
-            let (snippets, set, theme) = prepare(config, &info, &base_url)?;
+            let (snippets, set, theme, warnings) = prepare(config, &info, &base_url)?;
+            for w in warnings {
+                report.warn(w);
+            }
             report.theme = Some(theme);
             Some((snippets, set))
         }
@@ -295,12 +298,11 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     Ok(report)
 }
 
+/// The markup, the assets, the theme and any warnings about the theme.
+type Prepared = (Snippets, AssetSet, RuntimeTheme, Vec<String>);
+
 /// Render the CSS, hash the assets and build the markup for this run.
-fn prepare(
-    config: &Resolved,
-    info: &site::SiteInfo,
-    base_url: &str,
-) -> Result<(Snippets, AssetSet, RuntimeTheme), RunError> {
+fn prepare(config: &Resolved, info: &site::SiteInfo, base_url: &str) -> Result<Prepared, RunError> {
     let css_texts: Vec<String> = info
         .stylesheets
         .iter()
@@ -308,7 +310,7 @@ fn prepare(
         .collect();
     let refs: Vec<&str> = css_texts.iter().map(String::as_str).collect();
     let extracted = theme::extract(&refs);
-    let runtime_theme = resolve_theme(&extracted, config);
+    let (runtime_theme, warnings) = resolve_theme(&extracted, config);
 
     let css_ctx = CssContext {
         accent: runtime_theme.accent.clone(),
@@ -338,7 +340,7 @@ fn prepare(
             attr_escape(&set.loader.url(base_url))
         ),
     };
-    Ok((snippets, set, runtime_theme))
+    Ok((snippets, set, runtime_theme, warnings))
 }
 
 /// Infima's default primary color, used when the site's CSS says nothing.
@@ -347,40 +349,66 @@ const INFIMA_PRIMARY: &str = "#3578e5";
 const INFIMA_FONT_FAMILY: &str =
     "system-ui, -apple-system, Segoe UI, Roboto, Ubuntu, Cantarell, Noto Sans, sans-serif";
 
-/// `[theme]` overrides > values read from the built CSS > Infima defaults.
-fn resolve_theme(extracted: &theme::ExtractedTheme, config: &Resolved) -> RuntimeTheme {
+/// `[theme]` overrides > values read from the built CSS > Infima defaults. A value the site
+/// sets but the widget cannot use is named in a warning, never dropped silently.
+fn resolve_theme(
+    extracted: &theme::ExtractedTheme,
+    config: &Resolved,
+) -> (RuntimeTheme, Vec<String>) {
     let o = &config.theme;
-    let accent = o
-        .accent
-        .clone()
-        .or_else(|| extracted.accent.as_deref().and_then(theme::normalize_color))
-        .unwrap_or_else(|| INFIMA_PRIMARY.to_string());
-    let accent_dark = o
-        .accent_dark
-        .clone()
-        .or_else(|| {
-            extracted
-                .accent_dark
-                .as_deref()
-                .and_then(theme::normalize_color)
-        })
-        .unwrap_or_else(|| accent.clone());
+    let mut warnings = Vec::new();
+    let mut color = |override_: &Option<String>, found: &Option<String>, key: &str, css: &str| {
+        if let Some(c) = override_ {
+            return Some(c.clone());
+        }
+        let raw = found.as_deref()?;
+        let normalized = theme::normalize_color(raw);
+        if normalized.is_none() {
+            warnings.push(format!(
+                "the site's {css} is {raw:?}, which the widget cannot use (expected #rrggbb or rgb()); set [theme] {key} in chatkit.toml"
+            ));
+        }
+        normalized
+    };
+    let accent = color(
+        &o.accent,
+        &extracted.accent,
+        "accent",
+        "--ifm-color-primary",
+    )
+    .unwrap_or_else(|| INFIMA_PRIMARY.to_string());
+    let accent_dark = color(
+        &o.accent_dark,
+        &extracted.accent_dark,
+        "accent-dark",
+        "dark --ifm-color-primary",
+    )
+    .unwrap_or_else(|| accent.clone());
     let font_family = o.font_family.clone().or_else(|| {
-        extracted
-            .font_family
-            .as_deref()
-            .and_then(|f| config::check_font_family(f).ok())
+        let raw = extracted.font_family.as_deref()?;
+        match config::check_font_family(raw) {
+            Ok(f) => Some(f),
+            Err(why) => {
+                warnings.push(format!(
+                    "the site's --ifm-font-family-base cannot be used by the widget ({why}); set [theme] font-family in chatkit.toml"
+                ));
+                None
+            }
+        }
     });
     let radius = o
         .radius
         .or_else(|| extracted.radius.as_deref().and_then(theme::chatkit_radius))
         .unwrap_or("round");
-    RuntimeTheme {
-        accent,
-        accent_dark,
-        font_family,
-        radius: radius.to_string(),
-    }
+    (
+        RuntimeTheme {
+            accent,
+            accent_dark,
+            font_family,
+            radius: radius.to_string(),
+        },
+        warnings,
+    )
 }
 
 fn attr_escape(s: &str) -> String {

@@ -72,3 +72,26 @@ fn legacy_webpack_build() {
     assert_eq!(theme["accent"], "#2e8555");
     assert_eq!(theme["accentDark"], "#25c2a0");
 }
+
+#[test]
+fn unusable_site_color_is_named_in_a_warning() {
+    let (tmp, build) = copy_fixture("site");
+    let css_dir = build.join("assets/css");
+    let css_file = fs::read_dir(&css_dir)
+        .expect("css dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "css"))
+        .expect("a stylesheet");
+    let mut css = fs::read_to_string(&css_file).expect("css");
+    css.push_str(":root{--ifm-color-primary:hsl(150 50% 40%)}");
+    fs::write(&css_file, css).expect("write css");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("warning: the site's --ifm-color-primary is \"hsl(150 50% 40%)\""),
+        "{}",
+        run.render()
+    );
+}
