@@ -8,7 +8,8 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e bench)
 
 rust() {
-  cargo fmt --check &&
+  python3 fixtures/check.py &&
+    cargo fmt --check &&
     cargo clippy --locked --all-targets -- -D warnings &&
     cargo test --locked
 }
