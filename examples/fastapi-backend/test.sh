@@ -8,6 +8,6 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-.venv/bin/ruff check app tests
-.venv/bin/ruff format --check --quiet app tests
+.venv/bin/ruff check app tests load
+.venv/bin/ruff format --check --quiet app tests load
 exec .venv/bin/python -m pytest "$@"
