@@ -128,8 +128,12 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let Walked {
         pages,
         others,
+        notes,
         leftovers,
     } = walk(build_dir)?;
+    for note in notes {
+        report.warn(note);
+    }
     if pages.is_empty() {
         return Err(RunError::NoPages(build_dir.clone()));
     }
@@ -696,6 +700,8 @@ struct Walked {
     pages: Vec<Page>,
     /// Every other file, relative to the build directory.
     others: Vec<PathBuf>,
+    /// Pages that are links we do not follow, named for the report.
+    notes: Vec<String>,
     /// Temporary files left by an interrupted run (absolute paths).
     leftovers: Vec<PathBuf>,
 }
@@ -704,6 +710,8 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
     let mut pages = Vec::new();
     let mut others = Vec::new();
     let mut leftovers = Vec::new();
+    let mut notes = Vec::new();
+    let root = fs::canonicalize(build_dir).unwrap_or_else(|_| build_dir.to_path_buf());
     for entry in walkdir::WalkDir::new(build_dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -737,12 +745,41 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
             leftovers.push(entry.path().to_path_buf());
             continue;
         }
-        let is_html = name.len() > 5 && name[name.len() - 5..].eq_ignore_ascii_case(".html");
-        let is_page = is_html && (ft.is_file() || (ft.is_symlink() && entry.path().is_file()));
-        if is_page {
+        let bytes = name.as_bytes();
+        let is_html = bytes.len() > 5 && bytes[bytes.len() - 5..].eq_ignore_ascii_case(b".html");
+        if is_html && ft.is_symlink() {
+            // A link to a page inside the tree: the page gets the widget where it lives. A link
+            // that leaves the tree is not followed; a loop or a dangling link cannot be read.
+            // Either way the link itself is left alone, and the last two are named.
+            let shown = entry.path().display();
+            match (fs::metadata(entry.path()), fs::canonicalize(entry.path())) {
+                (Ok(meta), Ok(target)) if meta.is_file() => {
+                    if !target.starts_with(&root) {
+                        notes.push(format!(
+                            "{shown}: symbolic link to a page outside the build directory ({}); not followed, no widget",
+                            target.display()
+                        ));
+                    }
+                    pages.push(Page {
+                        rel: rel.to_path_buf(),
+                        is_symlink: true,
+                    });
+                }
+                (Ok(_), _) => others.push(rel.to_path_buf()),
+                (Err(e), _) | (_, Err(e)) => {
+                    notes.push(format!(
+                        "{shown}: symbolic link that cannot be followed ({e}); skipped"
+                    ));
+                    pages.push(Page {
+                        rel: rel.to_path_buf(),
+                        is_symlink: true,
+                    });
+                }
+            }
+        } else if is_html && ft.is_file() {
             pages.push(Page {
                 rel: rel.to_path_buf(),
-                is_symlink: ft.is_symlink(),
+                is_symlink: false,
             });
         } else {
             others.push(rel.to_path_buf());
@@ -751,6 +788,7 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
     Ok(Walked {
         pages,
         others,
+        notes,
         leftovers,
     })
 }
