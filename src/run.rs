@@ -765,8 +765,7 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
                         is_symlink: true,
                     });
                 }
-                (Ok(_), _) => others.push(rel.to_path_buf()),
-                (Err(e), _) | (_, Err(e)) => {
+                (Err(e), _) => {
                     notes.push(format!(
                         "{shown}: symbolic link that cannot be followed ({e}); skipped"
                     ));
@@ -775,6 +774,7 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
                         is_symlink: true,
                     });
                 }
+                _ => others.push(rel.to_path_buf()),
             }
         } else if is_html && ft.is_file() {
             pages.push(Page {
