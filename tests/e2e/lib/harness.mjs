@@ -238,15 +238,24 @@ export async function send(page, text) {
   return before;
 }
 
-/** Waits for the reply to the message just sent (the response has ended); returns its text. */
+/**
+ * Waits for the reply to the message just sent (the response has ended); returns its text.
+ * Fails at once, saying why, when the response ended without a new assistant message.
+ */
 export async function waitForReply(page, before, timeout = 20_000) {
-  const ends = await eventCount(page, "chatkit.response.start");
-  await waitForEvent(page, "chatkit.response.end", ends, timeout);
-  await page.waitForFunction(
-    (n) => (document.querySelector("openai-chatkit")?.shadowRoot?.querySelectorAll('[data-role="assistant"]').length ?? 0) > n,
-    before,
-    { timeout },
-  );
+  const starts = await eventCount(page, "chatkit.response.start");
+  await waitForEvent(page, "chatkit.response.end", starts, timeout);
+  const state = await page.evaluate(() => {
+    const root = document.querySelector("openai-chatkit")?.shadowRoot;
+    return {
+      assistants: root?.querySelectorAll('[data-role="assistant"]').length ?? 0,
+      doubleErrors: [...(root?.querySelectorAll("[data-double-error]") ?? [])].map((e) => e.textContent),
+      widgetError: document.getElementById("chatkit-inject-error")?.textContent ?? null,
+    };
+  });
+  if (state.assistants <= before) {
+    throw new Error(`the response ended without a reply: ${JSON.stringify(state)}`);
+  }
   return page.locator(sel.assistant).last().textContent();
 }
 
