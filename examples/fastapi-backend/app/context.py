@@ -36,7 +36,7 @@ class PageContext(BaseModel):
         try:
             data = json.loads(raw)
             return cls.model_validate(data) if isinstance(data, dict) else None
-        except (ValueError, ValidationError):
+        except (ValueError, RecursionError, ValidationError):  # deep nesting: RecursionError
             return None
 
 

@@ -207,7 +207,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             first = await events.__anext__()
         except StopAsyncIteration:
-            first = b""
+            # The SDK streams nothing at all for `threads.retry_after_item` naming an item that is
+            # not in the thread; an empty 200 stream would leave the client waiting for nothing.
+            raise ApiError(
+                404, "not_found", "Nothing to answer: the item was not found in the thread."
+            ) from None
         except NotFoundError:
             raise
         except UnsupportedRequest as exc:
@@ -216,8 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(400, "invalid_request", str(exc) or "The request is invalid.") from None
 
         async def frames():
-            if first:
-                yield first
+            yield first
             async for frame in events:  # each is b"data: <json>\n\n"
                 yield frame
 

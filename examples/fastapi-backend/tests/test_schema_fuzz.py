@@ -6,7 +6,7 @@ request shapes themselves: every request type the SDK knows, valid, then with a 
 mistyped, oversized, replaced by odd unicode or deep nesting; plus random JSON values and raw
 bytes. Every answer must be below 500, and every 4xx must be JSON naming the error.
 
-Bounded: FUZZ_EXAMPLES examples per fuzz test (default 60: six tests, 360 bodies), in process
+Bounded: FUZZ_EXAMPLES examples per fuzz test (default 60: seven tests, 420 requests), in process
 (no server), about 10 s. `FUZZ_EXAMPLES=2000 ./test.sh -k fuzz` searches longer. The bodies
 the fuzzer found answering 500 are kept at the bottom as plain regression tests.
 """
@@ -242,6 +242,30 @@ def test_chatkit_bearer_token_garbage(world, token):
     assert r.status_code == 401, r.text
 
 
+page_header = st.one_of(
+    json_values.map(json.dumps),
+    st.builds(
+        lambda path, title, lang: json.dumps({"path": path, "title": title, "lang": lang}),
+        json_values,
+        json_values,
+        json_values,
+    ),
+    st.text(st.characters(max_codepoint=0xFF, exclude_characters="\r\n"), max_size=80),
+    st.sampled_from(["[" * 5000, '{"path":' * 2000, '{"title": "' + "t" * 8000 + '"}']),
+)
+
+
+@FUZZ
+@given(header=page_header)
+def test_chatkit_page_header_garbage(world, header):
+    """X-ChatKit-Page is never trusted: any value still gets the reader an answer."""
+    headers = {**world.me.headers(), "X-ChatKit-Page": header.encode("latin-1", "backslashreplace")}
+    body = {"type": "threads.create", "params": {"input": user_input("which page?")}}
+    r = world.client.post("/chatkit", content=json.dumps(body).encode(), headers=headers)
+    check_answer(r, repr(header[:200]))
+    assert r.status_code == 200, r.text
+
+
 @st.composite
 def session_body(draw, world: World) -> Any:
     genuine = world.me.token
@@ -357,6 +381,26 @@ def test_regression_items_list_huge_limit_is_capped(world, limit):
 def test_regression_non_ascii_existing_token_mints_a_new_reader(world, existing):
     r = world.client.post("/api/chatkit/session", json={"existing": existing})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("header", ["[" * 5000, '{"path":' * 2000])
+def test_regression_deeply_nested_page_header_is_ignored(world, header):
+    # json.loads raised RecursionError, which PageContext.from_header did not catch: a 500.
+    headers = {**world.me.headers(), "X-ChatKit-Page": header}
+    body = {"type": "threads.create", "params": {"input": user_input("where am I?")}}
+    r = world.client.post("/chatkit", content=json.dumps(body).encode(), headers=headers)
+    assert r.status_code == 200, r.text
+    assert "I could not tell which page you are reading." in r.text
+
+
+def test_regression_retry_after_unknown_item_is_404(world):
+    # The SDK yields no event at all here; the answer was an empty 200 event stream.
+    reader = Reader(world.client)
+    thread_id = reader.stream(create_body("retry from where?"))[0]["thread"]["id"]
+    body = {"type": "threads.retry_after_item", "params": {"thread_id": thread_id, "item_id": "msg_nope"}}
+    r = post_chatkit(world, body, reader=reader)
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "not_found"
 
 
 def test_regression_non_ascii_bearer_token_is_401(world):
