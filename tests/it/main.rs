@@ -12,5 +12,6 @@ mod config_files;
 mod harness;
 mod pages;
 mod properties;
+mod reliability;
 mod theme;
 mod usage;

@@ -1,0 +1,1174 @@
+//! Reliability: the CLI killed at random points of a run, file-system cases a real server throws
+//! at it (links, loops, unwritable pages, a 100 MB page, a full disk), two runs at once on one
+//! directory, and a long property test over mutated real pages.
+//!
+//! What each test proves and the figures measured are in `docs/reliability.md`. The random tests
+//! print their seed; set `RELIABILITY_SEED` to replay one. Cases the machine cannot set up
+//! (`chattr +i`, `mount -t tmpfs` need root and a willing file system) print a note and pass.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chatkit_inject::inject::{self, Mode, MARKER};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use crate::harness::{
+    all_fixture_pages, cli, copy_dir, copy_fixture, fixtures, run_in, snapshot_tree, snippets_for,
+    RunOutput, TWO_PROFILES,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A small deterministic generator (SplitMix64), so a failing round can be replayed by seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `RELIABILITY_SEED` if set, else the clock.
+fn seed() -> u64 {
+    std::env::var("RELIABILITY_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn count(haystack: &[u8], needle: &str) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle.as_bytes())
+        .count()
+}
+
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with(".chatkit-inject-") && name.ends_with(".tmp")
+}
+
+/// Every temporary file of ours under `dir`.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| is_temp_name(&e.file_name().to_string_lossy()))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// Every regular `.html` file under `dir`, by relative path.
+fn pages_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    snapshot_tree(dir)
+        .into_iter()
+        .filter(|(rel, _)| rel.ends_with(".html"))
+        .collect()
+}
+
+/// The classic fixture site plus copies of its pages under `copies/NN/` until it holds at
+/// least `pages` pages. Deterministic, so two calls build the same tree.
+fn big_site(dst: &Path, pages: usize) {
+    let site = fixtures().join("site");
+    copy_dir(&site, dst);
+    let site_pages: Vec<(String, Vec<u8>)> = pages_of(&site).into_iter().collect();
+    assert!(site_pages.len() > 20, "fixture site has too few pages");
+    let mut total = site_pages.len();
+    let mut k = 0;
+    while total < pages {
+        for (rel, bytes) in &site_pages {
+            let target = dst.join("copies").join(format!("{k:02}")).join(rel);
+            fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+            fs::write(&target, bytes).expect("write page");
+            total += 1;
+        }
+        k += 1;
+    }
+}
+
+/// Run the binary with a deadline; a run that outlives it is killed and the test fails.
+fn run_with_deadline(cwd: &Path, args: &[&str], deadline: Duration) -> RunOutput {
+    let mut child = cli()
+        .current_dir(cwd)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chatkit-inject");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chatkit-inject {args:?} still running after {deadline:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    RunOutput {
+        code: out.status.code().unwrap_or(-1),
+        raw_stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How many bytes a run adds to a page that gets the widget (link + config + loader), read from
+/// the site's home page before and after the run.
+fn snippet_len(before_home: &[u8], after_home: &[u8]) -> usize {
+    assert_eq!(count(after_home, MARKER), 3, "home page not injected");
+    after_home.len() - before_home.len()
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+/// The head and body snippets a run wrote, cut out of an injected page: the stylesheet link is
+/// the first marked element, the config script and the loader come later, back to back.
+fn snippets_in(injected: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let marker_end = format!("{MARKER}>");
+    let link_end =
+        find(injected, marker_end.as_bytes(), 0).expect("marked link") + marker_end.len();
+    let link_start = injected[..link_end]
+        .windows(5)
+        .rposition(|w| w == b"<link")
+        .expect("link start");
+    let config = b"<script type=\"application/json\" id=\"chatkit-inject-config\"";
+    let body_start = find(injected, config, link_end).expect("config script");
+    let loader_end = format!("defer {MARKER}></script>");
+    let body_end =
+        find(injected, loader_end.as_bytes(), body_start).expect("loader") + loader_end.len();
+    (
+        injected[link_start..link_end].to_vec(),
+        injected[body_start..body_end].to_vec(),
+    )
+}
+
+/// Asserts the run output names `needle` (a path) somewhere a person would see it.
+fn assert_names(run: &RunOutput, needle: &str) {
+    assert!(
+        run.stdout.contains(needle) || run.stderr.contains(needle),
+        "the output does not name {needle}:\n{}",
+        run.render()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Crash safety
+
+/// What one look at the tree after a kill found.
+struct TreeState {
+    injected: usize,
+    temps: Vec<PathBuf>,
+}
+
+/// Every page is its original or its injected form, byte for byte; every asset present is whole.
+fn check_tree(
+    dir: &Path,
+    originals: &BTreeMap<String, Vec<u8>>,
+    injected: &BTreeMap<String, Vec<u8>>,
+    assets: &BTreeMap<String, Vec<u8>>,
+    context: &str,
+) -> TreeState {
+    let mut seen = 0;
+    let mut n_injected = 0;
+    let mut temps = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_temp_name(&name) {
+            temps.push(entry.into_path());
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .expect("prefix")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = fs::read(entry.path()).expect("read");
+        if let Some(orig) = originals.get(&rel) {
+            seen += 1;
+            let inj = &injected[&rel];
+            if bytes == *inj {
+                if inj != orig {
+                    n_injected += 1;
+                }
+            } else if bytes != *orig {
+                panic!(
+                    "{context}: {rel} is neither its original ({} bytes) nor its injected form ({} bytes): {} bytes",
+                    orig.len(),
+                    inj.len(),
+                    bytes.len()
+                );
+            }
+        } else if rel.starts_with("chatkit/") {
+            assert!(
+                assets.get(&rel) == Some(&bytes),
+                "{context}: asset {rel} is not a whole asset of this version ({} bytes)",
+                bytes.len()
+            );
+        }
+    }
+    assert_eq!(seen, originals.len(), "{context}: pages went missing");
+    TreeState {
+        injected: n_injected,
+        temps,
+    }
+}
+
+#[test]
+fn killed_runs_leave_every_page_whole_and_a_rerun_finishes() {
+    let seed = seed();
+    println!("crash safety: seed {seed} (RELIABILITY_SEED={seed} replays it)");
+    let mut rng = Rng(seed);
+    let pages = env_usize("RELIABILITY_PAGES", 2000);
+    let rounds = env_usize("RELIABILITY_ROUNDS", 15);
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let work = tmp.path().join("build");
+    let reference = tmp.path().join("reference");
+    big_site(&work, pages);
+    copy_dir(&work, &reference);
+
+    // The injected form of every page: a full run on the second copy, timed to spread the kills.
+    let started = Instant::now();
+    let full = run_in(tmp.path(), &["reference", "--quiet"], tmp.path());
+    let full_time = started.elapsed();
+    assert_eq!(full.code, 0, "{}", full.render());
+    let originals = pages_of(&work);
+    let injected = pages_of(&reference);
+    let assets: BTreeMap<String, Vec<u8>> = snapshot_tree(&reference)
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("chatkit/"))
+        .collect();
+    let injectable = originals
+        .iter()
+        .filter(|(rel, b)| injected[*rel] != **b)
+        .count();
+    assert!(
+        originals.len() >= pages && injectable * 10 >= originals.len() * 9,
+        "{} pages, only {injectable} get the widget",
+        originals.len()
+    );
+    assert_eq!(assets.len(), 3, "assets: {:?}", assets.keys());
+    println!(
+        "crash safety: {} pages ({injectable} injectable), full run {:.2}s",
+        originals.len(),
+        full_time.as_secs_f64()
+    );
+
+    let mut state = check_tree(
+        &work,
+        &originals,
+        &injected,
+        &assets,
+        "before the first run",
+    );
+    let (mut mid_run, mut finished, mut temps_seen, mut strip_rounds) = (0, 0, 0, 0);
+    for round in 0..rounds {
+        // Inject mostly; strip sometimes, so that killed strips are covered too and the tree
+        // goes back towards its original without the test touching it.
+        let strip = state.injected == injectable || (state.injected > 0 && rng.unit() < 0.3);
+        let mode: &[&str] = if strip { &["--strip"] } else { &[] };
+        strip_rounds += usize::from(strip);
+        let delay = full_time.mul_f64(0.05 + 0.95 * rng.unit());
+        let mut child = cli()
+            .current_dir(tmp.path())
+            .arg("build")
+            .args(mode)
+            .arg("--quiet")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chatkit-inject");
+        std::thread::sleep(delay);
+        let exited = child.try_wait().expect("try_wait");
+        if exited.is_none() {
+            child.kill().expect("SIGKILL");
+        }
+        let status = child.wait().expect("wait");
+        if let Some(st) = exited {
+            assert!(st.success(), "round {round}: run ended with {st}");
+            finished += 1;
+        }
+        let context = format!(
+            "seed {seed} round {round} ({}, killed after {delay:?})",
+            if strip { "strip" } else { "inject" }
+        );
+        let before = state.injected;
+        state = check_tree(&work, &originals, &injected, &assets, &context);
+        temps_seen += state.temps.len();
+        if exited.is_none() && state.injected != before && state.injected % injectable != 0 {
+            mid_run += 1;
+        }
+        println!(
+            "  round {round:2}: {:6} killed after {:5}ms ({status}), {:4}/{injectable} pages injected, {} temporary file(s)",
+            if strip { "strip" } else { "inject" },
+            delay.as_millis(),
+            state.injected,
+            state.temps.len()
+        );
+    }
+    println!(
+        "crash safety: {rounds} rounds ({strip_rounds} strips): {mid_run} killed mid-run, {finished} finished before the kill, {temps_seen} temporary files seen after kills"
+    );
+    assert!(
+        mid_run > 0,
+        "no kill landed in the middle of a run (seed {seed}): the test proved nothing"
+    );
+
+    // A full run finishes the job and removes what the last kill left behind.
+    let left = temp_files(&work).len();
+    let last = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(last.code, 0, "{}", last.render());
+    let report: serde_json::Value = serde_json::from_str(&last.raw_stdout).expect("json report");
+    assert_eq!(
+        report["leftoversRemoved"].as_u64(),
+        Some(left as u64),
+        "{}",
+        last.render()
+    );
+    assert!(temp_files(&work).is_empty(), "temporary files remain");
+    assert!(
+        snapshot_tree(&work) == snapshot_tree(&reference),
+        "after the final run the tree differs from one run never interrupted (seed {seed})"
+    );
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. File-system cases
+
+#[cfg(unix)]
+#[test]
+fn symlink_to_a_page_inside_the_tree_is_rewritten_once_and_stays_a_link() {
+    use std::os::unix::fs::symlink;
+    let (tmp, build) = copy_fixture("site");
+    symlink("docs/intro/index.html", build.join("alias.html")).expect("symlink");
+    // A link to a folder of pages: its pages must not be processed a second time through it.
+    symlink("docs", build.join("docs-alias")).expect("symlink dir");
+    let target_before = fs::read(build.join("docs/intro/index.html")).expect("read");
+
+    for pass in ["first", "second"] {
+        let run = run_in(tmp.path(), &["build"], tmp.path());
+        assert_eq!(run.code, 0, "{pass} run: {}", run.render());
+        let meta = fs::symlink_metadata(build.join("alias.html")).expect("alias");
+        assert!(
+            meta.file_type().is_symlink(),
+            "{pass} run: the link was replaced by a file"
+        );
+        assert_eq!(
+            fs::read_link(build.join("alias.html")).expect("read_link"),
+            PathBuf::from("docs/intro/index.html")
+        );
+        assert!(fs::symlink_metadata(build.join("docs-alias"))
+            .expect("dir alias")
+            .file_type()
+            .is_symlink());
+        let target = fs::read(build.join("docs/intro/index.html")).expect("read");
+        assert_eq!(
+            count(&target, "id=\"chatkit-inject-config\""),
+            1,
+            "{pass} run: target page"
+        );
+        assert_eq!(count(&target, MARKER), 3, "{pass} run: target page");
+    }
+    let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(fs::read(build.join("docs/intro/index.html")).expect("read") == target_before);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_pointing_outside_the_tree_is_not_followed() {
+    use std::os::unix::fs::symlink;
+    let (tmp, build) = copy_fixture("site");
+    let outside = tmp.path().join("outside.html");
+    fs::copy(build.join("docs/intro/index.html"), &outside).expect("copy");
+    let outside_before = fs::read(&outside).expect("read");
+    symlink(&outside, build.join("external.html")).expect("symlink");
+    symlink("../outside.html", build.join("external-relative.html")).expect("symlink");
+
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        fs::read(&outside).expect("read") == outside_before,
+        "a file outside the build directory was rewritten through a link"
+    );
+    for link in ["external.html", "external-relative.html"] {
+        assert!(fs::symlink_metadata(build.join(link))
+            .expect("link")
+            .file_type()
+            .is_symlink());
+    }
+    // The rest of the site got the widget.
+    assert_eq!(
+        count(
+            &fs::read(build.join("index.html")).expect("home"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "the CLI skips a link leaving the build without naming it (see docs/reliability.md)"]
+fn symlink_outside_the_tree_is_named_in_the_report() {
+    use std::os::unix::fs::symlink;
+    let (tmp, build) = copy_fixture("site");
+    let outside = tmp.path().join("outside.html");
+    fs::copy(build.join("docs/intro/index.html"), &outside).expect("copy");
+    symlink(&outside, build.join("external.html")).expect("symlink");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_names(&run, "external.html");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_and_does_not_hang() {
+    use std::os::unix::fs::symlink;
+    let (tmp, build) = copy_fixture("site");
+    symlink("loop-b.html", build.join("loop-a.html")).expect("symlink");
+    symlink("loop-a.html", build.join("loop-b.html")).expect("symlink");
+    symlink("self.html", build.join("self.html")).expect("symlink");
+    // A folder link back up the tree: a walk that followed it would never end.
+    symlink("..", build.join("docs/up")).expect("symlink dir");
+
+    let run = run_with_deadline(tmp.path(), &["build"], Duration::from_secs(60));
+    assert!(run.code == 0 || run.code == 1, "{}", run.render());
+    assert_eq!(
+        count(
+            &fs::read(build.join("index.html")).expect("home"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1,
+        "the rest of the site was not injected"
+    );
+    for link in ["loop-a.html", "self.html"] {
+        assert!(fs::symlink_metadata(build.join(link))
+            .expect("link")
+            .file_type()
+            .is_symlink());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+#[ignore = "the CLI treats a looping .html link as a non-page without naming it (see docs/reliability.md)"]
+fn symlink_loop_is_named_in_the_report() {
+    use std::os::unix::fs::symlink;
+    let (tmp, build) = copy_fixture("site");
+    symlink("loop-b.html", build.join("loop-a.html")).expect("symlink");
+    symlink("loop-a.html", build.join("loop-b.html")).expect("symlink");
+    let run = run_with_deadline(tmp.path(), &["build"], Duration::from_secs(60));
+    assert_names(&run, "loop-a.html");
+    assert_names(&run, "loop-b.html");
+}
+
+#[test]
+fn directory_named_like_a_page_is_not_a_page() {
+    let (tmp, build) = copy_fixture("site");
+    let dir = build.join("something.html");
+    fs::create_dir(&dir).expect("mkdir");
+    fs::copy(build.join("404.html"), dir.join("index.html")).expect("copy");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(dir.is_dir());
+    assert!(
+        !run.stderr.contains("error"),
+        "a directory was treated as a page: {}",
+        run.render()
+    );
+    // A real page inside it is still a page.
+    assert_eq!(
+        count(
+            &fs::read(dir.join("index.html")).expect("read"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1
+    );
+}
+
+#[test]
+fn empty_pages_stay_empty() {
+    let (tmp, build) = copy_fixture("site");
+    fs::write(build.join("empty.html"), b"").expect("write");
+    fs::write(build.join("blank.html"), b" \n\t\r\n").expect("write");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_eq!(fs::read(build.join("empty.html")).expect("read"), b"");
+    assert_eq!(
+        fs::read(build.join("blank.html")).expect("read"),
+        b" \n\t\r\n"
+    );
+    assert!(run.stdout.contains("empty page"), "{}", run.render());
+}
+
+/// Non-UTF-8 and NUL-carrying pages get the widget and keep every other byte.
+#[test]
+fn non_utf8_and_nul_pages_keep_every_byte() {
+    let (tmp, build) = copy_fixture("site");
+    let home_before = fs::read(build.join("index.html")).expect("home");
+    let mut cases = BTreeMap::new();
+    for name in ["non-utf8.html", "nul-bytes.html"] {
+        let page = fs::read(fixtures().join("edge").join(name)).expect("edge page");
+        fs::write(build.join(name), &page).expect("write");
+        cases.insert(name, page);
+    }
+    // NUL bytes inside an attribute and a comment, and lone continuation bytes, built here.
+    let mut hand = b"<!doctype html><html><head><meta charset=\"utf-8\"><title>a\0b</title></head><body data-x=\"\0\xff\"><!-- \0 --><p>\xc3\x28 \xe2\x82 \0</p></body></html>".to_vec();
+    hand.extend_from_slice(b"\n");
+    fs::write(build.join("hand.html"), &hand).expect("write");
+    cases.insert("hand.html", hand);
+    assert!(
+        std::str::from_utf8(&cases["non-utf8.html"]).is_err(),
+        "fixture is UTF-8"
+    );
+    assert!(cases["nul-bytes.html"].contains(&0), "fixture has no NUL");
+
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let home = fs::read(build.join("index.html")).expect("home");
+    let added = snippet_len(&home_before, &home);
+    for (name, before) in &cases {
+        let after = fs::read(build.join(name)).expect("read");
+        assert_eq!(count(&after, "id=\"chatkit-inject-config\""), 1, "{name}");
+        assert_eq!(
+            after.len(),
+            before.len() + added,
+            "{name}: other bytes changed"
+        );
+        let (stripped, _) = inject::rewrite(&after, Mode::Strip).expect("strip");
+        assert!(
+            stripped == *before,
+            "{name}: strip does not give the page back"
+        );
+        // Every byte of the original is there, in order, around the two snippets.
+        let (head, body) = snippets_in(&after);
+        let mut rest = after.clone();
+        for snippet in [&head, &body] {
+            let at = rest
+                .windows(snippet.len())
+                .position(|w| w == snippet.as_slice())
+                .expect("snippet");
+            rest.drain(at..at + snippet.len());
+        }
+        assert!(
+            rest == *before,
+            "{name}: bytes differ outside the injection"
+        );
+    }
+}
+
+/// `chattr +i` on some paths for the life of the guard (root can write through permission
+/// bits, not through the immutable flag).
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(paths: &[PathBuf]) -> Option<Immutable> {
+        let mut done = Immutable(Vec::new());
+        for p in paths {
+            let ok = Command::new("chattr")
+                .arg("+i")
+                .arg(p)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return None;
+            }
+            done.0.push(p.clone());
+        }
+        Some(done)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(p).status();
+        }
+    }
+}
+
+#[test]
+fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
+    let (tmp, build) = copy_fixture("site");
+    let page = build.join("docs/intro/index.html");
+    let locked_dir = build.join("blog/welcome");
+    let page_in_dir = locked_dir.join("index.html");
+    let page_before = fs::read(&page).expect("read");
+    let dir_page_before = fs::read(&page_in_dir).expect("read");
+    let Some(_guard) = Immutable::set(&[page.clone(), locked_dir.clone()]) else {
+        println!("note: chattr +i is not possible here (not root, or the file system has no immutable flag); unwritable page case skipped");
+        return;
+    };
+    // With the flag set even root must fail to write, or the case proves nothing.
+    if fs::OpenOptions::new().append(true).open(&page).is_ok() {
+        println!(
+            "note: the immutable flag does not stop writes here; unwritable page case skipped"
+        );
+        return;
+    }
+
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    assert_names(&run, "build/docs/intro/index.html");
+    assert_names(&run, "build/blog/welcome/index.html");
+    assert!(
+        fs::read(&page).expect("read") == page_before,
+        "unwritable page changed"
+    );
+    assert!(fs::read(&page_in_dir).expect("read") == dir_page_before);
+    assert!(
+        temp_files(&build).is_empty(),
+        "temporary files left: {:?}",
+        temp_files(&build)
+    );
+    assert_eq!(
+        count(
+            &fs::read(build.join("index.html")).expect("home"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1,
+        "the run did not go on"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &run_in(
+            tmp.path(),
+            &["build", "--format", "json", "--dry-run"],
+            tmp.path(),
+        )
+        .raw_stdout,
+    )
+    .expect("json");
+    assert_eq!(json["pages"]["failed"], 0, "a dry run needs no writes");
+}
+
+/// Peak resident set of a finished child, via `/usr/bin/time -v` (KiB), or polling
+/// `/proc/PID/status` (VmHWM) when that is missing.
+fn run_measuring_rss(cwd: &Path, args: &[&str]) -> (RunOutput, Option<u64>, Duration) {
+    let time = Path::new("/usr/bin/time");
+    let started = Instant::now();
+    if time.exists() {
+        let out = Command::new(time)
+            .arg("-v")
+            .arg(env!("CARGO_BIN_EXE_chatkit-inject"))
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("run /usr/bin/time");
+        let elapsed = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let rss = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+            .and_then(|v| v.trim().parse().ok());
+        let run = RunOutput {
+            code: out.status.code().unwrap_or(-1),
+            raw_stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        };
+        return (run, rss, elapsed);
+    }
+    let mut child = cli()
+        .current_dir(cwd)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    while child.try_wait().expect("wait").is_none() {
+        if let Ok(s) = fs::read_to_string(&status_path) {
+            let hwm = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(hwm);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed();
+    let out = child.wait_with_output().expect("output");
+    let run = RunOutput {
+        code: out.status.code().unwrap_or(-1),
+        raw_stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, peak, elapsed)
+}
+
+#[test]
+fn page_of_100_mb_is_injected_correctly() {
+    let (tmp, build) = copy_fixture("site");
+    let home_before = fs::read(build.join("index.html")).expect("home");
+    let size = env_usize("RELIABILITY_BIG_PAGE_MB", 100) << 20;
+    let path = build.join("big.html");
+    let head = "<!DOCTYPE html><html lang=\"en\" dir=\"ltr\"><head><meta charset=\"UTF-8\"><title>Big page</title><link rel=\"stylesheet\" href=\"/assets/css/styles.css\"></head>";
+    let open = "<body class=\"navigation-with-keyboard\"><div id=\"__docusaurus\"><main><article>";
+    let close = "</article></main></div>";
+    let tail = "</body></html>\n";
+    {
+        let mut f = std::io::BufWriter::new(fs::File::create(&path).expect("create"));
+        f.write_all(head.as_bytes()).expect("write");
+        f.write_all(open.as_bytes()).expect("write");
+        let mut written = head.len() + open.len();
+        let mut n = 0u64;
+        while written < size {
+            let para = format!(
+                "<h2 id=\"s{n}\">Section {n} — ünïcödé ✓</h2><p>Text with <code>&lt;/body&gt;</code>, <!-- </body> --> a comment and <a href=\"/docs/{n}\">a link</a>.</p>\n"
+            );
+            f.write_all(para.as_bytes()).expect("write");
+            written += para.len();
+            n += 1;
+        }
+        f.write_all(close.as_bytes()).expect("write");
+        f.write_all(tail.as_bytes()).expect("write");
+        f.flush().expect("flush");
+    }
+    let before_len = fs::metadata(&path).expect("meta").len() as usize;
+    let head_at = head.len() - "</head>".len();
+    let body_at = before_len - tail.len();
+
+    let (run, rss, elapsed) = run_measuring_rss(tmp.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.render());
+    println!(
+        "100 MB page: {} bytes, run {:.2}s, peak RSS {}",
+        before_len,
+        elapsed.as_secs_f64(),
+        rss.map(|k| format!("{} MiB", k / 1024))
+            .unwrap_or_else(|| "not measurable here".into())
+    );
+    let home = fs::read(build.join("index.html")).expect("home");
+    let (head_snip, body_snip) = snippets_in(&home);
+    assert_eq!(
+        snippet_len(&home_before, &home),
+        head_snip.len() + body_snip.len()
+    );
+
+    // The expected bytes: the page with the two snippets spliced in at the known places.
+    let after = fs::read(&path).expect("read");
+    assert_eq!(
+        after.len(),
+        before_len + head_snip.len() + body_snip.len(),
+        "size"
+    );
+    let mut at = 0;
+    let mut expect_part = |label: &str, part: &[u8]| {
+        assert!(
+            after[at..at + part.len()] == *part,
+            "100 MB page differs in {label} (at byte {at})"
+        );
+        at += part.len();
+    };
+    // Rebuild the original in pieces without holding it twice: regenerate the page text.
+    let original = regenerate_big(head, open, close, tail, size);
+    assert_eq!(original.len(), before_len);
+    expect_part("the head", &original[..head_at]);
+    expect_part("the stylesheet link", &head_snip);
+    expect_part("the body", &original[head_at..body_at]);
+    expect_part("the config and loader", &body_snip);
+    expect_part("the end", &original[body_at..]);
+    assert_eq!(at, after.len());
+}
+
+fn regenerate_big(head: &str, open: &str, close: &str, tail: &str, size: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(size + 4096);
+    v.extend_from_slice(head.as_bytes());
+    v.extend_from_slice(open.as_bytes());
+    let mut n = 0u64;
+    while v.len() < size {
+        v.extend_from_slice(format!(
+            "<h2 id=\"s{n}\">Section {n} — ünïcödé ✓</h2><p>Text with <code>&lt;/body&gt;</code>, <!-- </body> --> a comment and <a href=\"/docs/{n}\">a link</a>.</p>\n"
+        ).as_bytes());
+        n += 1;
+    }
+    v.extend_from_slice(close.as_bytes());
+    v.extend_from_slice(tail.as_bytes());
+    v
+}
+
+/// A tmpfs mounted for the life of the guard.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Tmpfs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let ok = Command::new("umount")
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+}
+
+#[test]
+fn full_disk_leaves_pages_whole_and_names_them() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let disk = tmp.path().join("disk");
+    fs::create_dir(&disk).expect("mkdir");
+    let Some(_mount) = Tmpfs::mount(&disk, "1m") else {
+        println!("note: cannot mount a tmpfs here (needs root and mount permission); disk-full case skipped");
+        return;
+    };
+    // The pages, and the widget assets of this version already in place, so that only the page
+    // writes need space.
+    let site = fixtures().join("site");
+    let staged = tmp.path().join("staged");
+    let pages = [
+        ("index.html", "index.html"),
+        ("docs/intro/index.html", "docs/page.html"),
+    ];
+    for (from, to) in pages {
+        let dst = staged.join(to);
+        fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+        fs::copy(site.join(from), &dst).expect("copy");
+    }
+    let build = disk.join("build");
+    copy_dir(&staged, &build);
+    let prepared = run_in(tmp.path(), &["staged", "--quiet"], tmp.path());
+    assert_eq!(prepared.code, 0, "{}", prepared.render());
+    copy_dir(&staged.join("chatkit"), &build.join("chatkit"));
+    let before = snapshot_tree(&build);
+
+    // Fill the disk.
+    let filler = disk.join("filler");
+    {
+        let mut f = fs::File::create(&filler).expect("filler");
+        let block = vec![b'x'; 4096];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+    if fs::write(disk.join("probe"), vec![b'x'; 8192]).is_ok() {
+        println!("note: could not fill the tmpfs; disk-full case skipped");
+        return;
+    }
+    let _ = fs::remove_file(disk.join("probe"));
+
+    let run = run_with_deadline(tmp.path(), &["disk/build"], Duration::from_secs(60));
+    assert_eq!(run.code, 1, "{}", run.render());
+    assert_names(&run, "disk/build/index.html");
+    assert_names(&run, "disk/build/docs/page.html");
+    assert!(
+        run.stderr.contains("No space left on device") || run.stderr.contains("os error 28"),
+        "the error does not say the disk is full:\n{}",
+        run.render()
+    );
+    assert!(
+        snapshot_tree(&build) == before,
+        "a page changed on a full disk"
+    );
+    assert!(temp_files(&build).is_empty(), "temporary files left");
+
+    fs::remove_file(&filler).expect("free space");
+    let run = run_in(tmp.path(), &["disk/build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert_eq!(
+        count(
+            &fs::read(build.join("docs/page.html")).expect("page"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Two runs at once
+
+#[test]
+fn two_runs_at_once_never_double_an_injection() {
+    let pages = env_usize("RELIABILITY_CONCURRENT_PAGES", 800);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let work = tmp.path().join("build");
+    big_site(&work, pages);
+    let originals = pages_of(&work);
+    fs::write(tmp.path().join("chatkit.toml"), TWO_PROFILES).expect("config");
+    let mut expected = BTreeMap::new();
+    for env in ["dev", "prod"] {
+        let reference = tmp.path().join(format!("reference-{env}"));
+        copy_dir(&work, &reference);
+        let run = run_in(
+            tmp.path(),
+            &[&reference.display().to_string(), "--env", env, "--quiet"],
+            tmp.path(),
+        );
+        assert_eq!(run.code, 0, "{}", run.render());
+        expected.insert(env, pages_of(&reference));
+    }
+
+    // Round 1: the same run twice on a fresh tree. Round 2: dev and prod at once on it.
+    for (round, envs) in [["dev", "dev"], ["dev", "prod"]].iter().enumerate() {
+        let children: Vec<_> = envs
+            .iter()
+            .map(|env| {
+                cli()
+                    .current_dir(tmp.path())
+                    .args(["build", "--env", env, "--quiet"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let outs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait"))
+            .collect();
+        let mut finished = Vec::new();
+        for (env, out) in envs.iter().zip(&outs) {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match out.status.code() {
+                Some(0) => finished.push(*env),
+                Some(2) => assert!(
+                    stderr.contains("another chatkit-inject run"),
+                    "round {round}: exit 2 without the lock message: {stderr}"
+                ),
+                other => panic!("round {round}: {env} run ended with {other:?}: {stderr}"),
+            }
+        }
+        assert!(!finished.is_empty(), "round {round}: both runs refused");
+        println!(
+            "two runs at once, round {round} ({envs:?}): {} finished, {} refused",
+            finished.len(),
+            2 - finished.len()
+        );
+        // Every page is entirely one profile's form (never both, never twice).
+        let now = pages_of(&work);
+        assert_eq!(now.len(), originals.len());
+        let matches = |env: &str| now.iter().all(|(rel, b)| expected[env][rel] == *b);
+        let winner = finished
+            .iter()
+            .copied()
+            .find(|env| matches(env))
+            .unwrap_or_else(|| {
+                let bad = now
+                    .iter()
+                    .find(|(rel, b)| envs.iter().all(|env| expected[env][*rel] != **b))
+                    .map(|(rel, b)| {
+                        format!(
+                            "{rel}: {} markers, {} configs",
+                            count(b, MARKER),
+                            count(b, "id=\"chatkit-inject-config\"")
+                        )
+                    });
+                panic!("round {round}: the tree is not one run's result; first odd page: {bad:?}")
+            });
+        println!("  result: the {winner} injection on every page");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Mutated real pages
+
+/// Fixture pages small enough to mutate quickly in a debug build.
+fn seed_pages() -> Vec<Vec<u8>> {
+    all_fixture_pages()
+        .iter()
+        .map(|p| fs::read(p).expect("read"))
+        .filter(|b| b.len() < 120_000)
+        .collect()
+}
+
+/// Random edits that real pages suffer: cut short, spliced with another page, bytes flipped,
+/// tags that matter dropped in.
+#[derive(Debug, Clone)]
+enum Edit {
+    Cut {
+        at: usize,
+        keep_head: bool,
+    },
+    Splice {
+        other: usize,
+        at: usize,
+        from: usize,
+    },
+    Flip {
+        at: usize,
+        byte: u8,
+    },
+    Insert {
+        at: usize,
+        text: &'static str,
+    },
+}
+
+const INSERTS: &[&str] = &[
+    "</body>",
+    "<body>",
+    "</head>",
+    "<head>",
+    "<script>",
+    "</script>",
+    "<!--",
+    "-->",
+    "<template>",
+    "<svg><title>",
+    "<textarea>",
+    "<plaintext>",
+    "<meta name=\"chatkit-inject\" content=\"off\">",
+    "<meta http-equiv=\"refresh\" content=\"0\">",
+    "<link data-chatkit-inject>",
+    "<p data-chatkit-inject>x</p>",
+    "\0",
+    "\u{2028}",
+    "\u{feff}",
+    "\u{fffd}",
+    "\"",
+    "<",
+    "&",
+];
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<bool>()).prop_map(|(at, keep_head)| Edit::Cut { at, keep_head }),
+        (any::<usize>(), any::<usize>(), any::<usize>())
+            .prop_map(|(other, at, from)| Edit::Splice { other, at, from }),
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Edit::Flip { at, byte }),
+        (any::<usize>(), proptest::sample::select(INSERTS))
+            .prop_map(|(at, text)| Edit::Insert { at, text }),
+    ]
+}
+
+fn apply_edit(page: &mut Vec<u8>, e: &Edit, pages: &[Vec<u8>]) {
+    let at = |x: usize, len: usize| if len == 0 { 0 } else { x % (len + 1) };
+    match *e {
+        Edit::Cut { at: x, keep_head } => {
+            let i = at(x, page.len());
+            if keep_head {
+                page.truncate(i);
+            } else {
+                page.drain(..i);
+            }
+        }
+        Edit::Splice { other, at: x, from } => {
+            let o = &pages[other % pages.len()];
+            let i = at(x, page.len());
+            let j = at(from, o.len());
+            page.truncate(i);
+            page.extend_from_slice(&o[j..]);
+        }
+        Edit::Flip { at: x, byte } => {
+            if !page.is_empty() {
+                let i = x % page.len();
+                page[i] = byte;
+            }
+        }
+        Edit::Insert { at: x, text } => {
+            let i = at(x, page.len());
+            page.splice(i..i, text.bytes());
+        }
+    }
+}
+
+#[test]
+fn mutated_real_pages_keep_the_rewrite_properties() {
+    let pages = seed_pages();
+    assert!(pages.len() >= 10, "too few seed pages");
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    let cases = env_usize("RELIABILITY_PROPTEST_CASES", 400) as u32;
+    let seed = seed();
+    println!("mutated pages: {cases} cases, seed {seed}");
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let strategy = (0..pages.len(), proptest::collection::vec(edit(), 1..6));
+    let outcome = runner.run(&strategy, |(start, edits)| {
+        let mut page = pages[start].clone();
+        for e in &edits {
+            apply_edit(&mut page, e, &pages);
+        }
+        // Never a panic: a page lol_html refuses is an error, reported per page.
+        let Ok((once, skip, _)) = inject::apply(&page, Mode::Inject(&dev)) else {
+            return Ok(());
+        };
+        let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev))
+            .map_err(|e| TestCaseError::fail(format!("inject(inject(page)) failed: {e}")))?;
+        prop_assert!(once == twice, "inject is not idempotent");
+        let (stripped, _, _) = inject::apply(&once, Mode::Strip)
+            .map_err(|e| TestCaseError::fail(format!("strip(inject(page)) failed: {e}")))?;
+        let had_marker = count(&page, MARKER) > 0;
+        if had_marker {
+            // Markup an earlier run would have added goes; the rest must be as before.
+            let (page_stripped, _, _) = inject::apply(&page, Mode::Strip)
+                .map_err(|e| TestCaseError::fail(format!("strip(page) failed: {e}")))?;
+            prop_assert!(stripped == page_stripped, "strip(inject(p)) != strip(p)");
+        } else {
+            prop_assert!(stripped == page, "strip(inject(page)) != page");
+        }
+        if skip.is_none() {
+            prop_assert_eq!(count(&once, "id=\"chatkit-inject-config\""), 1);
+        } else if !had_marker {
+            prop_assert!(once == page, "a skipped page was modified");
+        }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("seed {seed}: {e}");
+    }
+}
