@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -17,11 +18,13 @@ from load.run import check_answer, new_marker, percentile, question
 from .conftest import BACKEND_DIR
 
 
-def run_load(url: str, tmp_path, readers: int) -> tuple[subprocess.CompletedProcess, dict]:
+def run_load(
+    url: str, tmp_path, readers: int, timeout: float = 90
+) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "figures.json"
     proc = subprocess.run(
         [sys.executable, "load/run.py", "--readers", str(readers), "--url", url, "--json", str(out)]
-        + ["--timeout", "90", "--request-timeout", "20"],
+        + ["--timeout", str(timeout), "--request-timeout", "20"],
         cwd=BACKEND_DIR,
         capture_output=True,
         text=True,
@@ -67,6 +70,20 @@ def test_cut_stream_fails_the_run(live, live_url, tmp_path):
     proc, figures = run_load(live_url, tmp_path, 2)
     assert proc.returncode == 1
     assert all("without a complete streamed answer" in e for e in figures["errors"]), figures["errors"]
+
+
+def test_hard_timeout_ends_the_run(live, live_url, tmp_path):
+    assert live.post("/__faults", json={"delay_ms": 2000}).status_code == 200
+    proc, figures = run_load(live_url, tmp_path, 2, timeout=1)
+    assert proc.returncode == 1
+    assert figures["errors"] == ["hard timeout: the run took longer than 1 s"]
+    assert figures["completed"] == 0 and 1 <= figures["total_s"] < 5
+    # The server still finishes the two abandoned session requests; let them land before the
+    # next test resets the counters.
+    deadline = time.monotonic() + 10
+    while live.get("/__stats").json()["requests"].get("/api/chatkit/session", {}).get("total", 0) < 2:
+        assert time.monotonic() < deadline, "abandoned requests never finished"
+        time.sleep(0.1)
 
 
 def test_answer_check_catches_another_readers_message():
