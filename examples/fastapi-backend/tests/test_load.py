@@ -86,6 +86,23 @@ def test_hard_timeout_ends_the_run(live, live_url, tmp_path):
         time.sleep(0.1)
 
 
+def test_backend_that_does_not_start_in_time_is_exit_2(tmp_path):
+    # The started backend needs seconds to import the SDK; 0.3 s is never enough. run.py must
+    # give up, stop the child it started and say where its output went.
+    log = tmp_path / "backend.log"
+    proc = subprocess.run(
+        [sys.executable, "load/run.py", "--readers", "2", "--startup-timeout", "0.3"]
+        + ["--backend-log", str(log)],
+        cwd=BACKEND_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "did not answer /healthz within 0.3 s" in proc.stderr
+    assert str(log) in proc.stderr and log.exists()
+
+
 def test_answer_check_catches_another_readers_message():
     mine, theirs = new_marker(1), new_marker(2)
     good = (
