@@ -1,0 +1,82 @@
+//! Fuzz target over the page rewrite: for any bytes, no panic; when the injection succeeds it is
+//! idempotent, strip gives the page back byte for byte, and a page that did not carry our markup
+//! before gets exactly one runtime config.
+
+#![no_main]
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use chatkit_inject::config;
+use chatkit_inject::inject::{self, Mode, Snippets, MARKER};
+use chatkit_inject::runtime_config::{RuntimeConfig, RuntimeTheme};
+use libfuzzer_sys::fuzz_target;
+
+/// Markup as a run with the default profile builds it (fixed asset hashes).
+static SNIPPETS: LazyLock<Snippets> = LazyLock::new(|| {
+    let loaded = config::parse(
+        "[widget]\ntitle = \"Textbook assistant\"\n",
+        Some(Path::new("chatkit.toml")),
+    )
+    .expect("config parses");
+    let resolved = config::resolve(&loaded, "dev").expect("config resolves");
+    let runtime = RuntimeConfig::new(
+        &resolved,
+        "/chatkit/panel.00000000.js".into(),
+        RuntimeTheme {
+            accent: "#2e8555".into(),
+            accent_dark: "#25c2a0".into(),
+            font_family: None,
+            radius: "round".into(),
+        },
+    );
+    Snippets {
+        head: format!(r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" {MARKER}>"#),
+        body: format!(
+            r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{}</script><script src="/chatkit/loader.00000000.js" defer {MARKER}></script>"#,
+            runtime.to_script_json()
+        ),
+    }
+});
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+fuzz_target!(|page: &[u8]| {
+    let snippets = &*SNIPPETS;
+    // A page lol_html refuses is an error the run reports for that page; only a panic is a bug.
+    let Ok((once, skip, _)) = inject::apply(page, Mode::Inject(snippets)) else {
+        return;
+    };
+    let (twice, _, _) =
+        inject::apply(&once, Mode::Inject(snippets)).expect("an injected page injects again");
+    assert!(once == twice, "inject is not idempotent");
+    let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("an injected page strips");
+    if contains(page, b"chatkit-inject") {
+        // The page carried (something like) our markup already: strip(inject(p)) == strip(p).
+        if let Ok((page_stripped, _, _)) = inject::apply(page, Mode::Strip) {
+            assert!(
+                stripped == page_stripped,
+                "strip(inject(page)) != strip(page)"
+            );
+        }
+    } else {
+        assert!(stripped == page, "strip(inject(page)) != page");
+        match skip {
+            None => assert_eq!(
+                count(&once, b"id=\"chatkit-inject-config\""),
+                1,
+                "not exactly one injection"
+            ),
+            Some(_) => assert!(once == page, "a skipped page was modified"),
+        }
+    }
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fuzz the page rewrite (fuzz_targets/rewrite.rs) for a bounded time.
+#
+#   fuzz/run.sh [SECONDS]      default 60
+#
+# Needs cargo-fuzz (installed on first use) and a C++ compiler for libFuzzer. cargo-fuzz passes
+# nightly-only flags (-Z sanitizer=address); RUSTC_BOOTSTRAP=1 lets the stable toolchain accept
+# them, so no nightly toolchain is needed. The corpus is seeded with the fixture pages and the
+# committed regression inputs; a crash is saved under fuzz/artifacts/rewrite/ and the script
+# exits non-zero. Copy the crash file into fuzz/regressions/ (the integration test
+# `reliability::mutated_real_pages_keep_the_rewrite_properties` replays every file there).
+set -euo pipefail
+
+secs="${1:-60}"
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+
+corpus="corpus/rewrite"
+mkdir -p "$corpus"
+find ../fixtures regressions -type f \( -name '*.html' -o -path 'regressions/*' \) \
+    -not -name README.md -not -path '*/source/*' -not -path '*/node_modules/*' -size -120k -print0 |
+    while IFS= read -r -d '' f; do
+        cp "$f" "$corpus/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
+    done
+
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build rewrite
+exec cargo fuzz run rewrite "$corpus" -- \
+    -max_total_time="$secs" -max_len=131072 -rss_limit_mb=4096 -timeout=60 -print_final_stats=1
