@@ -35,6 +35,7 @@
   /** A plain, serialisable copy of the options, functions replaced by their type. */
   function snapshot(value) {
     if (typeof value === "function") return "[function]";
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
     if (Array.isArray(value)) return value.map(snapshot);
     if (value && typeof value === "object") {
       const out = {};

@@ -19,10 +19,13 @@ mutations=(
   "no-refresh-on-401|tests/errors.test.mjs|sub panel 'return m.status===401&&' 'return false&&'"
   "technical-message|tests/errors.test.mjs|sub panel \"The assistant can't be reached right now. Please try again in a moment.\" 'TypeError: Failed to fetch (HTTP 503)'"
   "no-domain-key|tests/first-open.test.mjs|sub panel 'domainKey:e.domainKey,' ''"
+  "no-custom-fetch|tests/chat.test.mjs|sub panel ',fetch:t.chatFetch}' '}'"
+  "wrong-chat-url|tests/chat.test.mjs|sub panel 'url:e.backendUrl+e.chatPath' 'url:e.backendUrl'"
   "thread-not-kept|tests/navigation.test.mjs|sub panel '\"chatkit-inject:thread\"' '\"chatkit-inject:thread\"+Math.random()'"
   "no-dark-watch|tests/theme.test.mjs|sub panel 'attributeFilter:[\"data-theme\"]' 'attributeFilter:[\"data-nothing\"]'"
   "no-escape|tests/a11y.test.mjs|sub loader '\"Escape\"' '\"Esc-none\"'"
   "panel-too-big|tests/sizes.test.mjs|append widget '.chatkit-inject-panel{width:700px!important;height:900px!important;max-width:none!important}'"
+  "base-url-ignored|tests/textbook.test.mjs|pages textbook '/textbook/chatkit/' '/chatkit/'"
   "chat-unbounded|tests/content.test.mjs|append widget '.chatkit-inject-panel{height:auto!important;max-height:none!important}.chatkit-inject-chat{flex:none!important;height:auto!important}'"
 )
 
@@ -40,6 +43,17 @@ open(p, \"w\", encoding=\"utf-8\").write(s.replace(os.environ[\"FROM\"], os.envi
 " "$f" && n=$((n + 1))
   done
   [ "$n" -gt 0 ]
+}
+pages() { # pages <site> <from> <to>: replace a literal string in every page of an injected site
+  FROM="$2" TO="$3" python3 -c "
+import os, pathlib, sys
+n = 0
+for p in pathlib.Path(sys.argv[1]).rglob(\"*.html\"):
+    s = p.read_text(encoding=\"utf-8\")
+    if os.environ[\"FROM\"] in s:
+        p.write_text(s.replace(os.environ[\"FROM\"], os.environ[\"TO\"]), encoding=\"utf-8\"); n += 1
+sys.exit(0 if n else 1)
+" "$E2E_WORK/$1"
 }
 append() { local f; for f in $(files "$1"); do printf "%s" "$2" >>"$f"; done; [ -n "$(files "$1")" ]; }
 '

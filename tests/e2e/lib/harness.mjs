@@ -211,11 +211,22 @@ export async function eventCount(page, name) {
 
 /** Waits until the double has dispatched `name` at least `n` times. */
 export async function waitForEvent(page, name, n = 1, timeout = 10_000) {
-  await page.waitForFunction(
-    ([name, n]) => (window.__chatkitDouble?.events ?? []).filter((e) => e.name === name).length >= n,
-    [name, n],
-    { timeout },
-  );
+  try {
+    await page.waitForFunction(
+      ([name, n]) => (window.__chatkitDouble?.events ?? []).filter((e) => e.name === name).length >= n,
+      [name, n],
+      { timeout },
+    );
+  } catch (error) {
+    // Say what happened instead: the events ChatKit saw, and any error on screen.
+    const seen = await page
+      .evaluate(() => ({
+        events: (window.__chatkitDouble?.events ?? []).map((e) => e.name + (e.detail?.error ? `(${e.detail.error})` : "")),
+        widgetError: document.getElementById("chatkit-inject-error")?.textContent ?? null,
+      }))
+      .catch(() => null);
+    throw new Error(`no ${n}x ${name} within ${timeout} ms; seen: ${JSON.stringify(seen)}`, { cause: error });
+  }
 }
 
 export async function openPanel(page) {
