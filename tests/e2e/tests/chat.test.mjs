@@ -107,9 +107,12 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     const sentAt = Date.now();
     const before2 = await page.locator(sel.assistant).count();
     await page.fill(sel.composer, second);
-    await page.click(sel.send);
+    await page.evaluate(startWatching);
     const reply2 = await waitForReply(page, before2);
     recordMetric("reply-complete", Date.now() - sentAt);
+    const watch2 = await page.evaluate(() => window.__watch);
+    assert.ok(watch2.texts.length >= 3, "the follow-up streams too");
+    recordMetric("first-word", watch2.firstWordAt - watch2.clickedAt);
     assert.equal(chatRequests.length, 2);
     const body2 = JSON.parse(chatRequests[1].postData());
     assert.equal(body2.type, "threads.add_user_message");

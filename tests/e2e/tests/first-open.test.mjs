@@ -3,7 +3,20 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { backend, count, doubleLog, env, launch, newContext, recordMetric, sel, under, waitForEvent } from "../lib/harness.mjs";
+import {
+  backend,
+  count,
+  doubleLog,
+  env,
+  launch,
+  newContext,
+  openReady,
+  recordMetric,
+  sel,
+  under,
+  waitForEvent,
+  waitForReply,
+} from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -13,7 +26,8 @@ after(async () => {
   await browser?.close();
 });
 
-test("first open: one session request, ChatKit ready within 1 s, greeting and an empty composer", async () => {
+// Three fresh readers, for three samples of the timings.
+for (const run of [1, 2, 3]) test(`first open (reader ${run}): one session request, ChatKit ready within 1 s, greeting and an empty composer`, async () => {
   await backend.reset();
   const context = await newContext(browser);
   try {
@@ -55,6 +69,33 @@ test("first open: one session request, ChatKit ready within 1 s, greeting and an
     assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
     assert.equal(await page.locator(sel.error).count(), 0);
     assert.equal(await page.locator(sel.doubleError).count(), 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the page language reaches ChatKit's locale and the backend's page context", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const headers = [];
+    page.on("request", (r) => {
+      if (r.url() === env.backend + "/chatkit") headers.push(r.headers()["x-chatkit-page"]);
+    });
+    await page.goto(under(env.site, "fr/docs/intro"));
+    assert.equal(await page.locator("html").getAttribute("lang"), "fr");
+    await openReady(page);
+    const options = (await doubleLog(page)).options.at(-1);
+    assert.equal(options.locale, "fr");
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Bonjour, où suis-je ?");
+    await page.click(sel.send);
+    const reply = await waitForReply(page, before);
+    const pageContext = JSON.parse(headers[0]);
+    assert.equal(pageContext.lang, "fr");
+    assert.equal(pageContext.path, "/fr/docs/intro");
+    assert.match(reply, /\(\/fr\/docs\/intro\), language fr\./);
+    assert.match(reply, /"Bonjour, où suis-je \?"/);
   } finally {
     await context.close();
   }
