@@ -11,6 +11,7 @@
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -56,13 +57,44 @@ export const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 
-/** Debian's Chromium, each launch with a fresh profile (Playwright makes a temporary user data dir). */
+/**
+ * The ChatKit script URL's host, faked: an HTTPS server on 127.0.0.1 (self-signed certificate made
+ * by `run`) answering the script path with the double. Chromium resolves the CDN host to it, so no
+ * request interception is needed: with a Playwright route active, Playwright itself answers CORS
+ * preflights, and the backend's CORS would not really be exercised.
+ */
+async function startCdn() {
+  const server = createHttpsServer(
+    { key: readFileSync(need("E2E_TLS_KEY")), cert: readFileSync(need("E2E_TLS_CERT")) },
+    (req, res) => {
+      if (new URL(req.url, SCRIPT_URL).pathname === new URL(SCRIPT_URL).pathname) {
+        res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+        res.end(DOUBLE_SOURCE);
+      } else {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
+      }
+    },
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
+/**
+ * Debian's Chromium, each launch with a fresh profile (Playwright makes a temporary user data
+ * dir). The ChatKit CDN host resolves to the local double; every other host but 127.0.0.1 fails
+ * to resolve (there is no internet here).
+ */
 export async function launch() {
-  return chromium.launch({
+  const cdn = await startCdn();
+  const host = new URL(SCRIPT_URL).hostname;
+  const rules = `MAP ${host}:443 127.0.0.1:${cdn.address().port}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost`;
+  const browser = await chromium.launch({
     executablePath: process.env.E2E_CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, `--host-resolver-rules=${rules}`],
   });
+  browser.on("disconnected", () => cdn.close());
+  return browser;
 }
 
 // Runs in every page before its own scripts: records when the toggle first shows.
@@ -82,35 +114,22 @@ function pageProbe() {
 }
 
 /**
- * A browser context in which the ChatKit script URL is answered by the double (unless
- * `script` says otherwise: "block" aborts it), every request is logged, and any other
- * request leaving 127.0.0.1 is refused (there is no internet here).
+ * A browser context that trusts the local CDN's certificate and logs every request. `script`
+ * "block" or "404" makes the ChatKit script fail (through a route, in that context only).
  */
 export async function newContext(browser, { script = "double", ...options } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true, ...options });
   const requests = [];
   context.on("request", (request) => {
-    requests.push({ url: request.url(), method: request.method(), at: Date.now(), page: request.frame()?.url?.() });
+    requests.push({ url: request.url(), method: request.method(), at: Date.now() });
   });
-  await context.route(
-    (url) => url.hostname !== "127.0.0.1" && url.hostname !== "localhost",
-    async (route) => {
-      const url = route.request().url();
-      if (url === SCRIPT_URL) {
-        if (script === "double") {
-          return route.fulfill({
-            status: 200,
-            contentType: "text/javascript; charset=utf-8",
-            headers: { "Access-Control-Allow-Origin": "*" },
-            body: DOUBLE_SOURCE,
-          });
-        }
-        if (script === "404") return route.fulfill({ status: 404, contentType: "text/plain", body: "not found" });
-        return route.abort("blockedbyclient");
-      }
-      return route.abort("internetdisconnected");
-    },
-  );
+  if (script !== "double") {
+    await context.route(SCRIPT_URL, (route) =>
+      script === "404"
+        ? route.fulfill({ status: 404, contentType: "text/plain", body: "not found" })
+        : route.abort("blockedbyclient"),
+    );
+  }
   await context.addInitScript(pageProbe);
   context.requestLog = requests;
   return context;

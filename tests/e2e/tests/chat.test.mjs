@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
+  backend,
   env,
   launch,
   newContext,
@@ -69,9 +70,10 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     // The request: the ChatKit protocol, with the session's bearer token and the page context.
     assert.equal(chatRequests.length, 1);
     const request = chatRequests[0];
-    const body = JSON.parse(request.postData());
-    assert.equal(body.type, "threads.create");
-    assert.equal(body.params.input.content[0].text, first);
+    // (Chromium does not report bodies sent as streams, so the body is read from what ChatKit sent.)
+    const sent = (await page.evaluate(() => window.__chatkitDouble.requests)).filter((r) => r.type.startsWith("threads."));
+    assert.equal(sent[0].type, "threads.create");
+    assert.equal(sent[0].params.input.content[0].text, first);
     const headers = await request.allHeaders();
     const stored = JSON.parse(await page.evaluate(() => sessionStorage.getItem("chatkit-inject:session")));
     assert.match(headers.authorization ?? "", /^Bearer \S+$/);
@@ -114,15 +116,20 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     assert.ok(watch2.texts.length >= 3, "the follow-up streams too");
     recordMetric("first-word", watch2.firstWordAt - watch2.clickedAt);
     assert.equal(chatRequests.length, 2);
-    const body2 = JSON.parse(chatRequests[1].postData());
-    assert.equal(body2.type, "threads.add_user_message");
-    assert.equal(body2.params.thread_id, threadId);
+    const sent2 = (await page.evaluate(() => window.__chatkitDouble.requests)).at(-1);
+    assert.equal(sent2.type, "threads.add_user_message");
+    assert.equal(sent2.params.thread_id, threadId);
+    assert.equal((await chatRequests[1].allHeaders()).authorization, `Bearer ${stored.clientSecret}`);
     assert.match(reply2, /You asked 2 questions so far; your first was: "What is a Docusaurus doc page\?"/);
     assert.deepEqual(
       (await transcript(page)).map((m) => m.role),
       ["user", "assistant", "user", "assistant"],
     );
     assert.equal(await page.locator(sel.error).count(), 0);
+
+    // The page and the backend are different origins: the browser asked (CORS preflight).
+    const stats = await backend.stats();
+    assert.ok((stats.preflight["/chatkit"] ?? 0) >= 1, `preflights: ${JSON.stringify(stats.preflight)}`);
   } finally {
     await context.close();
   }
