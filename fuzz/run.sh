@@ -27,7 +27,10 @@ find ../fixtures regressions -type f \( -name '*.html' -o -path 'regressions/*' 
         cp "$f" "$corpus/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
     done
 
+# AddressSanitizer by default; FUZZ_SANITIZER=none skips it for more executions per second (the code under
+# test is safe Rust apart from lol_html's internals).
+sanitizer="${FUZZ_SANITIZER:-address}"
 export RUSTC_BOOTSTRAP=1
-cargo fuzz build rewrite
-exec cargo fuzz run rewrite "$corpus" -- \
+cargo fuzz build --sanitizer "$sanitizer" rewrite
+exec cargo fuzz run --sanitizer "$sanitizer" rewrite "$corpus" -- \
     -max_total_time="$secs" -max_len=131072 -rss_limit_mb=4096 -timeout=60 -print_final_stats=1
