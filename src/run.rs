@@ -452,9 +452,8 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         }
         return Ok(Outcome::Skipped(SkipReason::Symlink));
     }
-    let len = fs::metadata(&src)
-        .map_err(|e| format!("cannot read: {e}"))?
-        .len();
+    let meta = fs::metadata(&src).map_err(|e| format!("cannot read: {e}"))?;
+    let len = meta.len();
     if len > STREAM_THRESHOLD {
         if let Some(outcome) = process_large_page(ctx, page, &src)? {
             return Ok(outcome);
@@ -518,8 +517,7 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
             fsx::write_atomic(&dst, &output, perms).map_err(|e| describe(&e))?;
         }
         None if output != input => {
-            let perms = fs::metadata(&src).map_err(|e| e.to_string())?.permissions();
-            fsx::write_atomic(&src, &output, Some(perms)).map_err(|e| describe(&e))?;
+            fsx::write_atomic(&src, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
         }
         None => {}
     }
