@@ -303,7 +303,7 @@ struct KillStats {
 }
 
 /// `rounds` times: start a run on `build` (inject, or strip with probability `strip_odds` and
-/// whenever everything is injected), SIGKILL it after a random delay spread over one full run,
+/// whenever everything is injected), SIGKILL it after a random delay of 5-75 % of one full run,
 /// and check every page is its original or its injected form.
 fn kill_rounds(
     tmp: &Path,
@@ -330,7 +330,7 @@ fn kill_rounds(
             state.injected == exp.injectable || (state.injected > 0 && rng.unit() < strip_odds);
         let mode: &[&str] = if strip { &["--strip"] } else { &[] };
         stats.strips += usize::from(strip);
-        let delay = exp.full_time.mul_f64(0.05 + 0.95 * rng.unit());
+        let delay = exp.full_time.mul_f64(0.05 + 0.7 * rng.unit());
         let mut child = cli()
             .current_dir(tmp)
             .arg(&*name)
