@@ -6,8 +6,10 @@
 //   E2E_TEXTBOOK_URL   the fixture site built with baseUrl /textbook/, e.g. http://127.0.0.1:41235/textbook/
 //   E2E_BACKEND_URL    the reference backend (CHATKIT_FAULTS=1), on another port
 //   E2E_DOWN_SITE_URL  the site injected with a backend port where nothing listens yet
-//   E2E_DOWN_PORT      that port; the test starts a backend there with E2E_BACKEND_CMD
+//   E2E_DOWN_PORT      that port; the "backend down" test starts a backend there
+//   E2E_DOWN_ORIGINS   the site origins that backend allows
 //   E2E_BACKEND_DIR, E2E_PYTHON  how to start a backend
+//   E2E_TLS_KEY, E2E_TLS_CERT    the self-signed certificate of the local ChatKit CDN stand-in
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
