@@ -37,6 +37,7 @@ class Tool:
     argv: list[str]  # "{tree}", "{dest}" and "{snippets}" are filled in
     writes: bool = True  # rewrites the tree: its output is checked, the copy is reset after
     slow: bool = False  # timed in fewer rounds (--slow-runs), without a warm-up
+    subset: bool = False  # timed on every K-th page (--slow-sample K), figures scaled up
     floor: bool = False
     runs: list[dict] = field(default_factory=list)
     fidelity: fidelity.Summary | None = None
@@ -94,11 +95,33 @@ def median(tool: Tool, key: str) -> float:
     return statistics.median(r[key] for r in tool.runs)
 
 
+def make_subset(pristine: Path, every: int) -> tuple[Path, int, int]:
+    """A copy of the site with every `every`-th page (and all other files): for the slowest
+    peers on the full-size site. Returns its path, its page count and its HTML bytes."""
+    sub = pristine.with_name(f"{pristine.name}-every-{every}")
+    pages = fidelity.html_pages(pristine)
+    chosen = pages[::every]
+    stamp = sub.with_name(sub.name + ".json")
+    key = {"source": json.loads(pristine.with_name(pristine.name + ".json").read_text())["fingerprint"], "every": every}
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == key and sub.is_dir()):
+        if sub.exists():
+            shutil.rmtree(sub)
+        keep = set(chosen)
+        for f in sorted(pristine.rglob("*")):
+            rel = str(f.relative_to(pristine))
+            if f.is_file() and (not rel.lower().endswith(".html") or rel in keep):
+                (sub / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, sub / rel)
+        stamp.write_text(json.dumps(key))
+    size = sum((sub / rel).stat().st_size for rel in chosen)
+    return sub, len(chosen), size
+
+
 def fmt_s(x: float) -> str:
     return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
-def table(tools: list[Tool], pages: int) -> tuple[str, dict]:
+def table(tools: list[Tool], pages: int, scale: float = 1.0, sub_pages: int = 0) -> tuple[str, dict]:
     ours = next(t for t in tools if t.name == OURS)
     ours_wall = median(ours, "wall") if ours.runs else None
     head = [
@@ -122,8 +145,9 @@ def table(tools: list[Tool], pages: int) -> tuple[str, dict]:
             continue
         if not t.runs:
             continue
-        wall = median(t, "wall")
-        cpu = median(t, "cpu")
+        k = scale if t.subset else 1.0
+        wall = median(t, "wall") * k
+        cpu = median(t, "cpu") * k
         rss = max(r["rss_kib"] for r in t.runs) / 1024
         figures[t.name] = {"wall": wall, "cpu": cpu, "rss_mib": rss}
         f = t.fidelity
@@ -141,7 +165,7 @@ def table(tools: list[Tool], pages: int) -> tuple[str, dict]:
         ratio = f"{wall / ours_wall:.2f}x" if ours_wall else "-"
         rows.append(
             [
-                t.name,
+                t.name + (" *" if t.subset and scale != 1.0 else ""),
                 str(len(t.runs)),
                 fmt_s(wall),
                 fmt_s(cpu),
@@ -228,6 +252,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, help="counted rounds (default 3; 1 with --quick)")
     ap.add_argument("--warmup", type=int, help="uncounted rounds first (default 1; 0 with --quick)")
     ap.add_argument("--slow-runs", type=int, default=1, help="counted runs of the slowest peer (BeautifulSoup)")
+    ap.add_argument(
+        "--slow-sample",
+        type=int,
+        help="time cheerio and BeautifulSoup on every K-th page and scale their time up (default 10; 1 with --quick)",
+    )
     ap.add_argument("--only", help="comma-separated tool names to run (chatkit-inject always runs)")
     ap.add_argument("--no-double", action="store_true", help="skip the memory run on a site twice the size")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -256,8 +285,13 @@ def main(argv: list[str]) -> int:
         Tool(OURS, [binary, "{tree}", "--quiet"]),
         Tool(OURS_1, [binary, "{tree}", "--jobs", "1", "--quiet"]),
         Tool("naive replace (node)", [args.node, str(peers / "naive.mjs"), "{snippets}", "{tree}"]),
-        Tool("cheerio (node)", [args.node, str(peers / "cheerio.mjs"), "{snippets}", "{tree}"]),
-        Tool("BeautifulSoup (python)", [args.python, str(peers / "bs4_inject.py"), "{snippets}", "{tree}"], slow=True),
+        Tool("cheerio (node)", [args.node, str(peers / "cheerio.mjs"), "{snippets}", "{tree}"], subset=True),
+        Tool(
+            "BeautifulSoup (python)",
+            [args.python, str(peers / "bs4_inject.py"), "{snippets}", "{tree}"],
+            slow=True,
+            subset=True,
+        ),
         Tool(
             "cat (read floor)",
             ["sh", "-c", 'find "$1" -type f -name "*.html" -print0 | xargs -0 cat > /dev/null', "sh", "{tree}"],
@@ -273,25 +307,34 @@ def main(argv: list[str]) -> int:
             ap.error(f"unknown tools {sorted(unknown)}; known: {[t.name for t in tools]}")
         tools = [t for t in tools if t.name in keep]
 
+    every = args.slow_sample or (1 if args.quick else 10)
+    if every > 1 and any(t.subset for t in tools):
+        sub_pristine, sub_pages, sub_bytes = make_subset(pristine, every)
+        scale = info["html_bytes"] / sub_bytes
+    else:
+        sub_pristine, sub_pages, scale = pristine, pages, 1.0
+    sub_copy = work / "copy-subset"
+
     rounds = warmup + runs
     first_slow_round = rounds - min(args.slow_runs, runs)
-    dirty = True
+    dirty = {copy: True, sub_copy: True}
     for rnd in range(rounds):
         counted = rnd >= warmup
         for t in tools:
             if t.failed or (t.slow and rnd < first_slow_round):
                 continue
             last = rnd == rounds - 1
-            if dirty:
-                reset_copy(pristine, copy)
+            src, tree = (sub_pristine, sub_copy) if t.subset and scale != 1.0 else (pristine, copy)
+            if dirty[tree]:
+                reset_copy(src, tree)
             if dest.exists():
                 shutil.rmtree(dest)
                 sh(["sync"])
-            argv = [a.format(tree=copy, dest=dest, snippets=snippets_file) for a in t.argv]
+            argv = [a.format(tree=tree, dest=dest, snippets=snippets_file) for a in t.argv]
             label = "run" if counted else "warm-up"
             print(f"bench: round {rnd + 1}/{rounds} ({label}): {t.name}", file=sys.stderr, flush=True)
             r = timed(argv, logs / (t.name.split(" ")[0] + f"-{rnd}.log"))
-            dirty = t.writes
+            dirty[tree] = t.writes
             if r["returncode"] != 0:
                 t.failed = f"exit {r['returncode']} (see {logs})"
                 continue
@@ -303,7 +346,7 @@ def main(argv: list[str]) -> int:
             if t.writes and last:
                 print(f"bench: checking what {t.name} changed ...", file=sys.stderr, flush=True)
                 snips = json.loads(snippets_file.read_text())
-                t.fidelity = fidelity.check_tree(pristine, copy, snips, sample=50 if args.quick else fidelity.SAMPLE)
+                t.fidelity = fidelity.check_tree(src, tree, snips, sample=50 if args.quick else fidelity.SAMPLE)
 
     double_fig = None
     if double and not any(t.failed for t in tools if t.name == OURS):
@@ -319,13 +362,12 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(copy)
         shutil.rmtree(big)
         big.with_name(big.name + ".json").unlink(missing_ok=True)
-        dirty = True
 
-    for p in (copy, dest):
+    for p in (copy, dest, sub_copy):
         if p.exists():
             shutil.rmtree(p)
 
-    out, figures = table(tools, pages)
+    out, figures = table(tools, pages, scale, sub_pages)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print()
     print(
@@ -336,6 +378,11 @@ def main(argv: list[str]) -> int:
     print(machine())
     print()
     print(out)
+    if scale != 1.0:
+        print(
+            f"* timed on every {every}th page ({sub_pages:,} pages, {sub_bytes / 1e6:,.0f} MB); wall and CPU "
+            f"scaled by {scale:.2f} to the whole site; fidelity counted on those pages"
+        )
     if double_fig:
         print()
         print(

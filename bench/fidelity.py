@@ -141,8 +141,20 @@ def token_diff_bytes(a: bytes, b: bytes) -> int:
         wb = WORD.findall(sb)
         for op2, k1, k2, l1, l2 in difflib.SequenceMatcher(None, wa, wb).get_opcodes():
             if op2 != "equal":
-                changed += max(sum(map(len, wa[k1:k2])), sum(map(len, wb[l1:l2])))
+                changed += _replaced(b"".join(wa[k1:k2]), b"".join(wb[l1:l2]))
     return changed
+
+
+def _replaced(x: bytes, y: bytes) -> int:
+    """Bytes changed when `x` became `y`, not counting what they start or end with in common."""
+    n = min(len(x), len(y))
+    pre = 0
+    while pre < n and x[pre] == y[pre]:
+        pre += 1
+    suf = 0
+    while suf < n - pre and x[-1 - suf] == y[-1 - suf]:
+        suf += 1
+    return max(len(x), len(y)) - pre - suf
 
 
 def check_page(orig: bytes, new: bytes, snippets: dict | None, sample: bool) -> PageResult:
