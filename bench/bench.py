@@ -255,7 +255,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--slow-sample",
         type=int,
-        help="time cheerio and BeautifulSoup on every K-th page and scale their time up (default 10; 1 with --quick)",
+        help="time cheerio and BeautifulSoup on every K-th page and scale their time up (default 10; 5 with --quick)",
     )
     ap.add_argument("--only", help="comma-separated tool names to run (chatkit-inject always runs)")
     ap.add_argument("--no-double", action="store_true", help="skip the memory run on a site twice the size")
@@ -307,7 +307,7 @@ def main(argv: list[str]) -> int:
             ap.error(f"unknown tools {sorted(unknown)}; known: {[t.name for t in tools]}")
         tools = [t for t in tools if t.name in keep]
 
-    every = args.slow_sample or (1 if args.quick else 10)
+    every = args.slow_sample or (5 if args.quick else 10)
     if every > 1 and any(t.subset for t in tools):
         sub_pristine, sub_pages, sub_bytes = make_subset(pristine, every)
         scale = info["html_bytes"] / sub_bytes
