@@ -44,6 +44,8 @@ pub struct PageFacts {
     pub csp: Vec<String>,
     /// No `</body>` (or `</head>`/`<body>`) was found, so the snippets went at the very end.
     pub appended_at_end: bool,
+    /// A snippet was placed while an `<svg>` or `<math>` element was open (a broken page).
+    pub placed_in_foreign: bool,
 }
 
 impl PageFacts {
@@ -128,17 +130,23 @@ pub fn apply(
             };
             Ok((kept, Some(reason), facts))
         }
-        (Mode::Inject(_), None) if facts.appended_at_end => {
+        (Mode::Inject(_), None) if facts.appended_at_end || facts.placed_in_foreign => {
             // Markup appended after the last byte is only safe if the page ends between tags:
-            // after an unfinished `<a` or `</` it would become part of that tag or comment.
-            // Prove it: the result must strip back to the page and stay put when injected again.
+            // after an unfinished `<a` or `</` it would become part of that tag or comment. Markup
+            // placed inside an unclosed <svg> or <math> is parsed as foreign content. Prove the
+            // result sound: it must strip back to the page and stay put when injected again.
             let (stripped_out, _) = rewrite(&out, Mode::Strip)?;
             let (stripped_in, _) = rewrite(input, Mode::Strip)?;
             let (again, _) = rewrite(&out, mode)?;
             if stripped_out != stripped_in || again != out {
-                return Err(RewriteError(
-                    "the page has no </body> and ends inside an unfinished tag, comment or script, so there is no safe place to add the widget".into(),
-                ));
+                let why = if facts.appended_at_end {
+                    "the page has no </body> and ends inside an unfinished tag, comment or script"
+                } else {
+                    "the page leaves an <svg> or <math> element open where the widget would go"
+                };
+                return Err(RewriteError(format!(
+                    "{why}, so there is no safe place to add the widget"
+                )));
             }
             Ok((out, None, facts))
         }
@@ -250,6 +258,9 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let had_injection = Rc::new(Cell::new(false));
     let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
+    // Open <svg>/<math> elements: markup placed while one is open lands in foreign content.
+    let foreign_depth = Rc::new(Cell::new(0usize));
+    let placed_in_foreign = Rc::new(Cell::new(false));
     // Where the snippets went; anything not placed by the end of the page goes at the very end.
     let head_placed = Rc::new(Cell::new(false));
     let body_placed = Rc::new(Cell::new(false));
@@ -265,11 +276,29 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     if remove_marked {
         settings = settings.append_element_content_handler(element!(marker_selector(), |el| {
             had_injection.set(true);
-            el.remove();
+            if el.can_have_content() && el.tag_name().eq_ignore_ascii_case("link") {
+                // Our <link> is void in HTML, but inside SVG/MathML content it is not, and
+                // lol_html would count everything after it (and the next end tag) as its own:
+                // take the start tag alone.
+                el.start_tag().remove();
+            } else {
+                el.remove();
+            }
             Ok(())
         }));
     }
     let settings = settings
+        .append_element_content_handler(element!("svg, math", |el| {
+            if el.can_have_content() {
+                foreign_depth.set(foreign_depth.get() + 1);
+                let depth = foreign_depth.clone();
+                el.on_end_tag(end_tag!(move |_end| {
+                    depth.set(depth.get().saturating_sub(1));
+                    Ok(())
+                }))?;
+            }
+            Ok(())
+        }))
         .append_element_content_handler(element!("meta", |el| {
             inspect_meta(el, &opted_out, &redirect, &csp);
             Ok(())
@@ -284,10 +313,15 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             if el.can_have_content() {
                 let head = snippets.head.clone();
                 let placed = head_placed.clone();
+                let depth = foreign_depth.clone();
+                let foreign = placed_in_foreign.clone();
                 el.on_end_tag(end_tag!(move |end| {
                     if !placed.get() {
                         end.before(&head, ContentType::Html);
                         placed.set(true);
+                        if depth.get() > 0 {
+                            foreign.set(true);
+                        }
                     }
                     Ok(())
                 }))?;
@@ -305,14 +339,22 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             if !head_placed.get() {
                 el.before(&snippets.head, ContentType::Html);
                 head_placed.set(true);
+                if foreign_depth.get() > 0 {
+                    placed_in_foreign.set(true);
+                }
             }
             if el.can_have_content() {
                 let body = snippets.body.clone();
                 let placed = body_placed.clone();
+                let depth = foreign_depth.clone();
+                let foreign = placed_in_foreign.clone();
                 el.on_end_tag(end_tag!(move |end| {
                     if !placed.get() {
                         end.before(&body, ContentType::Html);
                         placed.set(true);
+                        if depth.get() > 0 {
+                            foreign.set(true);
+                        }
                     }
                     Ok(())
                 }))?;
@@ -352,6 +394,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         had_injection: had_injection.get(),
         csp: csp.into_inner(),
         appended_at_end: appended_at_end.get(),
+        placed_in_foreign: placed_in_foreign.get(),
     })
 }
 

@@ -550,7 +550,9 @@ fn process_large_page(
         .map_or_else(|| src.to_path_buf(), |out| out.join(&page.rel));
     let keep_output = ctx.writes;
     let mut pass = stream_pass(src, &dst, mode, keep_output)?;
-    if matches!(mode, Mode::Inject(_)) && pass.facts.appended_at_end {
+    if matches!(mode, Mode::Inject(_))
+        && (pass.facts.appended_at_end || pass.facts.placed_in_foreign)
+    {
         return Ok(None);
     }
     let mut outcome = match (mode, pass.facts.skip_reason()) {

@@ -1181,7 +1181,6 @@ fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), St
 /// A page whose `<head>` holds an unclosed `<svg>` (a truncated or spliced page): the parser is
 /// in SVG content there, where `<link>` is not a void element. Found by the mutation test.
 #[test]
-#[ignore = "inject is not idempotent and strip eats the rest of the page when a marked <link> sits in SVG content (docs/reliability.md)"]
 fn marked_link_in_svg_context_is_removed_alone() {
     let dev = snippets_for(TWO_PROFILES, "dev");
     let head_svg: &[u8] =
