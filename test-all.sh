@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run every test suite of chatkit-inject, installing what each needs on a fresh Debian machine.
-# Usage: ./test-all.sh [suite ...]   suites: rust widget backend e2e bench (default: all)
+# Usage: ./test-all.sh [suite ...]   suites: rust widget backend e2e bench fuzz (default: all)
 set -uo pipefail
 cd "$(dirname "$0")"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e bench)
+[ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e bench fuzz)
 
 rust() {
   python3 fixtures/check.py &&
@@ -17,6 +17,7 @@ widget() { bash widget-assets/ci.sh; }
 backend() { bash examples/fastapi-backend/test.sh; }
 e2e() { bash tests/e2e/run; }
 bench() { bash bench/run --quick; }
+fuzz() { bash fuzz/run.sh "${FUZZ_SECONDS:-60}"; }
 
 passed=0
 failed=0
