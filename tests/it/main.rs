@@ -5,6 +5,8 @@
 //!   a different profile replaces, chunked input gives the same bytes.
 //! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
 //! - `config_files`: the shipped example config, and config errors as the user sees them.
+//! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
+//! - `reliability`: killed runs, file-system cases, concurrent runs, mutated pages (docs/reliability.md).
 //! - `usage`: `--help` snapshot, and the README's usage block matches it.
 
 mod cli;
