@@ -144,9 +144,17 @@ export function startLoader(env: LoaderEnv): Loader | null {
     if (loading) return loading;
     // The panel inserts the ChatKit <script>; preloading it now fetches it in
     // parallel with the panel module.
-    if (!preloaded) {
+    // Not while offline: Chromium keeps a failed preload and hands it to the <script> that the
+    // Retry inserts once the reader is back online. A preload that fails is dropped for the same
+    // reason.
+    if (!preloaded && doc.defaultView?.navigator.onLine !== false) {
       preloaded = true;
-      link({ rel: "preload", as: "script", href: config.scriptUrl });
+      const preload = el(doc, "link", { rel: "preload", as: "script", href: config.scriptUrl });
+      preload.addEventListener("error", () => {
+        preload.remove();
+        preloaded = false;
+      });
+      doc.head.append(preload);
     }
     loading = env
       .importPanel(panelUrl)

@@ -185,12 +185,9 @@ test("token expired mid-conversation: refreshed silently with the old one, the c
   }
 });
 
-// Known widget bug: the ChatKit script preload that failed offline is reused by the first Retry,
-// which then shows the "could not be loaded" message; a second Retry works. Reported to the
-// widget; `todo` keeps it visible in the summary without failing the run. Remove `todo` once fixed.
-const OFFLINE_RETRY_TODO = "widget reuses the failed offline preload of the ChatKit script on the first Retry";
-
-test("offline at first open: the offline message; back online, Retry works", { todo: OFFLINE_RETRY_TODO }, async () => {
+// Regression: a ChatKit script preload that failed offline was reused by the first Retry, which
+// then showed the "could not be loaded" message. The loader no longer preloads while offline.
+test("offline at first open: the offline message; back online, Retry works", async () => {
   const context = await newContext(browser);
   try {
     const page = await context.newPage();
