@@ -16,7 +16,7 @@ rust() {
 widget() { bash widget-assets/ci.sh; }
 backend() { bash examples/fastapi-backend/test.sh; }
 e2e() { bash tests/e2e/run; }
-bench() { bash bench/run --quick; }
+bench() { python3 -m unittest discover -s bench -p 'test_*.py' && bash bench/run --quick; }
 fuzz() { bash fuzz/run.sh "${FUZZ_SECONDS:-60}"; }
 
 passed=0
