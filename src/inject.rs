@@ -311,20 +311,13 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 return Ok(());
             }
             if el.can_have_content() {
-                let head = snippets.head.clone();
-                let placed = head_placed.clone();
-                let depth = foreign_depth.clone();
-                let foreign = placed_in_foreign.clone();
-                el.on_end_tag(end_tag!(move |end| {
-                    if !placed.get() {
-                        end.before(&head, ContentType::Html);
-                        placed.set(true);
-                        if depth.get() > 0 {
-                            foreign.set(true);
-                        }
-                    }
-                    Ok(())
-                }))?;
+                place_before_end_tag(
+                    el,
+                    &snippets.head,
+                    &head_placed,
+                    &foreign_depth,
+                    &placed_in_foreign,
+                )?;
             }
             Ok(())
         }))
@@ -344,20 +337,13 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 }
             }
             if el.can_have_content() {
-                let body = snippets.body.clone();
-                let placed = body_placed.clone();
-                let depth = foreign_depth.clone();
-                let foreign = placed_in_foreign.clone();
-                el.on_end_tag(end_tag!(move |end| {
-                    if !placed.get() {
-                        end.before(&body, ContentType::Html);
-                        placed.set(true);
-                        if depth.get() > 0 {
-                            foreign.set(true);
-                        }
-                    }
-                    Ok(())
-                }))?;
+                place_before_end_tag(
+                    el,
+                    &snippets.body,
+                    &body_placed,
+                    &foreign_depth,
+                    &placed_in_foreign,
+                )?;
             }
             Ok(())
         }))
@@ -396,6 +382,31 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         appended_at_end: appended_at_end.get(),
         placed_in_foreign: placed_in_foreign.get(),
     })
+}
+
+/// Put `snippet` just before the element's end tag (once), noting whether an `<svg>`/`<math>`
+/// was still open there.
+fn place_before_end_tag(
+    el: &mut Element<'_, '_>,
+    snippet: &str,
+    placed: &Rc<Cell<bool>>,
+    foreign_depth: &Rc<Cell<usize>>,
+    placed_in_foreign: &Rc<Cell<bool>>,
+) -> lol_html::HandlerResult {
+    let snippet = snippet.to_string();
+    let placed = placed.clone();
+    let depth = foreign_depth.clone();
+    let foreign = placed_in_foreign.clone();
+    el.on_end_tag(end_tag!(move |end| {
+        if !placed.get() {
+            end.before(&snippet, ContentType::Html);
+            placed.set(true);
+            if depth.get() > 0 {
+                foreign.set(true);
+            }
+        }
+        Ok(())
+    }))
 }
 
 fn marker_selector() -> &'static str {

@@ -513,8 +513,7 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
             if let Some(parent) = dst.parent() {
                 fsx::create_dir_all(parent).map_err(|e| e.to_string())?;
             }
-            let perms = fs::metadata(&src).ok().map(|m| m.permissions());
-            fsx::write_atomic(&dst, &output, perms).map_err(|e| describe(&e))?;
+            fsx::write_atomic(&dst, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
         }
         None if output != input => {
             fsx::write_atomic(&src, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
