@@ -11,6 +11,7 @@
 //   E2E_BACKEND_DIR, E2E_PYTHON  how to start a backend
 //   E2E_TLS_KEY, E2E_TLS_CERT    the self-signed certificate of the local ChatKit CDN stand-in
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
@@ -306,6 +307,43 @@ export function watchConsole(page) {
   });
   page.on("pageerror", (error) => seen.pageErrors.push(String(error)));
   return seen;
+}
+
+// --- errors as the reader sees them ---
+
+/** Words that must never reach the reader: status codes, exception names, protocol jargon. */
+export const TECHNICAL = /HTTP|\b[45]\d\d\b|error|exception|TypeError|fetch|undefined|null|stack|JSON|CORS|ECONN|net::/i;
+
+/**
+ * Runs in the page (`page.evaluate(watchErrors)`): records on `window.__errorsShown` every error
+ * message the widget shows from then on, so a message that only flashes is caught too.
+ */
+export function watchErrors() {
+  const shown = (window.__errorsShown = []);
+  const check = () => {
+    const box = document.getElementById("chatkit-inject-error");
+    if (box && shown.at(-1) !== box.textContent) shown.push(box.textContent);
+  };
+  new MutationObserver(check).observe(document.body, { childList: true, subtree: true, characterData: true });
+}
+
+/** The error messages the widget showed since `watchErrors` ran. */
+export function errorsShown(page) {
+  return page.evaluate(() => window.__errorsShown);
+}
+
+/**
+ * Waits for the widget's error message and checks it is plain (no technical words), an alert,
+ * and offers Retry; returns its text.
+ */
+export async function friendlyError(page, pattern, timeout = 15_000) {
+  await page.waitForSelector(sel.error, { state: "visible", timeout });
+  const text = (await page.locator(`${sel.error} p`).textContent()).trim();
+  assert.match(text, pattern);
+  assert.doesNotMatch(text, TECHNICAL, "no technical text in the message");
+  assert.equal(await page.locator(sel.error).getAttribute("role"), "alert");
+  await page.waitForSelector(sel.retry, { state: "visible" });
+  return text;
 }
 
 // --- metrics ---

@@ -7,6 +7,7 @@ import {
   backend,
   count,
   env,
+  friendlyError,
   launch,
   newContext,
   openPanel,
@@ -16,11 +17,11 @@ import {
   under,
   waitForEvent,
   waitForReply,
+  watchErrors,
 } from "../lib/harness.mjs";
 
 // 1 attempt + DEFAULT_POLICY.retries (widget-assets/src/retry.ts).
 const ATTEMPTS = 4;
-const TECHNICAL = /HTTP|\b[45]\d\d\b|error|exception|TypeError|fetch|undefined|null|stack|JSON|CORS|ECONN|net::/i;
 
 let browser;
 before(async () => {
@@ -32,26 +33,6 @@ after(async () => {
 afterEach(async () => {
   await backend.reset();
 });
-
-/** Records, in the page, every error message the widget shows, so a flash is caught too. */
-function watchErrors() {
-  const shown = (window.__errorsShown = []);
-  const check = () => {
-    const box = document.getElementById("chatkit-inject-error");
-    if (box && shown.at(-1) !== box.textContent) shown.push(box.textContent);
-  };
-  new MutationObserver(check).observe(document.body, { childList: true, subtree: true, characterData: true });
-}
-
-async function friendlyError(page, pattern) {
-  await page.waitForSelector(sel.error, { state: "visible", timeout: 15_000 });
-  const text = (await page.locator(`${sel.error} p`).textContent()).trim();
-  assert.match(text, pattern);
-  assert.doesNotMatch(text, TECHNICAL, "no technical text in the message");
-  assert.equal(await page.locator(sel.error).getAttribute("role"), "alert");
-  await page.waitForSelector(sel.retry, { state: "visible" });
-  return text;
-}
 
 test("backend down at first open: a friendly message; once the backend is up, Retry works without a reload", async () => {
   const context = await newContext(browser);
