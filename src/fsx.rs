@@ -1,9 +1,11 @@
-//! Filesystem calls that name the path in their error, and the atomic page write.
+//! Filesystem calls that name the path in their error, and the atomic file write.
 //!
-//! A page is never truncated in place: the new bytes go to a temporary file beside it, which then
-//! replaces the page with one `rename`. A run killed at any point leaves each page either old or
-//! new, never half-written. Temporary files carry a fixed prefix so the next run can remove any
-//! that a killed run left behind.
+//! `write_atomic` writes a temporary file beside its destination and renames it over it, so a
+//! run killed at any point leaves the file either old or new. Pages are normally rewritten in
+//! place under the undo journal instead (`crate::journal`, much cheaper on common CI disks);
+//! the rename is used for new files (assets, pages under `--out`), pages too large to hold in
+//! memory, hard-linked pages and pages that cannot be opened for writing. Temporary files carry
+//! a fixed prefix so the next run can remove any that a killed run left behind.
 
 use std::fs;
 use std::io::{self, Write};

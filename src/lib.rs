@@ -11,6 +11,7 @@ pub mod csp;
 pub mod exit_codes;
 pub mod fsx;
 pub mod inject;
+pub mod journal;
 pub mod report;
 pub mod run;
 pub mod runtime_config;

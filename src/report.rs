@@ -57,6 +57,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<RuntimeTheme>,
     pub leftovers_removed: usize,
+    /// Pages put back from the undo journal of an interrupted run before this one began.
+    pub pages_restored: usize,
     pub warnings: Vec<String>,
     #[serde(rename = "elapsedMs", serialize_with = "millis")]
     pub elapsed: Duration,
@@ -87,6 +89,7 @@ impl Report {
             assets: AssetChanges::default(),
             theme: None,
             leftovers_removed: 0,
+            pages_restored: 0,
             warnings: Vec::new(),
             elapsed: Duration::ZERO,
         }
@@ -231,6 +234,13 @@ impl Report {
                 s,
                 "  cleaned   {} temporary file(s) left by an interrupted run",
                 self.leftovers_removed
+            );
+        }
+        if self.pages_restored > 0 {
+            let _ = writeln!(
+                s,
+                "  restored  {} page(s) an interrupted run left half-written, from its undo journal",
+                self.pages_restored
             );
         }
         let _ = writeln!(s, "  time      {:.2}s", self.elapsed.as_secs_f64());

@@ -17,6 +17,7 @@ use crate::config::{self, Resolved};
 use crate::csp;
 use crate::fsx::{self, PathError};
 use crate::inject::{self, Mode, SkipReason, Snippets, MARKER};
+use crate::journal::{self, InPlace, Journal};
 use crate::report::{Failure, Report};
 use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
 use crate::site;
@@ -125,6 +126,35 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     };
 
     let mut report = Report::new(settings, &target);
+    // Pages a killed run left half-written are put back first, from its undo journal.
+    let in_place = writes && out_dir.is_none();
+    if in_place {
+        let recovery = journal::recover(build_dir)?;
+        report.pages_restored = recovery.restored.len();
+        for page in recovery.mismatched {
+            report.warn(format!(
+                "{}: changed since an interrupted run wrote it; its undo journal record was not applied",
+                page.display()
+            ));
+        }
+    } else {
+        let pending = journal::pending(build_dir)?;
+        if !pending.is_empty() {
+            report.warn(format!(
+                "{}: an interrupted run left {} page(s) that may be half-written; run chatkit-inject on it (without --check, --dry-run or --out) to restore and finish them",
+                build_dir.join(journal::DIR_NAME).display(),
+                pending.len()
+            ));
+            if settings.action == Action::Check {
+                for (_, record) in pending {
+                    report.outdated.push(format!(
+                        "{} (interrupted write)",
+                        build_dir.join(&record.rel).display()
+                    ));
+                }
+            }
+        }
+    }
     let Walked {
         pages,
         others,
@@ -199,7 +229,9 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         backend_origin: csp::origin_of(&c.backend_url),
     });
     let csp_blocked = Mutex::new(Vec::new());
+    let page_journal = in_place.then(|| Journal::new(build_dir, pool.current_num_threads()));
     let ctx = PageCtx {
+        journal: page_journal.as_ref(),
         csp_needs: csp_needs.as_ref(),
         csp_blocked: &csp_blocked,
         build_dir,
@@ -246,6 +278,15 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     }
     if let Some(pb) = progress {
         pb.finish_and_clear();
+    }
+    if let Some(j) = page_journal {
+        for page in j.pinned() {
+            report.warn(format!(
+                "{}: a failed write could not be undone; the next run restores the page from the undo journal",
+                page.display()
+            ));
+        }
+        j.finish()?;
     }
 
     for (rel, outcome) in outcomes {
@@ -423,6 +464,8 @@ fn attr_escape(s: &str) -> String {
 }
 
 struct PageCtx<'a> {
+    /// The undo journal, when pages are rewritten in place.
+    journal: Option<&'a Journal>,
     /// What the widget loads, to check pages' Content-Security-Policy against.
     csp_needs: Option<&'a csp::Needs>,
     /// Pages whose CSP would block the widget, with the reason.
@@ -516,7 +559,16 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
             fsx::write_atomic(&dst, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
         }
         None if output != input => {
-            fsx::write_atomic(&src, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
+            let done = match ctx.journal {
+                Some(j) => j
+                    .write_page(&src, &page.rel, &input, &output)
+                    .map_err(|e| describe(&e))?,
+                None => InPlace::NotSuitable,
+            };
+            if let InPlace::NotSuitable = done {
+                fsx::write_atomic(&src, &output, Some(meta.permissions()))
+                    .map_err(|e| describe(&e))?;
+            }
         }
         None => {}
     }
@@ -714,6 +766,9 @@ fn walk(build_dir: &Path) -> Result<Walked, RunError> {
     for entry in walkdir::WalkDir::new(build_dir)
         .follow_links(false)
         .sort_by_file_name()
+        .into_iter()
+        // The undo journal of an interrupted run is ours, not the site's.
+        .filter_entry(|e| !(e.depth() == 1 && e.file_name() == journal::DIR_NAME))
     {
         let entry = match entry {
             Ok(e) => e,

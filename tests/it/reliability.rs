@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chatkit_inject::inject::{self, Mode, MARKER};
+use chatkit_inject::journal;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
@@ -193,9 +194,14 @@ fn assert_names(run: &RunOutput, needle: &str) {
 struct TreeState {
     injected: usize,
     temps: Vec<PathBuf>,
+    /// Pages caught in the middle of their in-place write, each with the undo journal record
+    /// that puts it back.
+    half_written: usize,
 }
 
-/// Every page is its original or its injected form, byte for byte; every asset present is whole.
+/// Every page is its original or its injected form, byte for byte, or it was caught in the middle
+/// of its in-place write and the undo journal holds a complete record that gives back exactly
+/// one of the two (what the next run applies first); every asset present is whole.
 fn check_tree(
     dir: &Path,
     originals: &BTreeMap<String, Vec<u8>>,
@@ -206,6 +212,12 @@ fn check_tree(
     let mut seen = 0;
     let mut n_injected = 0;
     let mut temps = Vec::new();
+    let mut half_written = 0;
+    let records: BTreeMap<String, journal::Record> = journal::pending(dir)
+        .expect("read the undo journal")
+        .into_iter()
+        .map(|(_, r)| (r.rel.to_string_lossy().replace('\\', "/"), r))
+        .collect();
     for entry in walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -233,12 +245,22 @@ fn check_tree(
                     n_injected += 1;
                 }
             } else if bytes != *orig {
-                panic!(
-                    "{context}: {rel} is neither its original ({} bytes) nor its injected form ({} bytes): {} bytes",
+                // The record gives back the page as it was before the write: its original
+                // (an injection was interrupted) or its injected form (a strip was).
+                let restored = records.get(&rel).and_then(|r| r.restore(&bytes));
+                assert!(
+                    restored.as_ref() == Some(orig) || restored.as_ref() == Some(inj),
+                    "{context}: {rel} is neither its original ({} bytes) nor its injected form ({} bytes): {} bytes, {}",
                     orig.len(),
                     inj.len(),
-                    bytes.len()
+                    bytes.len(),
+                    if records.contains_key(&rel) {
+                        "and its undo journal record does not give back either form"
+                    } else {
+                        "and the undo journal has no record of it"
+                    }
                 );
+                half_written += 1;
             }
         } else if rel.starts_with("chatkit/") {
             assert!(
@@ -252,6 +274,7 @@ fn check_tree(
     TreeState {
         injected: n_injected,
         temps,
+        half_written,
     }
 }
 
@@ -300,6 +323,8 @@ struct KillStats {
     finished: usize,
     strips: usize,
     temps_seen: usize,
+    /// Pages found half-written after a kill (each restorable from the journal).
+    half_written_seen: usize,
 }
 
 /// `rounds` times: start a run on `build` (inject, or strip with probability `strip_odds` and
@@ -355,6 +380,7 @@ fn kill_rounds(
         let before = state.injected;
         state = check_tree(work, &exp.originals, &exp.injected, &exp.assets, &context);
         stats.temps_seen += state.temps.len();
+        stats.half_written_seen += state.half_written;
         if exited.is_none()
             && state.injected != before
             && state.injected > 0
@@ -363,10 +389,11 @@ fn kill_rounds(
             stats.mid_run += 1;
         }
         println!(
-            "  round {round:2}: {what:6} killed after {:5}ms ({status}), {:4}/{} pages injected, {} temporary file(s)",
+            "  round {round:2}: {what:6} killed after {:5}ms ({status}), {:4}/{} pages injected, {} half-written (journalled), {} temporary file(s)",
             delay.as_millis(),
             state.injected,
             exp.injectable,
+            state.half_written,
             state.temps.len()
         );
     }
@@ -388,6 +415,10 @@ fn finish_and_compare(tmp: &Path, work: &Path, reference: &Path, seed: u64) {
         last.render()
     );
     assert!(temp_files(work).is_empty(), "temporary files remain");
+    assert!(
+        !work.join(journal::DIR_NAME).exists(),
+        "the undo journal remains after a finished run"
+    );
     assert!(
         snapshot_tree(work) == snapshot_tree(reference),
         "after the final run the tree differs from one run never interrupted (seed {seed})"
@@ -424,8 +455,8 @@ fn killed_runs_leave_every_page_whole_and_a_rerun_finishes() {
 
     let stats = kill_rounds(tmp.path(), &work, &exp, rounds, 0.3, &mut rng, seed);
     println!(
-        "crash safety: {rounds} rounds ({} strips): {} killed mid-run, {} finished before the kill, {} temporary files seen after kills",
-        stats.strips, stats.mid_run, stats.finished, stats.temps_seen
+        "crash safety: {rounds} rounds ({} strips): {} killed mid-run, {} finished before the kill, {} pages caught half-written (restored from the journal), {} temporary files seen after kills",
+        stats.strips, stats.mid_run, stats.finished, stats.half_written_seen, stats.temps_seen
     );
     assert!(
         stats.mid_run > 0,
@@ -463,6 +494,98 @@ fn killed_while_streaming_a_large_page() {
         "no kill landed while the page was streamed (seed {seed})"
     );
     finish_and_compare(tmp.path(), &work, &reference, seed);
+}
+
+/// A kill inside a page's in-place write. A random SIGKILL almost never lands in the few
+/// microseconds a page write takes, so a fault point of debug builds makes it certain:
+/// `CHATKIT_INJECT_FAILPOINT=torn-write:N` stops the Nth page write halfway and aborts the
+/// process. The page is then half-written with a complete undo journal record; `--check` and
+/// `--dry-run` name it and leave it alone; the next run restores it first and finishes the job.
+#[test]
+fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
+    let (tmp, work) = copy_fixture("site");
+    let reference = tmp.path().join("reference");
+    let exp = expected_for(tmp.path(), &work, &reference);
+    let stripped_ref = tmp.path().join("stripped");
+    copy_dir(&work, &stripped_ref);
+    for (round, (strip, n)) in [(false, 1), (false, 17), (true, 5), (false, 40), (true, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        // Each round starts from the state its run has work to do on.
+        fs::remove_dir_all(&work).expect("reset");
+        copy_dir(if strip { &reference } else { &stripped_ref }, &work);
+        let mode: &[&str] = if strip { &["--strip"] } else { &[] };
+        let out = cli()
+            .current_dir(tmp.path())
+            .arg("build")
+            .args(mode)
+            .args(["--quiet", "--jobs", "2"])
+            .env("CHATKIT_INJECT_FAILPOINT", format!("torn-write:{n}"))
+            .output()
+            .expect("run");
+        assert!(
+            !out.status.success(),
+            "round {round}: the fault point did not fire ({} page writes expected)",
+            n
+        );
+        let context = format!("round {round} (strip: {strip}, torn write {n})");
+        let state = check_tree(&work, &exp.originals, &exp.injected, &exp.assets, &context);
+        assert!(
+            (1..=2).contains(&state.half_written),
+            "{context}: expected the torn page (one per worker at most), found {} half-written",
+            state.half_written
+        );
+        let before = snapshot_tree(&work);
+
+        // Read-only modes see the interrupted write and change nothing.
+        let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+        assert_eq!(check.code, 1, "{context}: {}", check.render());
+        assert_names(&check, "(interrupted write)");
+        assert_names(&check, journal::DIR_NAME);
+        let dry = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
+        assert_eq!(dry.code, 0, "{context}: {}", dry.render());
+        assert!(
+            snapshot_tree(&work) == before,
+            "{context}: a read-only run changed the tree"
+        );
+
+        // The next run restores the page, then does its own job.
+        let next = run_in(
+            tmp.path(),
+            &[
+                "build",
+                if strip { "--strip" } else { "--quiet" },
+                "--format",
+                "json",
+            ],
+            tmp.path(),
+        );
+        assert_eq!(next.code, 0, "{context}: {}", next.render());
+        let report: serde_json::Value = serde_json::from_str(&next.raw_stdout).expect("json");
+        assert!(
+            report["pagesRestored"].as_u64().unwrap_or(0) >= state.half_written as u64,
+            "{context}: {}",
+            next.render()
+        );
+        assert!(
+            !work.join(journal::DIR_NAME).exists(),
+            "{context}: journal left"
+        );
+        let expected = if strip { &stripped_ref } else { &reference };
+        let got: Vec<_> = snapshot_tree(&work)
+            .into_iter()
+            .filter(|(rel, _)| !(strip && rel.starts_with("chatkit/")))
+            .collect();
+        let want: Vec<_> = snapshot_tree(expected)
+            .into_iter()
+            .filter(|(rel, _)| !(strip && rel.starts_with("chatkit/")))
+            .collect();
+        assert!(
+            got == want,
+            "{context}: the tree differs from an uninterrupted run"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,8 +849,12 @@ fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
     let page = build.join("docs/intro/index.html");
     let locked_dir = build.join("blog/welcome");
     let page_in_dir = locked_dir.join("index.html");
+    // A page over the streaming threshold is replaced by a temporary file and a rename, which
+    // an unwritable directory refuses; smaller pages are rewritten in place, which it allows.
+    let big_in_dir = locked_dir.join("big.html");
+    write_big_page(&big_in_dir, 9 << 20);
     let page_before = fs::read(&page).expect("read");
-    let dir_page_before = fs::read(&page_in_dir).expect("read");
+    let big_before = fs::read(&big_in_dir).expect("read");
     let Some(_guard) = Immutable::set(&[page.clone(), locked_dir.clone()]) else {
         println!("note: chattr +i is not possible here (not root, or the file system has no immutable flag); unwritable page case skipped");
         return;
@@ -743,12 +870,23 @@ fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
     let run = run_in(tmp.path(), &["build"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
     assert_names(&run, "build/docs/intro/index.html");
-    assert_names(&run, "build/blog/welcome/index.html");
+    assert_names(&run, "build/blog/welcome/big.html");
     assert!(
         fs::read(&page).expect("read") == page_before,
         "unwritable page changed"
     );
-    assert!(fs::read(&page_in_dir).expect("read") == dir_page_before);
+    assert!(
+        fs::read(&big_in_dir).expect("read") == big_before,
+        "page in an unwritable directory changed"
+    );
+    assert_eq!(
+        count(
+            &fs::read(&page_in_dir).expect("read"),
+            "id=\"chatkit-inject-config\""
+        ),
+        1,
+        "a page in an unwritable directory can still be rewritten in place"
+    );
     assert!(
         temp_files(&build).is_empty(),
         "temporary files left: {:?}",
