@@ -132,12 +132,30 @@ describe("SessionClient", () => {
 
   it.each([
     ["no client_secret", json({ expires_at: NOW_S })],
-    ["no expires_at", json({ client_secret: "s" })],
+    ["expires_at not a number", json({ client_secret: "s", expires_at: "soon" })],
     ["an empty secret", json({ client_secret: "", expires_at: NOW_S })],
     ["HTML", new Response("<html>", { status: 200 })],
   ])("rejects an answer with %s", async (_name, answer) => {
     const { session } = client({ "/api/chatkit/session": [answer] });
     await expect(session.getClientSecret(null)).rejects.toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it.each([
+    ["left out", json({ client_secret: "s1" })],
+    ["null", json({ client_secret: "s1", expires_at: null })],
+  ])("uses a secret whose expires_at is %s until it is refused, without asking again", async (_name, answer) => {
+    const store = new MemoryStore();
+    const { session, seen } = client({ "/api/chatkit/session": [answer, issued("s2")] }, store, NOW_S);
+    expect(await session.getClientSecret(null)).toBe("s1");
+    expect(JSON.parse(store.getItem(SESSION_KEY) ?? "null")).toEqual({ clientSecret: "s1", expiresAt: null });
+    // However much later: no expiry known, so no refresh until the backend refuses the secret.
+    const { session: nextYear, seen: nextYearSeen } = client({}, store, NOW_S + 365 * 86_400);
+    expect(await nextYear.getClientSecret(null)).toBe("s1");
+    expect(nextYearSeen).toHaveLength(0);
+    expect(await session.getClientSecret(null)).toBe("s1");
+    expect(seen).toHaveLength(1);
+    expect(await session.getClientSecret("s1")).toBe("s2");
+    expect(JSON.parse(seen[1].body)).toEqual({ existing: "s1" });
   });
 
   it("after a failure, the next call asks again", async () => {

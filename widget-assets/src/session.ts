@@ -2,7 +2,8 @@
  * The ChatKit session: a `{client_secret, expires_at}` pair issued by the
  * backend's session endpoint, cached in memory and in sessionStorage so the
  * next page load keeps the same reader (and so the same threads). Expired or
- * refused secrets are refreshed by sending the old one as `existing`.
+ * refused secrets are refreshed by sending the old one as `existing`. A secret
+ * issued without `expires_at` is used until the backend refuses it.
  */
 
 import { BackendUnavailableError, SessionRefusedError } from "./errors";
@@ -11,8 +12,8 @@ import { type KeyValueStore, readItem, SESSION_KEY, writeItem } from "./storage"
 
 export interface ClientSecret {
   clientSecret: string;
-  /** Unix seconds. */
-  expiresAt: number;
+  /** Unix seconds; null when the backend named no expiry (the secret is then used until refused). */
+  expiresAt: number | null;
 }
 
 export interface SessionOptions {
@@ -33,8 +34,7 @@ function isClientSecret(value: unknown): value is ClientSecret {
   return (
     typeof record.clientSecret === "string" &&
     record.clientSecret !== "" &&
-    typeof record.expiresAt === "number" &&
-    Number.isFinite(record.expiresAt)
+    (record.expiresAt === null || (typeof record.expiresAt === "number" && Number.isFinite(record.expiresAt)))
   );
 }
 
@@ -67,7 +67,7 @@ export class SessionClient {
   }
 
   isExpired(secret: ClientSecret): boolean {
-    return secret.expiresAt - this.skewSeconds <= this.now() / 1000;
+    return secret.expiresAt !== null && secret.expiresAt - this.skewSeconds <= this.now() / 1000;
   }
 
   /**
@@ -122,9 +122,10 @@ export class SessionClient {
       throw new BackendUnavailableError("session endpoint answered with invalid JSON");
     }
     const record = typeof payload === "object" && payload !== null ? (payload as Record<string, unknown>) : {};
-    const secret = { clientSecret: record.client_secret, expiresAt: record.expires_at };
+    // No `expires_at` (absent or null) is allowed: the 401 from the chat endpoint says when to refresh.
+    const secret = { clientSecret: record.client_secret, expiresAt: record.expires_at ?? null };
     if (!isClientSecret(secret)) {
-      throw new BackendUnavailableError("session endpoint answer lacks client_secret or expires_at");
+      throw new BackendUnavailableError("session endpoint answer lacks client_secret or has a bad expires_at");
     }
     this.current = secret;
     writeItem(this.options.store, SESSION_KEY, JSON.stringify(secret));
