@@ -13,10 +13,10 @@ e2e="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # name | test files | shell command (E2E_WORK is the folder of the injected sites)
 mutations=(
-  "no-auth|tests/chat.test.mjs|sub panel 'm.set(\"Authorization\",\`Bearer \${f}\`),' ''"
+  "no-auth|tests/chat.test.mjs|sub panel 'h.set(\"Authorization\",\`Bearer \${d}\`),' ''"
   "eager-fetch|tests/toggle.test.mjs|append loader ';fetch(JSON.parse(document.getElementById(\"chatkit-inject-config\").textContent).backendUrl+\"/healthz\").catch(()=>{});'"
   "no-retries|tests/errors.test.mjs|sub panel 'retries:3' 'retries:0'"
-  "no-refresh-on-401|tests/errors.test.mjs|sub panel 'return m.status===401&&' 'return false&&'"
+  "no-refresh-on-401|tests/errors.test.mjs|sub panel 'return h.status===401&&' 'return false&&'"
   "technical-message|tests/errors.test.mjs|sub panel \"The assistant can't be reached right now. Please try again in a moment.\" 'TypeError: Failed to fetch (HTTP 503)'"
   "no-domain-key|tests/first-open.test.mjs|sub panel 'domainKey:e.domainKey,' ''"
   "no-custom-fetch|tests/chat.test.mjs|sub panel ',fetch:t.chatFetch}' '}'"

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createChatFetch, type SecretSource } from "./chat-fetch";
+import { createChatFetch, questionOf, type SecretSource } from "./chat-fetch";
 import { BackendUnavailableError, SessionRefusedError } from "./errors";
 import type { PageContext } from "./page-context";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
@@ -145,5 +145,38 @@ describe("chat fetch", () => {
     });
     await expect(chatFetch(CHAT, post)).rejects.toBeInstanceOf(SessionRefusedError);
     expect(backend.seen).toHaveLength(0);
+  });
+
+  it("tells the text of each question it sends, before sending", async () => {
+    const backend = fakeFetch({ "/chatkit": [json({}, 503), json({}, 503), json({}, 503), json({}, 503)] });
+    const onQuestion = vi.fn();
+    const chatFetch = createChatFetch({ session: secrets(), fetch: backend.fetch, policy: instant, onQuestion });
+    const input = { content: [{ type: "input_text", text: "Why?" }], attachments: [] };
+    await chatFetch(CHAT, { method: "POST", body: JSON.stringify({ type: "threads.create", params: { input } }) });
+    expect(onQuestion).toHaveBeenCalledTimes(1);
+    expect(onQuestion).toHaveBeenCalledWith("Why?");
+  });
+});
+
+describe("questionOf", () => {
+  const body = (type: string, content: unknown) => JSON.stringify({ type, params: { thread_id: "t", input: { content } } });
+
+  it("reads the text of threads.create and threads.add_user_message", () => {
+    expect(questionOf(body("threads.create", [{ type: "input_text", text: "a <b> \u2028 🇫🇷" }]))).toBe("a <b> \u2028 🇫🇷");
+    expect(
+      questionOf(body("threads.add_user_message", [{ type: "input_text", text: "one " }, { type: "input_tag", id: "x" }, { type: "input_text", text: "two" }])),
+    ).toBe("one two");
+  });
+
+  it.each([
+    ["another request", body("items.list", [{ type: "input_text", text: "x" }])],
+    ["no text", body("threads.create", [{ type: "input_tag", id: "x" }])],
+    ["no content", JSON.stringify({ type: "threads.create", params: {} })],
+    ["not JSON", "{"],
+    ["JSON null", "null"],
+    ["not a string", new Blob(["{}"])],
+    ["no body", undefined],
+  ])("is null for %s", (_name, value) => {
+    expect(questionOf(value)).toBeNull();
   });
 });

@@ -3,7 +3,8 @@
  * with the session's client secret, attaches the page context, retries
  * transient failures, and refreshes the secret once when the backend answers
  * 401. A response is handed to ChatKit only once it is final, so a stream that
- * has started is never replayed.
+ * has started is never replayed. It notes the text of each question sent, so a
+ * question whose reply failed can be asked again.
  */
 
 import { BackendUnavailableError, SessionRefusedError } from "./errors";
@@ -23,6 +24,30 @@ export interface ChatFetchOptions {
   onFailure?: (error: Error) => void;
   /** Told about every request that finally succeeded. */
   onSuccess?: () => void;
+  /** Told the text of every user message ChatKit sends (`threads.create`, `threads.add_user_message`). */
+  onQuestion?: (text: string) => void;
+}
+
+/**
+ * The text of the user message a ChatKit request body sends (`threads.create`,
+ * `threads.add_user_message`), or null for any other request or body.
+ */
+export function questionOf(body: unknown): string | null {
+  if (typeof body !== "string") return null;
+  let request: { type?: unknown; params?: { input?: { content?: unknown } } };
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof request !== "object" || request === null) return null;
+  const content = request.params?.input?.content;
+  if ((request.type !== "threads.create" && request.type !== "threads.add_user_message") || !Array.isArray(content)) {
+    return null;
+  }
+  let text = "";
+  for (const part of content) if (part?.type === "input_text" && typeof part.text === "string") text += part.text;
+  return text === "" ? null : text;
 }
 
 export function createChatFetch(options: ChatFetchOptions): typeof fetch {
@@ -31,6 +56,8 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
 
   return async function chatFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const base = new Request(input, init);
+    const question = questionOf(init?.body);
+    if (question !== null) options.onQuestion?.(question);
     const page = encodePageContext(pageContext());
     const send = (secret: string): Promise<Response> => {
       const headers = new Headers(base.headers);

@@ -214,6 +214,48 @@ describe("errors", () => {
     await waitFor(() => expect(currentChatKit().options.initialThread).toBe("thr_1"));
   });
 
+  it("after a reply failed, Retry asks the same question again in the same ChatKit", async () => {
+    const down = new TypeError("Failed to fetch");
+    const { seen } = setup({ chat: [down, down, down, down] });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const api = chatkit.options.api as { url: string; fetch: typeof fetch };
+    const input = { content: [{ type: "input_text", text: "What is a monad?" }] };
+    chatkit.emit("chatkit.response.start");
+    await expect(
+      api.fetch(api.url, { method: "POST", body: JSON.stringify({ type: "threads.add_user_message", params: { thread_id: "thr_1", input } }) }),
+    ).rejects.toThrow();
+    chatkit.emit("chatkit.error", { error: new Error("HTTP error: network") });
+    chatkit.emit("chatkit.response.end");
+    await waitFor(() => expect(errorBox()?.textContent).toContain("can't be reached"));
+    retryButton()?.click();
+    await waitFor(() => expect(chatkit.sent).toEqual([{ text: "What is a monad?" }]));
+    expect(errorBox()).toBeNull();
+    expect(currentChatKit()).toBe(chatkit);
+    expect(FakeChatKit.instances).toHaveLength(1);
+    expect(sessionRequests(seen)).toHaveLength(1);
+  });
+
+  it("a question sent after a failed reply is not asked again by a later Retry", async () => {
+    const { services } = setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    vi.spyOn(services, "lastQuestion").mockReturnValue("First");
+    chatkit.emit("chatkit.response.start");
+    chatkit.emit("chatkit.error", { error: new Error("stream error") });
+    chatkit.emit("chatkit.response.end");
+    await waitFor(() => expect(errorBox()).not.toBeNull());
+    // The reader asks something else instead, and it works: nothing is left to ask again.
+    chatkit.emit("chatkit.response.start");
+    chatkit.emit("chatkit.response.end");
+    await waitFor(() => expect(errorBox()).toBeNull());
+    chatkit.emit("chatkit.error", { error: new Error("later, outside a reply") });
+    await waitFor(() => expect(errorBox()).not.toBeNull());
+    retryButton()?.click();
+    await waitFor(() => expect(currentChatKit()).not.toBe(chatkit));
+    expect(chatkit.sent).toEqual([]);
+  });
+
   it("forgets a saved thread that fails to load, so Retry starts fresh", async () => {
     const store = new MemoryStore();
     store.setItem(THREAD_KEY, "thr_gone");

@@ -6,7 +6,7 @@
  */
 
 import { ChatKit, type UseChatKitOptions, useChatKit } from "@openai/chatkit-react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type MutableRefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
 import type { RuntimeConfig } from "./config";
@@ -32,6 +32,8 @@ export interface PanelServices {
   online: () => boolean;
   /** The most recent transport failure, cleared by the next success. */
   lastFailure: () => Error | null;
+  /** The text of the last question ChatKit sent, or null. */
+  lastQuestion: () => string | null;
 }
 
 /** Overridable dependencies of {@link createServices}. */
@@ -54,6 +56,7 @@ export function createServices(context: PanelContext, deps: Partial<ServiceDeps>
     }));
   const session = new SessionClient({ url: config.backendUrl + config.sessionPath, fetch: baseFetch, store, policy });
   let failure: Error | null = null;
+  let question: string | null = null;
   const chatFetch = createChatFetch({
     session,
     fetch: baseFetch,
@@ -65,6 +68,9 @@ export function createServices(context: PanelContext, deps: Partial<ServiceDeps>
     onSuccess: () => {
       failure = null;
     },
+    onQuestion: (text) => {
+      question = text;
+    },
   });
   return {
     loadScript,
@@ -73,6 +79,7 @@ export function createServices(context: PanelContext, deps: Partial<ServiceDeps>
     store,
     online: () => navigator.onLine !== false,
     lastFailure: () => failure,
+    lastQuestion: () => question,
   };
 }
 
@@ -84,9 +91,11 @@ interface ChatViewProps {
   scheme: ColorScheme;
   onError: (error: Error) => void;
   onResponding: (responding: boolean) => void;
+  /** Set to a function sending a user message through this ChatKit, while it is mounted. */
+  ask: MutableRefObject<((text: string) => Promise<void>) | null>;
 }
 
-function ChatView({ config, services, scheme, onError, onResponding }: ChatViewProps) {
+function ChatView({ config, services, scheme, onError, onResponding, ask }: ChatViewProps) {
   const initialThread = useMemo(() => readItem(services.store, THREAD_KEY), [services]);
   const loadingThread = useRef<string | null>(null);
   const options: UseChatKitOptions = {
@@ -118,7 +127,13 @@ function ChatView({ config, services, scheme, onError, onResponding }: ChatViewP
   };
   const locale = resolveLocale(document.documentElement.lang);
   if (locale) options.locale = locale;
-  const { control } = useChatKit(options);
+  const { control, sendUserMessage } = useChatKit(options);
+  useEffect(() => {
+    ask.current = (text) => sendUserMessage({ text });
+    return () => {
+      ask.current = null;
+    };
+  }, [ask, sendUserMessage]);
   return <ChatKit control={control} className="chatkit-inject-chat" />;
 }
 
@@ -134,6 +149,11 @@ export function Panel({ context, services }: PanelProps) {
   const [responding, setResponding] = useState(false);
   const [scheme, setScheme] = useState<ColorScheme>(() => readColorScheme(document));
   const retryRef = useRef<HTMLButtonElement>(null);
+  const ask = useRef<((text: string) => Promise<void>) | null>(null);
+  // Whether a reply is streaming now (the state below is also reset by errors),
+  // and the question whose reply failed, which Retry asks again.
+  const replying = useRef(false);
+  const unanswered = useRef<string | null>(null);
 
   useEffect(() => watchColorScheme(document, setScheme), []);
 
@@ -160,6 +180,7 @@ export function Panel({ context, services }: PanelProps) {
   const onError = useCallback(
     (error: Error) => {
       console.error("[chatkit-inject] ChatKit reported an error", error);
+      if (replying.current) unanswered.current = services.lastQuestion();
       setResponding(false);
       setChatError(classifyError(services.lastFailure() ?? error, services.online()));
     },
@@ -170,11 +191,18 @@ export function Panel({ context, services }: PanelProps) {
   const retry = useCallback(() => {
     // A refused secret is refreshed (sending it as `existing`) rather than reused.
     if (errorKind === "session") services.session.invalidate();
-    // Straight to "starting", so the old ChatKit unmounts before the new one mounts.
     setChatError(null);
+    // A reply failed: ask again in the same ChatKit, where the partial answer stays.
+    const question = unanswered.current;
+    unanswered.current = null;
+    if (question !== null && phase.state === "ready" && ask.current) {
+      ask.current(question).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
+      return;
+    }
+    // Straight to "starting", so the old ChatKit unmounts before the new one mounts.
     setPhase({ state: "starting" });
     setAttempt((n) => n + 1);
-  }, [errorKind, services]);
+  }, [errorKind, phase, services, onError]);
 
   // Coming back online recovers by itself from an offline error.
   useEffect(() => {
@@ -191,8 +219,14 @@ export function Panel({ context, services }: PanelProps) {
   }, [phase]);
 
   const onResponding = useCallback((next: boolean) => {
+    replying.current = next;
     setResponding(next);
-    if (next) setChatError(null); // a response is streaming: whatever failed works again
+    if (next) {
+      // A response is streaming: whatever failed works again, and an earlier
+      // failed question is not asked again.
+      setChatError(null);
+      unanswered.current = null;
+    }
   }, []);
 
   return (
@@ -223,6 +257,7 @@ export function Panel({ context, services }: PanelProps) {
           scheme={scheme}
           onError={onError}
           onResponding={onResponding}
+          ask={ask}
         />
       )}
     </>

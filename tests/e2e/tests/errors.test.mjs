@@ -7,6 +7,7 @@ import {
   backend,
   count,
   env,
+  eventCount,
   friendlyError,
   launch,
   newContext,
@@ -193,7 +194,7 @@ test("offline at first open: the offline message; back online, Retry works", asy
   }
 });
 
-test("offline mid-conversation: the offline message instead of a failure; back online, the chat goes on", async () => {
+test("offline mid-conversation: the offline message instead of a failure; back online, the question is asked again and the chat goes on", async () => {
   const context = await newContext(browser);
   try {
     const page = await context.newPage();
@@ -209,17 +210,24 @@ test("offline mid-conversation: the offline message instead of a failure; back o
     await page.click(sel.send);
     await friendlyError(page, /offline/i);
 
+    // Back online, the widget asks the failed question again by itself (or when Retry is
+    // pressed), in the same ChatKit and thread.
+    before = await page.locator(sel.assistant).count();
     await context.setOffline(false);
     await page.waitForTimeout(300);
     if (await page.locator(sel.retry).isVisible()) await page.click(sel.retry);
     await page.waitForSelector(sel.error, { state: "detached", timeout: 10_000 });
-    await waitForEvent(page, "chatkit.ready", 2, 10_000);
-    await page.waitForSelector(sel.composer, { state: "visible" });
+    await waitForEvent(page, "chatkit.response.start", 3, 10_000);
+    let reply = await waitForReply(page, before);
+    assert.match(reply, /You asked 2 questions so far; your first was: "Question while online"/, "the same thread goes on");
+    assert.match(reply, /echo your question: "Question while offline"/, "the question asked offline is answered");
+    assert.equal(await eventCount(page, "chatkit.ready"), 1, "no re-mount");
+
     before = await page.locator(sel.assistant).count();
     await page.fill(sel.composer, "Question back online");
     await page.click(sel.send);
-    const reply = await waitForReply(page, before);
-    assert.match(reply, /your first was: "Question while online"/, "the same thread goes on");
+    reply = await waitForReply(page, before);
+    assert.match(reply, /You asked 3 questions so far; your first was: "Question while online"/);
   } finally {
     await context.close();
   }

@@ -8,6 +8,8 @@ import type { ChatKitOptions } from "@openai/chatkit";
 export class FakeChatKit extends HTMLElement {
   static instances: FakeChatKit[] = [];
   readonly calls: ChatKitOptions[] = [];
+  /** What `sendUserMessage` was called with. */
+  readonly sent: Array<{ text?: string }> = [];
 
   connectedCallback(): void {
     FakeChatKit.instances.push(this);
@@ -21,6 +23,11 @@ export class FakeChatKit extends HTMLElement {
     const last = this.calls.at(-1);
     if (!last) throw new Error("setOptions was never called");
     return last;
+  }
+
+  sendUserMessage(params: { text?: string }): Promise<void> {
+    this.sent.push(params);
+    return Promise.resolve();
   }
 
   emit(name: string, detail?: unknown): void {
