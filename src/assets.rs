@@ -160,11 +160,18 @@ fn rel(name: &str) -> String {
     format!("{ASSET_DIR}/{name}")
 }
 
-/// Write the set into `dir/chatkit/` and remove stale hashed files. With `dry_run`, only report.
+/// Write the set into `dir/chatkit/` (before the pages that load it) and, once the pages are
+/// done, remove stale hashed files: [`remove_stale`]. With `dry_run`, only report.
 pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
+    let mut changes = write_current(dir, set, dry_run)?;
+    remove_stale(dir, set, dry_run, &mut changes)?;
+    Ok(changes)
+}
+
+/// Write the files of this set that are missing or differ. With `dry_run`, only report.
+pub fn write_current(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
     let asset_dir = dir.join(ASSET_DIR);
     let mut changes = AssetChanges::default();
-    let current: Vec<String> = set.all().iter().map(|a| a.file_name()).collect();
     for asset in set.all() {
         let path = asset_dir.join(asset.file_name());
         let same = std::fs::read(&path).is_ok_and(|b| b == asset.bytes);
@@ -178,6 +185,19 @@ pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, 
         }
         changes.written.push(rel(&asset.file_name()));
     }
+    Ok(changes)
+}
+
+/// Remove our hashed files that are not part of `set` (pages of an older run loaded them; call
+/// this once every page loads the current set). With `dry_run`, only report.
+pub fn remove_stale(
+    dir: &Path,
+    set: &AssetSet,
+    dry_run: bool,
+    changes: &mut AssetChanges,
+) -> Result<(), PathError> {
+    let asset_dir = dir.join(ASSET_DIR);
+    let current: Vec<String> = set.all().iter().map(|a| a.file_name()).collect();
     for name in existing_hashed(dir)? {
         if !current.contains(&name) {
             if !dry_run {
@@ -186,7 +206,7 @@ pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, 
             changes.removed.push(rel(&name));
         }
     }
-    Ok(changes)
+    Ok(())
 }
 
 /// Which current assets are missing or differ (for `--check`).

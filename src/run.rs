@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -155,29 +155,14 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             }
         }
     }
-    let Walked {
-        pages,
-        others,
-        notes,
-        leftovers,
-    } = walk(build_dir)?;
-    for note in notes {
-        report.warn(note);
-    }
-    if pages.is_empty() {
+    // The pages are walked while they are processed, so memory does not grow with the site; a
+    // short walk first finds the pages the site is probed on (and that there are pages at all).
+    let first = first_pages(build_dir, site::PROBE_PAGES)?;
+    if first.is_empty() {
         return Err(RunError::NoPages(build_dir.clone()));
     }
-    // Temporary files a killed run left behind: never served, never kept.
-    if writes && out_dir.is_none() {
-        for tmp in &leftovers {
-            if fs::remove_file(tmp).is_ok() {
-                report.leftovers_removed += 1;
-            }
-        }
-    }
-
-    let page_list: Vec<PathBuf> = pages.iter().map(|p| p.rel.clone()).collect();
-    let info = site::probe(build_dir, &page_list);
+    let notes_at = report.warnings.len();
+    let info = site::probe(build_dir, &first);
     if !info.docusaurus {
         report.warn(format!(
             "{}: does not look like a Docusaurus build (no Docusaurus generator tag or #__docusaurus root); injecting anyway",
@@ -223,7 +208,15 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             ))
         })?;
 
-    let progress = progress_bar(settings.progress, pages.len() + others.len());
+    // New assets go in before the pages that load them (a killed run never leaves a page
+    // pointing at a file that is not there); stale ones go once no page loads them.
+    if let (Action::Inject, Some((_, set))) = (settings.action, &plan) {
+        report.assets = assets::write_current(&target, set, !writes)?;
+    }
+
+    let progress = progress_bar(settings.progress, || {
+        count_files(build_dir, out_dir.is_some())
+    });
     let csp_needs = settings.config.as_ref().map(|c| csp::Needs {
         chatkit_origin: csp::origin_of(&c.script_url),
         backend_origin: csp::origin_of(&c.backend_url),
@@ -242,24 +235,50 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         exclude: &exclude,
     };
 
-    let outcomes: Vec<(PathBuf, Outcome)> = pool.install(|| {
-        pages
-            .par_iter()
-            .map(|page| {
-                let outcome = process_page(&ctx, page);
+    let found = Mutex::new(Found::default());
+    let tally = pool.install(|| {
+        PageWalk::new(build_dir, &found, out_dir.is_some())
+            .par_bridge()
+            .fold(Tally::default, |mut tally, page| {
+                let outcome = process_page(&ctx, &page);
                 if let Some(pb) = &progress {
                     pb.inc(1);
                 }
-                (page.rel.clone(), outcome)
+                tally.add(build_dir, &page.rel, outcome);
+                tally
             })
-            .collect()
+            .reduce(Tally::default, Tally::merge)
     });
+    let found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if let Some(j) = page_journal {
+        for page in j.pinned() {
+            report.warn(format!(
+                "{}: a failed write could not be undone; the next run restores the page from the undo journal",
+                page.display()
+            ));
+        }
+        j.finish()?;
+    }
+    if let Some(e) = found.error {
+        return Err(e);
+    }
+    report.warnings.splice(notes_at..notes_at, found.notes);
+    // Temporary files a killed run left behind: never served, never kept. (Listed during the
+    // walk, removed now: a file of this run that the walk saw has been renamed away since.)
+    if in_place {
+        for tmp in &found.leftovers {
+            if fs::remove_file(tmp).is_ok() {
+                report.leftovers_removed += 1;
+            }
+        }
+    }
 
     // Under --out, everything that is not a page is copied as it is.
     if let Some(out) = &out_dir {
         if !settings.dry_run {
             let copy_failures: Vec<Failure> = pool.install(|| {
-                others
+                found
+                    .others
                     .par_iter()
                     .filter_map(|rel| {
                         let r = copy_other(build_dir, out, rel);
@@ -279,34 +298,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    if let Some(j) = page_journal {
-        for page in j.pinned() {
-            report.warn(format!(
-                "{}: a failed write could not be undone; the next run restores the page from the undo journal",
-                page.display()
-            ));
-        }
-        j.finish()?;
-    }
 
-    for (rel, outcome) in outcomes {
-        let shown = build_dir.join(&rel).display().to_string();
-        match outcome {
-            Outcome::Injected => report.pages.injected += 1,
-            Outcome::Unchanged => report.pages.unchanged += 1,
-            Outcome::Stripped => report.pages.stripped += 1,
-            Outcome::Skipped(reason) => {
-                *report
-                    .pages
-                    .skipped
-                    .entry(reason.as_str().to_string())
-                    .or_default() += 1
-            }
-            Outcome::Outdated => report.outdated.push(shown),
-            Outcome::Failed(error) => report.failures.push(Failure { path: shown, error }),
-        }
-        report.pages.total += 1;
-    }
+    report.pages = tally.counts;
+    report.failures.extend(tally.failures);
+    report.outdated.extend(tally.outdated);
 
     let mut blocked = csp_blocked.into_inner().unwrap_or_default();
     blocked.sort();
@@ -330,7 +325,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             }
         }
         (Action::Inject, Some((_, set))) => {
-            report.assets = assets::write(&target, set, !writes)?;
+            assets::remove_stale(&target, set, !writes, &mut report.assets)?;
         }
         _ => {}
     }
@@ -745,106 +740,232 @@ fn build_excludes(config: Option<&Resolved>) -> GlobSet {
     builder.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-/// What the walk found.
-struct Walked {
-    /// Pages, sorted by path.
-    pages: Vec<Page>,
-    /// Every other file, relative to the build directory.
+/// What the walk met besides pages, gathered while the pages are processed.
+#[derive(Default)]
+struct Found {
+    /// Every file that is not a page, relative to the build directory (kept under `--out` only,
+    /// where they are copied).
     others: Vec<PathBuf>,
     /// Pages that are links we do not follow, named for the report.
     notes: Vec<String>,
     /// Temporary files left by an interrupted run (absolute paths).
     leftovers: Vec<PathBuf>,
+    /// A directory that could not be listed: the run stops there.
+    error: Option<RunError>,
 }
 
-fn walk(build_dir: &Path) -> Result<Walked, RunError> {
-    let mut pages = Vec::new();
-    let mut others = Vec::new();
-    let mut leftovers = Vec::new();
-    let mut notes = Vec::new();
-    let root = fs::canonicalize(build_dir).unwrap_or_else(|_| build_dir.to_path_buf());
-    for entry in walkdir::WalkDir::new(build_dir)
+/// What the walk makes of one directory entry.
+enum Entry {
+    Page(Page),
+    Other(PathBuf),
+    Leftover(PathBuf),
+    Note(String),
+    Skip,
+}
+
+/// The files of the build directory, in a fixed order (sorted by name within each directory),
+/// without the undo journal.
+fn walk_dir(build_dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(build_dir)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         // The undo journal of an interrupted run is ours, not the site's.
         .filter_entry(|e| !(e.depth() == 1 && e.file_name() == journal::DIR_NAME))
-    {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                // An unreadable subdirectory: reported by path, the rest goes on.
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| build_dir.to_path_buf());
-                let io = e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("walk error"));
-                return Err(RunError::Io(PathError::new(&path, "cannot list", io)));
-            }
-        };
-        let Ok(rel) = entry.path().strip_prefix(build_dir) else {
-            continue;
-        };
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        let ft = entry.file_type();
-        if ft.is_dir() {
-            continue;
-        }
-        if fsx::is_temp_file_name(&name) {
-            leftovers.push(entry.path().to_path_buf());
-            continue;
-        }
-        let bytes = name.as_bytes();
-        let is_html = bytes.len() > 5 && bytes[bytes.len() - 5..].eq_ignore_ascii_case(b".html");
-        if is_html && ft.is_symlink() {
-            // A link to a page inside the tree: the page gets the widget where it lives. A link
-            // that leaves the tree is not followed; a loop or a dangling link cannot be read.
-            // Either way the link itself is left alone, and the last two are named.
-            let shown = entry.path().display();
-            match (fs::metadata(entry.path()), fs::canonicalize(entry.path())) {
-                (Ok(meta), Ok(target)) if meta.is_file() => {
-                    if !target.starts_with(&root) {
-                        notes.push(format!(
-                            "{shown}: symbolic link to a page outside the build directory ({}); not followed, no widget",
-                            target.display()
-                        ));
-                    }
-                    pages.push(Page {
-                        rel: rel.to_path_buf(),
-                        is_symlink: true,
-                    });
-                }
-                (Err(e), _) => {
-                    notes.push(format!(
-                        "{shown}: symbolic link that cannot be followed ({e}); skipped"
+}
+
+fn list_error(build_dir: &Path, e: walkdir::Error) -> RunError {
+    // An unreadable subdirectory: named, and the run stops.
+    let path = e
+        .path()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| build_dir.to_path_buf());
+    let io = e
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("walk error"));
+    RunError::Io(PathError::new(&path, "cannot list", io))
+}
+
+fn classify(build_dir: &Path, root: &Path, entry: &walkdir::DirEntry) -> Entry {
+    let Ok(rel) = entry.path().strip_prefix(build_dir) else {
+        return Entry::Skip;
+    };
+    let ft = entry.file_type();
+    if rel.as_os_str().is_empty() || ft.is_dir() {
+        return Entry::Skip;
+    }
+    let name = entry.file_name().to_string_lossy();
+    if fsx::is_temp_file_name(&name) {
+        return Entry::Leftover(entry.path().to_path_buf());
+    }
+    let bytes = name.as_bytes();
+    let is_html = bytes.len() > 5 && bytes[bytes.len() - 5..].eq_ignore_ascii_case(b".html");
+    let page = |is_symlink| {
+        Entry::Page(Page {
+            rel: rel.to_path_buf(),
+            is_symlink,
+        })
+    };
+    if is_html && ft.is_symlink() {
+        // A link to a page inside the tree: the page gets the widget where it lives. A link
+        // that leaves the tree is not followed; a loop or a dangling link cannot be read.
+        // Either way the link itself is left alone, and the last two are named (the page is
+        // counted as skipped, the note says why).
+        let shown = entry.path().display();
+        match (fs::metadata(entry.path()), fs::canonicalize(entry.path())) {
+            (Ok(meta), Ok(target)) if meta.is_file() => {
+                if !target.starts_with(root) {
+                    return Entry::Note(format!(
+                        "{shown}: symbolic link to a page outside the build directory ({}); not followed, no widget",
+                        target.display()
                     ));
-                    pages.push(Page {
-                        rel: rel.to_path_buf(),
-                        is_symlink: true,
-                    });
                 }
-                _ => others.push(rel.to_path_buf()),
+                page(true)
             }
-        } else if is_html && ft.is_file() {
-            pages.push(Page {
-                rel: rel.to_path_buf(),
-                is_symlink: false,
-            });
-        } else {
-            others.push(rel.to_path_buf());
+            (Err(e), _) => Entry::Note(format!(
+                "{shown}: symbolic link that cannot be followed ({e}); skipped"
+            )),
+            _ => Entry::Other(rel.to_path_buf()),
+        }
+    } else if is_html && ft.is_file() {
+        page(false)
+    } else {
+        Entry::Other(rel.to_path_buf())
+    }
+}
+
+/// The pages of the build directory, found as the workers ask for them.
+struct PageWalk<'a> {
+    build_dir: &'a Path,
+    root: PathBuf,
+    entries: Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>> + Send + 'a>,
+    found: &'a Mutex<Found>,
+    keep_others: bool,
+}
+
+impl<'a> PageWalk<'a> {
+    fn new(build_dir: &'a Path, found: &'a Mutex<Found>, keep_others: bool) -> Self {
+        PageWalk {
+            build_dir,
+            root: fs::canonicalize(build_dir).unwrap_or_else(|_| build_dir.to_path_buf()),
+            entries: Box::new(walk_dir(build_dir)),
+            found,
+            keep_others,
         }
     }
-    Ok(Walked {
-        pages,
-        others,
-        notes,
-        leftovers,
-    })
+
+    fn found(&self) -> std::sync::MutexGuard<'a, Found> {
+        self.found.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Iterator for PageWalk<'_> {
+    type Item = Page;
+
+    fn next(&mut self) -> Option<Page> {
+        loop {
+            let entry = match self.entries.next()? {
+                Ok(e) => e,
+                Err(e) => {
+                    let error = list_error(self.build_dir, e);
+                    self.found().error.get_or_insert(error);
+                    self.entries = Box::new(std::iter::empty());
+                    return None;
+                }
+            };
+            match classify(self.build_dir, &self.root, &entry) {
+                Entry::Page(page) => return Some(page),
+                Entry::Note(note) => {
+                    self.found().notes.push(note);
+                    // Counted as a skipped link, like one that is followed.
+                    if let Ok(rel) = entry.path().strip_prefix(self.build_dir) {
+                        return Some(Page {
+                            rel: rel.to_path_buf(),
+                            is_symlink: true,
+                        });
+                    }
+                }
+                Entry::Other(rel) if self.keep_others => self.found().others.push(rel),
+                Entry::Leftover(path) => self.found().leftovers.push(path),
+                Entry::Other(_) | Entry::Skip => {}
+            }
+        }
+    }
+}
+
+/// The first `n` pages of the build directory (to probe the site on), or the error listing it.
+fn first_pages(build_dir: &Path, n: usize) -> Result<Vec<PathBuf>, RunError> {
+    let root = fs::canonicalize(build_dir).unwrap_or_else(|_| build_dir.to_path_buf());
+    let mut pages = Vec::new();
+    for entry in walk_dir(build_dir) {
+        let entry = entry.map_err(|e| list_error(build_dir, e))?;
+        if let Entry::Page(page) = classify(build_dir, &root, &entry) {
+            if !page.is_symlink {
+                pages.push(page.rel);
+                if pages.len() == n {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// Files the progress bar counts: pages, and under `--out` everything else too.
+fn count_files(build_dir: &Path, with_others: bool) -> usize {
+    let root = PathBuf::new();
+    walk_dir(build_dir)
+        .filter_map(Result::ok)
+        .filter(|e| match classify(build_dir, &root, e) {
+            Entry::Page(_) | Entry::Note(_) => true,
+            Entry::Other(_) => with_others,
+            Entry::Leftover(_) | Entry::Skip => false,
+        })
+        .count()
+}
+
+/// What happened to the pages, summed over the workers.
+#[derive(Default)]
+struct Tally {
+    counts: crate::report::PageCounts,
+    failures: Vec<Failure>,
+    outdated: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, build_dir: &Path, rel: &Path, outcome: Outcome) {
+        let c = &mut self.counts;
+        match outcome {
+            Outcome::Injected => c.injected += 1,
+            Outcome::Unchanged => c.unchanged += 1,
+            Outcome::Stripped => c.stripped += 1,
+            Outcome::Skipped(reason) => {
+                *c.skipped.entry(reason.as_str().to_string()).or_default() += 1;
+            }
+            Outcome::Outdated => self
+                .outdated
+                .push(build_dir.join(rel).display().to_string()),
+            Outcome::Failed(error) => self.failures.push(Failure {
+                path: build_dir.join(rel).display().to_string(),
+                error,
+            }),
+        }
+        c.total += 1;
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        let (a, b) = (&mut self.counts, other.counts);
+        a.total += b.total;
+        a.injected += b.injected;
+        a.unchanged += b.unchanged;
+        a.stripped += b.stripped;
+        for (reason, n) in b.skipped {
+            *a.skipped.entry(reason).or_default() += n;
+        }
+        self.failures.extend(other.failures);
+        self.outdated.extend(other.outdated);
+        self
+    }
 }
 
 fn copy_other(build_dir: &Path, out: &Path, rel: &Path) -> Result<(), PathError> {
@@ -915,9 +1036,13 @@ fn lock_dir(dir: &Path) -> Result<fs::File, RunError> {
     }
 }
 
-fn progress_bar(enabled: bool, total: usize) -> Option<indicatif::ProgressBar> {
+fn progress_bar(enabled: bool, total: impl FnOnce() -> usize) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if !enabled || total < 500 || !std::io::stderr().is_terminal() {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total = total();
+    if total < 500 {
         return None;
     }
     let pb = indicatif::ProgressBar::new(total as u64);

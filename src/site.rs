@@ -30,7 +30,7 @@ struct Found {
 /// Look at the site's home page (or `404.html`, or the first page) and learn what we can.
 pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
     let mut candidates: Vec<PathBuf> = vec![PathBuf::from("index.html"), PathBuf::from("404.html")];
-    candidates.extend(pages.iter().take(20).cloned());
+    candidates.extend(pages.iter().take(PROBE_PAGES).cloned());
     for rel in candidates {
         // The links we look for are in <head>: the start of the page is enough, and a huge page
         // costs no memory here.
@@ -71,6 +71,8 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
 
 /// How much of a page the probe reads.
 const PROBE_BYTES: u64 = 256 << 10;
+/// Pages (after `index.html` and `404.html`) the site is probed on, in walk order.
+pub const PROBE_PAGES: usize = 20;
 
 fn read_prefix(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
