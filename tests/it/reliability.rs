@@ -271,6 +271,15 @@ fn check_tree(
         }
     }
     assert_eq!(seen, originals.len(), "{context}: pages went missing");
+    // The assets go in before the first page that loads them.
+    if n_injected > 0 {
+        for rel in assets.keys() {
+            assert!(
+                dir.join(rel).is_file(),
+                "{context}: {n_injected} pages load the widget but {rel} is missing"
+            );
+        }
+    }
     TreeState {
         injected: n_injected,
         temps,
