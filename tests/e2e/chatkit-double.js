@@ -9,7 +9,8 @@
  *   (`threads.create`, `threads.add_user_message`, `threads.get_by_id`, `items.list`), parses the
  *   SSE stream (`data: <json>` frames) and renders user and assistant messages, the assistant's
  *   text growing delta by delta;
- * - it shows `startScreen.greeting`, loads `initialThread`, and has a composer (textarea + send);
+ * - it shows `startScreen.greeting` and `startScreen.prompts` (a button per prompt, showing its
+ *   label, sending its prompt), loads `initialThread`, and has a composer (textarea + send);
  * - it dispatches `chatkit.ready`, `chatkit.error`, `chatkit.response.start`,
  *   `chatkit.response.end`, `chatkit.thread.change`, `chatkit.thread.load.start` and
  *   `chatkit.thread.load.end` with the real detail shapes.
@@ -65,6 +66,7 @@
     .root[data-color-scheme="light"] { background: #fff; color: #1c1e21; }
     .messages { flex: 1 1 auto; overflow-y: auto; padding: 8px; min-height: 0; }
     .greeting { opacity: 0.8; margin: 8px 0; }
+    .prompts { display: flex; flex-wrap: wrap; gap: 4px; margin: 8px 0; }
     .message { margin: 6px 0; padding: 6px 8px; border-radius: 8px; white-space: pre-wrap; overflow-wrap: anywhere; }
     .message[data-role="user"] { background: rgba(127,127,127,0.15); }
     .composer { display: flex; gap: 4px; padding: 8px; border-top: 1px solid rgba(127,127,127,0.3); }
@@ -182,13 +184,30 @@
 
     _showGreeting() {
       this._messages.replaceChildren();
-      const greeting = this._options && this._options.startScreen && this._options.startScreen.greeting;
-      if (greeting) {
+      const start = (this._options && this._options.startScreen) || {};
+      if (start.greeting) {
         const p = document.createElement("p");
         p.className = "greeting";
         p.setAttribute("data-greeting", "");
-        p.textContent = greeting;
+        p.textContent = start.greeting;
         this._messages.append(p);
+      }
+      // Like the real start screen: one button per starter prompt; a click sends its prompt.
+      if (Array.isArray(start.prompts) && start.prompts.length > 0) {
+        const list = document.createElement("div");
+        list.className = "prompts";
+        list.setAttribute("data-prompts", "");
+        for (const prompt of start.prompts) {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.setAttribute("data-prompt", "");
+          button.textContent = prompt.label;
+          button.addEventListener("click", () => {
+            if (!this._responding) void this._sendText(prompt.prompt, false);
+          });
+          list.append(button);
+        }
+        this._messages.append(list);
       }
     }
 
@@ -335,6 +354,7 @@
         node.setAttribute("data-role", item.type === "user_message" ? "user" : "assistant");
         node.setAttribute("data-item-id", item.id);
         this._messages.querySelector("[data-greeting]")?.remove();
+        this._messages.querySelector("[data-prompts]")?.remove();
         this._messages.append(node);
         this._items.set(item.id, node);
       }

@@ -26,6 +26,10 @@ mutations=(
   "no-escape|tests/a11y.test.mjs|sub loader '\"Escape\"' '\"Esc-none\"'"
   "panel-too-big|tests/sizes.test.mjs|append widget '.chatkit-inject-panel{width:700px!important;height:900px!important;max-width:none!important}'"
   "base-url-ignored|tests/textbook.test.mjs|pages textbook '/textbook/chatkit/' '/chatkit/'"
+  "no-reask|tests/faults.test.mjs|sub panel 'y!==null&&n.state===\"ready\"&&u.current' 'false'"
+  "expiry-required|tests/faults.test.mjs|sub panel 'expiresAt:a.expires_at??null' 'expiresAt:a.expires_at'"
+  "no-early-refresh|tests/faults.test.mjs|sub panel 'return t.expiresAt!==null&&t.expiresAt-this.skewSeconds<=this.now()/1e3' 'return false'"
+  "title-as-markup|tests/hostile-config.test.mjs|sub loader 'x.textContent=s.title' 'x.innerHTML=s.title'"
   "chat-unbounded|tests/content.test.mjs|append widget '.chatkit-inject-panel{height:auto!important;max-height:none!important}.chatkit-inject-chat{flex:none!important;height:auto!important}'"
 )
 

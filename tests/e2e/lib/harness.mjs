@@ -10,6 +10,7 @@
 //   E2E_DOWN_ORIGINS   the site origins that backend allows
 //   E2E_BACKEND_DIR, E2E_PYTHON  how to start a backend
 //   E2E_TLS_KEY, E2E_TLS_CERT    the self-signed certificate of the local ChatKit CDN stand-in
+//   E2E_CLI            the release chatkit-inject that injected the sites
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -47,7 +48,14 @@ export const env = {
   get downPort() {
     return Number(need("E2E_DOWN_PORT"));
   },
+  /** The release CLI that `run` built and injected the sites with. */
+  get cli() {
+    return need("E2E_CLI");
+  },
 };
+
+/** The repository's root (fixtures/, target/). */
+export const REPO = path.resolve(E2E_DIR, "..", "..");
 
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -216,6 +224,7 @@ export const sel = {
   composer: "openai-chatkit textarea",
   send: 'openai-chatkit button[data-action="send"]',
   greeting: "openai-chatkit [data-greeting]",
+  prompt: "openai-chatkit [data-prompt]",
   user: 'openai-chatkit [data-role="user"]',
   assistant: 'openai-chatkit [data-role="assistant"]',
   doubleError: "openai-chatkit [data-double-error]",
