@@ -333,14 +333,17 @@ pub fn recover(build_dir: &Path) -> Result<Recovery, PathError> {
 #[cfg(unix)]
 fn write_tail(page: &Path, tail: &[u8], offset: u64, len: u64) -> io::Result<()> {
     let file = fs::OpenOptions::new().write(true).open(page)?;
-    write_tail_to(&file, tail, offset, len)
+    let now = file.metadata()?.len();
+    write_tail_to(&file, tail, offset, now, len)
 }
 
+/// Write `tail` at `offset` of a file `now` bytes long, and cut it to `len` bytes if it was
+/// longer than that.
 #[cfg(unix)]
-fn write_tail_to(file: &fs::File, tail: &[u8], offset: u64, len: u64) -> io::Result<()> {
+fn write_tail_to(file: &fs::File, tail: &[u8], offset: u64, now: u64, len: u64) -> io::Result<()> {
     use std::os::unix::fs::FileExt;
     file.write_all_at(tail, offset)?;
-    if file.metadata()?.len() != len {
+    if now > len {
         file.set_len(len)?;
     }
     Ok(())
@@ -369,11 +372,13 @@ impl Journal {
         }
     }
 
-    /// Replace the page at `path` (`rel` inside the build directory), whose bytes are `orig`,
-    /// with `new`, in place, journalled.
+    /// Replace the page at `path` (`rel` inside the build directory), open for writing as
+    /// `file` with metadata `meta`, whose bytes are `orig`, with `new`, in place, journalled.
     #[cfg(unix)]
     pub fn write_page(
         &self,
+        file: &fs::File,
+        meta: &fs::Metadata,
         path: &Path,
         rel: &Path,
         orig: &[u8],
@@ -381,16 +386,6 @@ impl Journal {
     ) -> Result<InPlace, PathError> {
         use std::os::unix::fs::{FileExt, MetadataExt};
 
-        let file = match fs::OpenOptions::new().write(true).open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return Ok(InPlace::NotSuitable)
-            }
-            Err(e) => return Err(PathError::new(path, "cannot open for writing", e)),
-        };
-        let meta = file
-            .metadata()
-            .map_err(|e| PathError::new(path, "cannot read", e))?;
         // A hard link is one file under several names: rewriting it in place would change the
         // other names too, and two workers could meet on it. Those get the rename.
         if meta.nlink() > 1 || !meta.is_file() || meta.len() != orig.len() as u64 {
@@ -414,11 +409,13 @@ impl Journal {
         })?;
 
         #[cfg(debug_assertions)]
-        failpoint::torn_write(seq, &file, &new[offset..], offset as u64);
-        if let Err(e) = write_tail_to(&file, &new[offset..], offset as u64, new.len() as u64) {
+        failpoint::torn_write(seq, file, &new[offset..], offset as u64);
+        let (old_len, new_len) = (orig.len() as u64, new.len() as u64);
+        if let Err(e) = write_tail_to(file, &new[offset..], offset as u64, old_len, new_len) {
             // Undo at once; the original bytes are still in memory. If even that fails the
             // record stays for the next run.
-            if write_tail_to(&file, &orig[offset..], offset as u64, orig.len() as u64).is_err() {
+            let now = file.metadata().map_or(new_len.max(old_len), |m| m.len());
+            if write_tail_to(file, &orig[offset..], offset as u64, now, old_len).is_err() {
                 self.pin(&mut slot, path);
             }
             return Err(PathError::new(path, "cannot write", e));
@@ -427,7 +424,15 @@ impl Journal {
     }
 
     #[cfg(not(unix))]
-    pub fn write_page(&self, _: &Path, _: &Path, _: &[u8], _: &[u8]) -> Result<InPlace, PathError> {
+    pub fn write_page(
+        &self,
+        _: &fs::File,
+        _: &fs::Metadata,
+        _: &Path,
+        _: &Path,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<InPlace, PathError> {
         Ok(InPlace::NotSuitable)
     }
 
@@ -537,6 +542,18 @@ mod tests {
         p
     }
 
+    fn write_in_place(journal: &Journal, path: &Path, orig: &[u8], new: &[u8]) -> InPlace {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .expect("open");
+        let meta = file.metadata().expect("metadata");
+        journal
+            .write_page(&file, &meta, path, Path::new("a.html"), orig, new)
+            .expect("write")
+    }
+
     const ORIG: &[u8] = b"<html><head><title>t</title></head><body><p>hello</p></body></html>";
     const NEW: &[u8] =
         b"<html><head><title>t</title><link data-x></head><body><p>hello</p><script data-x></script></body></html>";
@@ -642,9 +659,7 @@ mod tests {
         let a = page(dir.path(), "a.html", ORIG);
         let journal = Journal::new(dir.path(), 2);
         assert!(matches!(
-            journal
-                .write_page(&a, Path::new("a.html"), ORIG, NEW)
-                .expect("write"),
+            write_in_place(&journal, &a, ORIG, NEW),
             InPlace::Done
         ));
         assert_eq!(fs::read(&a).expect("read"), NEW);
@@ -653,9 +668,7 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].1.restore(NEW).as_deref(), Some(ORIG));
         assert!(matches!(
-            journal
-                .write_page(&a, Path::new("a.html"), NEW, ORIG)
-                .expect("write"),
+            write_in_place(&journal, &a, NEW, ORIG),
             InPlace::Done
         ));
         assert_eq!(fs::read(&a).expect("read"), ORIG);
@@ -671,9 +684,7 @@ mod tests {
         fs::hard_link(&a, dir.path().join("b.html")).expect("link");
         let journal = Journal::new(dir.path(), 1);
         assert!(matches!(
-            journal
-                .write_page(&a, Path::new("a.html"), ORIG, NEW)
-                .expect("write"),
+            write_in_place(&journal, &a, ORIG, NEW),
             InPlace::NotSuitable
         ));
         assert_eq!(fs::read(&a).expect("read"), ORIG);

@@ -490,14 +490,17 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         }
         return Ok(Outcome::Skipped(SkipReason::Symlink));
     }
-    let meta = fs::metadata(&src).map_err(|e| format!("cannot read: {e}"))?;
-    let len = meta.len();
-    if len > STREAM_THRESHOLD {
+    // One open serves the read and, when pages are rewritten in place, the write.
+    let (mut file, writable) =
+        open_page(&src, ctx.journal.is_some()).map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > STREAM_THRESHOLD {
         if let Some(outcome) = process_large_page(ctx, page, &src)? {
             return Ok(outcome);
         }
     }
-    let input = fsx::read(&src).map_err(|e| describe(&e))?;
+    let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| format!("cannot read: {e}"))?;
     let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
 
     let (output, outcome) = match (ctx.action, ctx.snippets) {
@@ -554,11 +557,11 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
             fsx::write_atomic(&dst, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
         }
         None if output != input => {
-            let done = match ctx.journal {
-                Some(j) => j
-                    .write_page(&src, &page.rel, &input, &output)
+            let done = match (ctx.journal, writable) {
+                (Some(j), true) => j
+                    .write_page(&file, &meta, &src, &page.rel, &input, &output)
                     .map_err(|e| describe(&e))?,
-                None => InPlace::NotSuitable,
+                _ => InPlace::NotSuitable,
             };
             if let InPlace::NotSuitable = done {
                 fsx::write_atomic(&src, &output, Some(meta.permissions()))
@@ -568,6 +571,18 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         None => {}
     }
     Ok(outcome)
+}
+
+/// Open a page to read it and, if `for_writing` and allowed, to write it in place too (the
+/// `bool`). A page that cannot be opened for writing is still read; it is then replaced by a
+/// rename, which depends on its directory's permissions instead.
+fn open_page(path: &Path, for_writing: bool) -> std::io::Result<(fs::File, bool)> {
+    if for_writing {
+        if let Ok(f) = fs::OpenOptions::new().read(true).write(true).open(path) {
+            return Ok((f, true));
+        }
+    }
+    Ok((fs::File::open(path)?, false))
 }
 
 /// Pages larger than this are streamed from disk to a temporary file instead of being held in
