@@ -133,5 +133,40 @@ class TimingTests(unittest.TestCase):
         self.assertEqual(r, {"user": 1.25, "sys": 0.5, "rss_kib": 4096, "exit": 0})
 
 
+class TargetTests(unittest.TestCase):
+    @staticmethod
+    def fig(wall, rss=9.0):
+        return {"wall": wall, "cpu": wall, "rss_mib": rss, "changed_pages": 0, "misplaced": 0}
+
+    def verdicts(self, figures, double=None):
+        return {label: ok for label, ok, _ in bench.targets(figures, double)}
+
+    def test_ratios_pass_and_fail_on_the_issue_thresholds(self):
+        figures = {
+            bench.OURS: self.fig(2.0),
+            bench.OURS_1: self.fig(3.0),
+            "naive replace (node)": self.fig(1.9),
+            "cheerio (node)": self.fig(41.0),
+            "BeautifulSoup (python)": self.fig(99.0),
+            "cp -r (copy floor)": self.fig(0.9),
+        }
+        v = self.verdicts(figures)
+        self.assertFalse(v["faster than the naive replace"])
+        self.assertTrue(v["20x faster than cheerio"])
+        self.assertFalse(v["50x faster than BeautifulSoup"])
+        self.assertFalse(v["within 2x of cp -r"])
+        if (bench.os.cpu_count() or 1) >= 2:
+            self.assertFalse(v["all cores >= 1.7x --jobs 1"])
+
+    def test_memory_on_twice_the_pages_must_stay_flat(self):
+        figures = {bench.OURS: self.fig(2.0, rss=10.0)}
+        flat = self.verdicts(figures, {"pages": 20240, "rss_mib": 10.3})
+        self.assertTrue(flat["no more memory on a site twice the size"])
+        grows = self.verdicts(figures, {"pages": 20240, "rss_mib": 12.0})
+        self.assertFalse(grows["no more memory on a site twice the size"])
+        big = self.verdicts({bench.OURS: self.fig(2.0, rss=33.0)})
+        self.assertFalse(big["peak memory <= 32 MiB"])
+
+
 if __name__ == "__main__":
     unittest.main()
