@@ -139,7 +139,13 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         }
     } else {
         let pending = journal::pending(build_dir)?;
-        if !pending.is_empty() {
+        if !pending.is_empty() && matches!(lock_dir(build_dir), Err(RunError::Locked(_))) {
+            // Not interrupted: a run is writing the directory right now.
+            report.warn(format!(
+                "{}: another chatkit-inject run is writing this directory right now; what this run saw is not final",
+                build_dir.display()
+            ));
+        } else if !pending.is_empty() {
             report.warn(format!(
                 "{}: an interrupted run left {} page(s) that may be half-written; run chatkit-inject on it (without --check, --dry-run or --out) to restore and finish them",
                 build_dir.join(journal::DIR_NAME).display(),

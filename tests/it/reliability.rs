@@ -597,6 +597,39 @@ fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
     }
 }
 
+/// A journal seen while another run holds the directory's lock is that run's work in progress,
+/// not an interrupted run: `--check` says so instead of calling the pages interrupted.
+#[test]
+fn a_journal_of_a_run_in_progress_is_not_called_interrupted() {
+    let (tmp, work) = copy_fixture("site");
+    let torn = cli()
+        .current_dir(tmp.path())
+        .args(["build", "--quiet", "--jobs", "1"])
+        .env("CHATKIT_INJECT_FAILPOINT", "torn-write:3")
+        .output()
+        .expect("run");
+    assert!(!torn.status.success(), "the fault point did not fire");
+    assert!(work.join(journal::DIR_NAME).is_dir());
+
+    let dir = fs::File::open(&work).expect("open the build directory");
+    dir.try_lock()
+        .expect("lock it as a running chatkit-inject would");
+    let busy = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_names(
+        &busy,
+        "another chatkit-inject run is writing this directory right now",
+    );
+    assert!(
+        !busy.stdout.contains("(interrupted write)")
+            && !busy.stderr.contains("(interrupted write)"),
+        "{}",
+        busy.render()
+    );
+    dir.unlock().expect("unlock");
+    let free = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_names(&free, "(interrupted write)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. File-system cases
 
