@@ -16,6 +16,10 @@ const LABELS = {
   "open-to-ready": "First open to ChatKit ready",
   "first-word": "Send to first streamed word",
   "reply-complete": "Send to complete reply",
+  "retry-to-reply": "Reply stopped halfway: Retry to complete reply",
+  "html-502-open-to-ready": "Two HTML 502s on the session endpoint: first open to ChatKit ready",
+  "html-502-send-to-reply": "Two HTML 502s on /chatkit: send to complete reply",
+  "idle-send-to-reply": "Token expired while idle: send to complete reply (with the refresh)",
 };
 
 let data;

@@ -14,6 +14,7 @@ import {
   newContext,
   openPanel,
   openReady,
+  recordMetric,
   sel,
   transcript,
   under,
@@ -109,9 +110,11 @@ for (const { name, faults, counter } of HALFWAY) {
       assert.equal(stats.faults[counter], 1, JSON.stringify(stats));
 
       // Retry asks again, in the same thread, and this time the answer is whole.
+      const retriedAt = Date.now();
       await page.click(sel.retry);
       await waitForEvent(page, "chatkit.response.start", 3);
       const reply = await waitForReply(page, before + 1);
+      recordMetric("retry-to-reply", Date.now() - retriedAt, name);
       assert.match(reply, new RegExp(`echo your question: "${question}" \\(${question.length} characters, 1 line\\)\\.$`));
       assert.match(reply, /your first was: "First question, answered in full"/, "the same thread goes on");
       assert.equal(await page.locator(sel.error).count(), 0, "the message is gone");
@@ -167,14 +170,18 @@ test("HTML error page from a proxy, briefly, on the session endpoint and on /cha
     const page = await context.newPage();
     await page.goto(under(env.site, "docs/intro"));
     await page.evaluate(watchErrors);
+    const openedAt = Date.now();
     await openPanel(page);
     await waitForEvent(page, "chatkit.ready", 1, 15_000);
+    recordMetric("html-502-open-to-ready", Date.now() - openedAt, "2 HTML 502s on the session endpoint");
     let stats = await backend.stats();
     assert.equal(count(stats, SESSION, "502"), 2, JSON.stringify(stats));
     assert.equal(count(stats, SESSION, "200"), 1, JSON.stringify(stats));
 
     await backend.faults({ html_error_next: 2, paths: ["/chatkit"] });
+    const sentAt = Date.now();
     assert.match(await ask(page, "Through a flaky proxy?"), /You asked 1 question/);
+    recordMetric("html-502-send-to-reply", Date.now() - sentAt, "2 HTML 502s on /chatkit");
     stats = await backend.stats();
     assert.equal(count(stats, "/chatkit", "502"), 2, JSON.stringify(stats));
     assert.equal(count(stats, "/chatkit", "200"), 1, JSON.stringify(stats));
@@ -304,7 +311,9 @@ test("a tab idle past the token's expiry, then used: one refresh before the requ
     const before = await backend.stats();
     assert.equal(count(before, SESSION), 1, JSON.stringify(before));
 
+    const sentAt = Date.now();
     const reply = await ask(page, "After the coffee break");
+    recordMetric("idle-send-to-reply", Date.now() - sentAt, "with the session refresh");
     assert.match(reply, /You asked 2 questions so far; your first was: "Before the coffee break"/);
     const stats = await backend.stats();
     assert.equal(count(stats, SESSION, "200"), 2, `exactly one refresh: ${JSON.stringify(stats)}`);
