@@ -253,7 +253,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--work", type=Path, default=HERE / "work", help="sites, copies and logs (default bench/work)")
     ap.add_argument("--quick", action="store_true", help="500 pages, one run, no warm-up, no 2x site")
     ap.add_argument("--pages", type=int, help="pages in the generated site (default 10,120; 500 with --quick)")
-    ap.add_argument("--runs", type=int, help="counted rounds (default 3; 1 with --quick)")
+    ap.add_argument("--runs", type=int, help="counted rounds (default 5; 1 with --quick)")
     ap.add_argument("--warmup", type=int, help="uncounted rounds first (default 1; 0 with --quick)")
     ap.add_argument("--slow-runs", type=int, default=1, help="counted runs of the slowest peer (BeautifulSoup)")
     ap.add_argument(
@@ -267,7 +267,7 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
 
     pages = args.pages or (500 if args.quick else 10_120)
-    runs = args.runs if args.runs is not None else 1 if args.quick else 3
+    runs = args.runs if args.runs is not None else 1 if args.quick else 5
     warmup = args.warmup if args.warmup is not None else 0 if args.quick else 1
     double = not (args.quick or args.no_double)
     work = args.work.resolve()
