@@ -137,7 +137,11 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                 page.display()
             ));
         }
-    } else {
+    }
+    // Pages an interrupted run may have left half-written, when this run does not restore them:
+    // under --out they are not copied (the copy would carry the damage), they fail instead.
+    let mut interrupted = std::collections::HashSet::new();
+    if !in_place {
         let pending = journal::pending(build_dir)?;
         if !pending.is_empty() && matches!(lock_dir(build_dir), Err(RunError::Locked(_))) {
             // Not interrupted: a run is writing the directory right now.
@@ -152,12 +156,15 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                 pending.len()
             ));
             if settings.action == Action::Check {
-                for (_, record) in pending {
+                for (_, record) in &pending {
                     report.outdated.push(format!(
                         "{} (interrupted write)",
                         build_dir.join(&record.rel).display()
                     ));
                 }
+            }
+            if out_dir.is_some() && writes {
+                interrupted.extend(pending.into_iter().map(|(_, record)| record.rel));
             }
         }
     }
@@ -231,6 +238,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let page_journal = in_place.then(|| Journal::new(build_dir, pool.current_num_threads()));
     let ctx = PageCtx {
         journal: page_journal.as_ref(),
+        interrupted: &interrupted,
         csp_needs: csp_needs.as_ref(),
         csp_blocked: &csp_blocked,
         build_dir,
@@ -467,6 +475,8 @@ fn attr_escape(s: &str) -> String {
 struct PageCtx<'a> {
     /// The undo journal, when pages are rewritten in place.
     journal: Option<&'a Journal>,
+    /// Pages an interrupted run may have left half-written (under `--out`: not copied).
+    interrupted: &'a std::collections::HashSet<PathBuf>,
     /// What the widget loads, to check pages' Content-Security-Policy against.
     csp_needs: Option<&'a csp::Needs>,
     /// Pages whose CSP would block the widget, with the reason.
@@ -495,6 +505,13 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
             copy_symlink(&src, &out.join(&page.rel)).map_err(|e| e.to_string())?;
         }
         return Ok(Outcome::Skipped(SkipReason::Symlink));
+    }
+    if ctx.interrupted.contains(&page.rel) {
+        return Err(format!(
+            "an interrupted run may have left this page half-written; run chatkit-inject on {} first (it restores the page from {})",
+            ctx.build_dir.display(),
+            journal::DIR_NAME
+        ));
     }
     // One open serves the read and, when pages are rewritten in place, the write.
     let (mut file, writable) =

@@ -509,7 +509,8 @@ fn killed_while_streaming_a_large_page() {
 /// microseconds a page write takes, so a fault point of debug builds makes it certain:
 /// `CHATKIT_INJECT_FAILPOINT=torn-write:N` stops the Nth page write halfway and aborts the
 /// process. The page is then half-written with a complete undo journal record; `--check` and
-/// `--dry-run` name it and leave it alone; the next run restores it first and finishes the job.
+/// `--dry-run` name it and leave it alone, `--out` refuses to copy it; the next run restores it
+/// first and finishes the job.
 #[test]
 fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
     let (tmp, work) = copy_fixture("site");
@@ -554,6 +555,26 @@ fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
         assert_names(&check, journal::DIR_NAME);
         let dry = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
         assert_eq!(dry.code, 0, "{context}: {}", dry.render());
+        // A copy elsewhere must not carry a half-written page: those pages fail, uncopied.
+        let copy = run_in(
+            tmp.path(),
+            &["build", "--out", "copy", "--quiet"],
+            tmp.path(),
+        );
+        assert_eq!(copy.code, 1, "{context}: {}", copy.render());
+        assert_names(
+            &copy,
+            "an interrupted run may have left this page half-written",
+        );
+        for (_, record) in journal::pending(&work).expect("journal") {
+            let copied = tmp.path().join("copy").join(&record.rel);
+            assert!(
+                !copied.exists(),
+                "{context}: {} was copied",
+                copied.display()
+            );
+        }
+        fs::remove_dir_all(tmp.path().join("copy")).expect("remove the copy");
         assert!(
             snapshot_tree(&work) == before,
             "{context}: a read-only run changed the tree"
