@@ -397,7 +397,12 @@ impl Journal {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if slot.is_none() {
-            *slot = Some(self.open_slot()?);
+            // No journal (the top of the build directory is not writable, say): the page gets
+            // the rename, which needs only its own directory.
+            match self.open_slot() {
+                Ok(s) => *slot = Some(s),
+                Err(_) => return Ok(InPlace::NotSuitable),
+            }
         }
         let Some(journal) = slot.as_ref() else {
             return Ok(InPlace::NotSuitable);

@@ -975,6 +975,53 @@ fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
     assert_eq!(json["pages"]["failed"], 0, "a dry run needs no writes");
 }
 
+/// The top of the build directory cannot take the undo journal: pages are replaced with a
+/// rename in their own (writable) directories instead, and the run succeeds.
+#[test]
+fn no_room_for_the_journal_falls_back_to_the_rename() {
+    let (tmp, build) = copy_fixture("site");
+    // Assets already in place, so that the run needs nothing new at the top.
+    let prepared = run_in(tmp.path(), &["build", "--quiet"], tmp.path());
+    assert_eq!(prepared.code, 0, "{}", prepared.render());
+    let stripped = run_in(tmp.path(), &["build", "--strip", "--quiet"], tmp.path());
+    assert_eq!(stripped.code, 0, "{}", stripped.render());
+    let reference = tmp.path().join("reference");
+    copy_dir(&build, &reference);
+    let again = run_in(tmp.path(), &["reference", "--quiet"], tmp.path());
+    assert_eq!(again.code, 0, "{}", again.render());
+    copy_dir(&reference.join("chatkit"), &build.join("chatkit"));
+    let home = build.join("index.html");
+    let home_before = fs::read(&home).expect("read");
+    let Some(_guard) = Immutable::set(&[build.clone()]) else {
+        println!("note: chattr +i is not possible here; no-room-for-the-journal case skipped");
+        return;
+    };
+    if fs::create_dir(build.join("probe")).is_ok() {
+        println!("note: the immutable flag does not stop directory writes here; case skipped");
+        return;
+    }
+
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    // A page at the top can be neither journalled nor renamed: named, left alone. Every page
+    // below is injected by the rename, as an uninterrupted run would.
+    assert_eq!(run.code, 1, "{}", run.render());
+    assert_names(&run, "build/index.html");
+    assert!(
+        fs::read(&home).expect("read") == home_before,
+        "the top page changed"
+    );
+    assert!(!build.join(journal::DIR_NAME).exists());
+    let want: BTreeMap<String, Vec<u8>> = pages_of(&reference);
+    for (rel, bytes) in pages_of(&build) {
+        if rel.contains('/') {
+            assert!(
+                want.get(&rel) == Some(&bytes),
+                "{rel} differs from an uninterrupted run"
+            );
+        }
+    }
+}
+
 /// Peak resident set of a finished child, via `/usr/bin/time -v` (KiB), or polling
 /// `/proc/PID/status` (VmHWM) when that is missing.
 fn run_measuring_rss(cwd: &Path, args: &[&str]) -> (RunOutput, Option<u64>, Duration) {
