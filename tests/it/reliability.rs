@@ -992,7 +992,7 @@ fn no_room_for_the_journal_falls_back_to_the_rename() {
     copy_dir(&reference.join("chatkit"), &build.join("chatkit"));
     let home = build.join("index.html");
     let home_before = fs::read(&home).expect("read");
-    let Some(_guard) = Immutable::set(&[build.clone()]) else {
+    let Some(_guard) = Immutable::set(std::slice::from_ref(&build)) else {
         println!("note: chattr +i is not possible here; no-room-for-the-journal case skipped");
         return;
     };
