@@ -1406,7 +1406,12 @@ fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), St
     }
     let (stripped, _, _) = inject::apply(&once, Mode::Strip)
         .map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
-    if count(page, "chatkit-inject") > 0 {
+    // Attribute names are case-insensitive: `data-chatkit-injecT` is a marker too.
+    if page
+        .to_ascii_lowercase()
+        .windows(14)
+        .any(|w| w == b"chatkit-inject")
+    {
         if let Ok((page_stripped, _, _)) = inject::apply(page, Mode::Strip) {
             if stripped != page_stripped {
                 return Err("strip(inject(page)) != strip(page)".into());
