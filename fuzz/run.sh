@@ -32,5 +32,9 @@ find ../fixtures regressions -type f \( -name '*.html' -o -path 'regressions/*' 
 sanitizer="${FUZZ_SANITIZER:-address}"
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build --sanitizer "$sanitizer" rewrite
+# A fixed seed and a fixed number of runs by default (no time-based corpus reloads), so the run
+# CI makes is the same exploration each time and any failure replays exactly; FUZZ_SEED=0 lets
+# libFuzzer pick a seed and FUZZ_RUNS=-1 runs until the time limit (explore that way locally).
 exec cargo fuzz run --sanitizer "$sanitizer" rewrite "$corpus" -- \
+    -seed="${FUZZ_SEED:-7}" -runs="${FUZZ_RUNS:-1500}" -reload=0 \
     -max_total_time="$secs" -max_len=131072 -rss_limit_mb=4096 -timeout=60 -print_final_stats=1
