@@ -80,6 +80,13 @@ pub struct CssContext {
     pub offset_right: String,
     pub offset_bottom: String,
     pub z_index: u32,
+    /// `[theme] accent` (or `accent-dark`) is set in chatkit.toml: the toggle and panel use
+    /// `accent`/`accent_dark` as they are instead of the site's `--ifm-color-primary`.
+    pub accent_fixed: bool,
+    /// `auto` (bottom right, mirrored on right-to-left pages), `bottom-right` or `bottom-left`.
+    pub position: String,
+    /// Validated CSS selectors to hide (`[widget] replaces`).
+    pub replaces: Vec<String>,
 }
 
 /// Render the widget CSS.
@@ -94,6 +101,10 @@ pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
         offset_right => ctx.offset_right.clone(),
         offset_bottom => ctx.offset_bottom.clone(),
         z_index => ctx.z_index,
+        // Defaults until the config provides them (issue #10).
+        position => "auto",
+        replaces => Vec::<String>::new(),
+        accent_fixed => false,
     })
 }
 
@@ -259,6 +270,9 @@ mod tests {
             offset_right: "16px".into(),
             offset_bottom: "20px".into(),
             z_index: 300,
+            accent_fixed: false,
+            position: "auto".into(),
+            replaces: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::i18n::{self, Strings};
 use crate::theme;
 
 /// The profile used when `--env` is not given. It works with no config file at all.
@@ -23,12 +24,11 @@ pub const DEFAULT_SCRIPT_URL: &str =
     "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
 pub const DEFAULT_SESSION_PATH: &str = "/api/chatkit/session";
 pub const DEFAULT_CHAT_PATH: &str = "/chatkit";
-pub const DEFAULT_TITLE: &str = "Ask the textbook";
-pub const DEFAULT_GREETING: &str = "Ask me anything about this book.";
-pub const DEFAULT_PLACEHOLDER: &str = "Ask a question…";
 pub const DEFAULT_OFFSET: &str = "16px";
-/// Above the Docusaurus navbar (`--ifm-z-index-fixed`, 200) and its mobile sidebar.
-pub const DEFAULT_Z_INDEX: u32 = 300;
+/// The top of the z-index range (2^31 - 1 is the maximum), as embedded chat widgets
+/// conventionally use, minus some room for a site that must stack something above it: the
+/// toggle and panel stay above the site's own fixed buttons, navbars and announcement bars.
+pub const DEFAULT_Z_INDEX: u32 = 2_147_483_000;
 
 /// The file as written. Every field is optional; defaults come from [`resolve`].
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub pages: PagesSection,
     pub theme: ThemeSection,
     pub profiles: BTreeMap<String, ProfileSection>,
+    /// `[locales.TAG]`: the widget's strings for pages whose `<html lang>` is TAG.
+    pub locales: BTreeMap<String, LocaleSection>,
 }
 
 /// `[widget]`: what the reader sees.
@@ -54,6 +56,97 @@ pub struct WidgetSection {
     /// Distance of the toggle from the bottom edge, a CSS length.
     pub offset_bottom: Option<String>,
     pub z_index: Option<u32>,
+    /// The corner of the toggle; absent: bottom right, mirrored on right-to-left pages.
+    pub position: Option<Position>,
+    /// CSS selectors of elements the injected stylesheet hides (a chat widget the site
+    /// already has). Spanned, so an error points at the selector's own line.
+    pub replaces: Option<Vec<toml::Spanned<String>>>,
+}
+
+/// `[widget] position`: the corner of the toggle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// Bottom right, mirrored to bottom left on `html[dir=rtl]` pages.
+    #[default]
+    Auto,
+    BottomRight,
+    BottomLeft,
+}
+
+impl Position {
+    /// The value the CSS template gets.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Auto => "auto",
+            Position::BottomRight => "bottom-right",
+            Position::BottomLeft => "bottom-left",
+        }
+    }
+}
+
+/// `[locales.TAG]`: the widget's strings for one language. Each key overrides the built-in
+/// translation (and `[widget]`) on pages of that language.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LocaleSection {
+    pub title: Option<String>,
+    pub greeting: Option<String>,
+    pub placeholder: Option<String>,
+    pub prompts: Option<Vec<Prompt>>,
+    pub close: Option<String>,
+    pub retry: Option<String>,
+    pub loading: Option<String>,
+    pub responding: Option<String>,
+    pub offline: Option<String>,
+    pub unreachable: Option<String>,
+    pub session: Option<String>,
+    pub script: Option<String>,
+    pub unknown: Option<String>,
+}
+
+impl LocaleSection {
+    /// The value set for a string key (see [`i18n::Strings`]).
+    fn get(&self, key: &str) -> Option<&String> {
+        match key {
+            "title" => self.title.as_ref(),
+            "greeting" => self.greeting.as_ref(),
+            "placeholder" => self.placeholder.as_ref(),
+            "close" => self.close.as_ref(),
+            "retry" => self.retry.as_ref(),
+            "loading" => self.loading.as_ref(),
+            "responding" => self.responding.as_ref(),
+            "offline" => self.offline.as_ref(),
+            "unreachable" => self.unreachable.as_ref(),
+            "session" => self.session.as_ref(),
+            "script" => self.script.as_ref(),
+            "unknown" => self.unknown.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Every string key of the widget, in the order of `templates/strings.json`.
+const STRING_KEYS: [&str; 12] = [
+    "title",
+    "greeting",
+    "placeholder",
+    "close",
+    "retry",
+    "loading",
+    "responding",
+    "offline",
+    "unreachable",
+    "session",
+    "script",
+    "unknown",
+];
+
+/// The widget's text on pages of one locale, every key resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocaleText {
+    pub strings: Strings,
+    pub prompts: Vec<Prompt>,
 }
 
 /// One starter prompt on ChatKit's start screen.
@@ -106,15 +199,36 @@ pub struct Resolved {
     pub session_path: String,
     pub chat_path: String,
     pub script_url: String,
+    /// The English (and fallback) page's title, greeting, placeholder and prompts: the same as
+    /// `locales["en"]`.
     pub title: String,
     pub greeting: String,
     pub placeholder: String,
     pub prompts: Vec<Prompt>,
+    /// The widget's text for every known locale (the built-in translations and every
+    /// `[locales.TAG]`), by normalised tag; always holds [`i18n::FALLBACK`].
+    pub locales: BTreeMap<String, LocaleText>,
     pub exclude: Vec<String>,
     pub theme: ThemeOverrides,
     pub offset_right: String,
     pub offset_bottom: String,
     pub z_index: u32,
+    pub position: Position,
+    /// Validated CSS selectors the injected stylesheet hides.
+    pub replaces: Vec<String>,
+}
+
+impl Resolved {
+    /// The text of the locale a page with `<html lang=lang>` gets (English when none matches).
+    pub fn locale_for(&self, lang: Option<&str>) -> (&str, &LocaleText) {
+        let tag = i18n::choose(lang, |t| self.locales.get_key_value(t).map(|(k, _)| k))
+            .map_or(i18n::FALLBACK, String::as_str);
+        match self.locales.get_key_value(tag) {
+            Some((k, text)) => (k.as_str(), text),
+            // `resolve` always fills the fallback locale.
+            None => (i18n::FALLBACK, &self.locales[i18n::FALLBACK]),
+        }
+    }
 }
 
 /// Theme values from `[theme]`, validated and normalised.
@@ -336,22 +450,7 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
     }
 
     let prompts = w.prompts.clone().unwrap_or_default();
-    for (i, p) in prompts.iter().enumerate() {
-        if p.label.trim().is_empty() {
-            return Err(v.invalid_value(
-                &format!("widget.prompts[{i}].label"),
-                &p.label,
-                "must not be empty".into(),
-            ));
-        }
-        if p.prompt.trim().is_empty() {
-            return Err(v.invalid_value(
-                &format!("widget.prompts[{i}].prompt"),
-                &p.prompt,
-                "must not be empty".into(),
-            ));
-        }
-    }
+    check_prompts(&v, "widget.prompts", &prompts)?;
 
     let offset_right = css_length_value(&v, "widget.offset-right", &w.offset_right)?;
     let offset_bottom = css_length_value(&v, "widget.offset-bottom", &w.offset_bottom)?;
@@ -391,6 +490,33 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
         },
     };
 
+    let replaces = match &w.replaces {
+        None => Vec::new(),
+        Some(list) => {
+            let mut out = Vec::with_capacity(list.len());
+            for (i, sel) in list.iter().enumerate() {
+                let checked = check_selector(sel.get_ref()).map_err(|m| {
+                    v.invalid_span(
+                        &format!("widget.replaces[{i}]"),
+                        sel.span(),
+                        format!("{m} (found {:?})", sel.get_ref()),
+                    )
+                })?;
+                out.push(checked);
+            }
+            out
+        }
+    };
+
+    let locales = resolve_locales(&v, file)?;
+    let english = locales
+        .get(i18n::FALLBACK)
+        .cloned()
+        .unwrap_or_else(|| LocaleText {
+            strings: i18n::english().clone(),
+            prompts: prompts.clone(),
+        });
+
     Ok(Resolved {
         source: loaded.path.clone(),
         env: env.to_string(),
@@ -399,22 +525,176 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
         session_path,
         chat_path,
         script_url,
-        title: w.title.clone().unwrap_or_else(|| DEFAULT_TITLE.to_string()),
-        greeting: w
-            .greeting
-            .clone()
-            .unwrap_or_else(|| DEFAULT_GREETING.to_string()),
-        placeholder: w
-            .placeholder
-            .clone()
-            .unwrap_or_else(|| DEFAULT_PLACEHOLDER.to_string()),
-        prompts,
+        title: english.strings.title.clone(),
+        greeting: english.strings.greeting.clone(),
+        placeholder: english.strings.placeholder.clone(),
+        prompts: english.prompts,
+        locales,
         exclude,
         theme,
         offset_right,
         offset_bottom,
         z_index: w.z_index.unwrap_or(DEFAULT_Z_INDEX),
+        position: w.position.unwrap_or_default(),
+        replaces,
     })
+}
+
+/// The widget's text for every known locale. Per key, for locale L (then L's primary subtag):
+/// `[locales.L]` > the built-in L translation (unless `[widget]` sets the key) > `[widget]` >
+/// built-in English.
+fn resolve_locales(
+    v: &Validator<'_>,
+    file: &FileConfig,
+) -> Result<BTreeMap<String, LocaleText>, ConfigError> {
+    let mut tables: BTreeMap<String, &LocaleSection> = BTreeMap::new();
+    for (tag, section) in &file.locales {
+        let key = format!("locales.{tag}");
+        let norm = i18n::normalize_tag(tag);
+        let at = || {
+            v.locate_line(|l| l.contains("locales") && l.contains(tag.as_str()))
+                .unwrap_or_else(|| v.locate(tag))
+        };
+        if !i18n::is_valid_tag(&norm) {
+            return Err(ConfigError::Invalid {
+                location: at(),
+                key,
+                message: format!("{tag:?} is not a language tag; expected one such as fr, pt-br or zh-hans (as in the pages' <html lang>)"),
+            });
+        }
+        if tables.insert(norm.clone(), section).is_some() {
+            return Err(ConfigError::Invalid {
+                location: at(),
+                key,
+                message: format!("a second table for the locale `{norm}` (tags are matched without regard to case, and _ as -)"),
+            });
+        }
+        for k in STRING_KEYS {
+            if let Some(value) = section.get(k) {
+                if value.trim().is_empty() {
+                    return Err(v.invalid_value(
+                        &format!("{key}.{k}"),
+                        value,
+                        "must not be empty".into(),
+                    ));
+                }
+            }
+        }
+        check_prompts(
+            v,
+            &format!("{key}.prompts"),
+            section.prompts.as_deref().unwrap_or(&[]),
+        )?;
+    }
+
+    let w = &file.widget;
+    let widget_value = |k: &str| match k {
+        "title" => w.title.as_ref(),
+        "greeting" => w.greeting.as_ref(),
+        "placeholder" => w.placeholder.as_ref(),
+        _ => None,
+    };
+    let english = i18n::english();
+    let built_in = i18n::built_in();
+    let mut locales = BTreeMap::new();
+    let tags: std::collections::BTreeSet<&String> = built_in.keys().chain(tables.keys()).collect();
+    for tag in tags {
+        let mut chain = vec![tag.as_str()];
+        let primary = i18n::primary(tag);
+        if primary != tag {
+            chain.push(primary);
+        }
+        let mut strings = english.clone();
+        for k in STRING_KEYS {
+            let own = chain.iter().find_map(|t| tables.get(*t)?.get(k));
+            let translated = || {
+                if widget_value(k).is_some() {
+                    None
+                } else {
+                    chain.iter().find_map(|t| built_in.get(*t)?.get(k))
+                }
+            };
+            let value = own
+                .map(String::as_str)
+                .or_else(translated)
+                .or_else(|| widget_value(k).map(String::as_str));
+            if let (Some(value), Some(slot)) = (value, strings.get_mut(k)) {
+                *slot = value.to_string();
+            }
+        }
+        let prompts = chain
+            .iter()
+            .find_map(|t| tables.get(*t)?.prompts.clone())
+            .or_else(|| w.prompts.clone())
+            .unwrap_or_default();
+        locales.insert(tag.clone(), LocaleText { strings, prompts });
+    }
+    Ok(locales)
+}
+
+fn check_prompts(v: &Validator<'_>, key: &str, prompts: &[Prompt]) -> Result<(), ConfigError> {
+    for (i, p) in prompts.iter().enumerate() {
+        if p.label.trim().is_empty() {
+            return Err(v.invalid_value(
+                &format!("{key}[{i}].label"),
+                &p.label,
+                "must not be empty".into(),
+            ));
+        }
+        if p.prompt.trim().is_empty() {
+            return Err(v.invalid_value(
+                &format!("{key}[{i}].prompt"),
+                &p.prompt,
+                "must not be empty".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A CSS selector list that cannot break out of the rule the stylesheet puts it in: no
+/// `{ } ; < > @ \`, no comment, no line break, brackets and quotes balanced.
+pub fn check_selector(selector: &str) -> Result<String, String> {
+    let s = selector.trim();
+    if s.is_empty() {
+        return Err("must not be empty: expected a CSS selector such as #old-chat-button".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| matches!(c, '{' | '}' | ';' | '<' | '>' | '@' | '\\') || c.is_control())
+    {
+        let hint = if c == '>' {
+            " (the child combinator > is not supported: use a descendant selector)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "contains {c:?}, which is not allowed in a selector here{hint}"
+        ));
+    }
+    if s.contains("/*") {
+        return Err("must not contain a CSS comment (/*)".into());
+    }
+    let mut stack = Vec::new();
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[') => stack.push(c),
+            (None, ')') if stack.pop() != Some('(') => return Err("unbalanced ( )".into()),
+            (None, ']') if stack.pop() != Some('[') => return Err("unbalanced [ ]".into()),
+            _ => {}
+        }
+    }
+    if quote.is_some() {
+        return Err("unbalanced quotes".into());
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!("unbalanced {open}: it is never closed"));
+    }
+    Ok(s.to_string())
 }
 
 struct Validator<'a> {
@@ -444,6 +724,25 @@ impl Validator<'_> {
             location,
             key: key.to_string(),
             message: format!("{message} (found {value:?})"),
+        }
+    }
+
+    /// An error about the value at byte range `span` of the file (from `toml::Spanned`).
+    fn invalid_span(
+        &self,
+        key: &str,
+        span: std::ops::Range<usize>,
+        message: String,
+    ) -> ConfigError {
+        let (line, column) = line_col(&self.loaded.text, span.start);
+        ConfigError::Invalid {
+            location: Location {
+                path: self.loaded.path.clone(),
+                line,
+                column,
+            },
+            key: key.to_string(),
+            message,
         }
     }
 
@@ -851,5 +1150,134 @@ mod tests {
         let err =
             resolve_text("[widget]\nscript-url = \"javascript:alert(1)\"\n", "dev").unwrap_err();
         assert!(err.to_string().contains("widget.script-url"), "{err}");
+    }
+
+    #[test]
+    fn position_and_z_index() {
+        let r = resolve_text("", "dev").unwrap();
+        assert_eq!(r.position, Position::Auto);
+        assert_eq!(r.z_index, DEFAULT_Z_INDEX);
+        assert!(
+            i32::try_from(DEFAULT_Z_INDEX).is_ok(),
+            "must fit a CSS integer"
+        );
+        let r = resolve_text(
+            "[widget]\nposition = \"bottom-left\"\nz-index = 500\n",
+            "dev",
+        )
+        .unwrap();
+        assert_eq!(r.position, Position::BottomLeft);
+        assert_eq!(r.position.as_str(), "bottom-left");
+        assert_eq!(r.z_index, 500);
+        let err = resolve_text("[widget]\nposition = \"top-left\"\n", "dev").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("chatkit.toml:2:"), "{msg}");
+        assert!(msg.contains("bottom-left"), "{msg}");
+    }
+
+    #[test]
+    fn replaces_selectors_are_checked_at_their_line() {
+        let r = resolve_text(
+            "[widget]\nreplaces = [\"#old-bot\", \" .chat-fab[data-x='a]'] \", \"div:not(.a, .b)\"]\n",
+            "dev",
+        )
+        .unwrap();
+        assert_eq!(
+            r.replaces,
+            vec!["#old-bot", ".chat-fab[data-x='a]']", "div:not(.a, .b)"]
+        );
+        for bad in [
+            "",
+            "  ",
+            "a{}",
+            "a;b",
+            ".a > .b",
+            "@media",
+            "a\\\\b",
+            "a/* x */",
+            "a[b",
+            "a)",
+            "a(b]",
+            "a[x=\\\"b]",
+            "a\\nb",
+        ] {
+            let text = format!("[widget]\nreplaces = [\n  \"#ok\",\n  \"{bad}\",\n]\n");
+            let err = resolve_text(&text, "dev").unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.starts_with("chatkit.toml:4:3: `widget.replaces[1]`"),
+                "{bad:?}: {msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn locales_follow_the_precedence_of_the_contract() {
+        // No config: the built-in translations.
+        let r = resolve_text("", "dev").unwrap();
+        assert_eq!(
+            r.locale_for(Some("fr")).1.strings.title,
+            "Interroger le manuel"
+        );
+        assert_eq!(r.locale_for(Some("ur")).0, "ur");
+        assert_eq!(r.locale_for(Some("zh-Hans")).0, "zh");
+        assert_eq!(r.locale_for(Some("xx")).0, "en");
+        assert_eq!(r.locale_for(None).1.strings, *i18n::english());
+        assert_eq!(r.title, i18n::english().title);
+
+        // [widget] title set: it wins over the built-in translation of the title only.
+        let r = resolve_text(
+            "[widget]\ntitle = \"Physics helper\"\n\n[locales.UR]\ngreeting = \"Salaam\"\nprompts = [{ label = \"l\", prompt = \"p\" }]\n\n[locales.pt-BR]\nretry = \"De novo\"\n",
+            "dev",
+        )
+        .unwrap();
+        let (_, fr) = r.locale_for(Some("fr"));
+        assert_eq!(fr.strings.title, "Physics helper");
+        assert_eq!(fr.strings.greeting, i18n::built_in()["fr"].greeting);
+        assert_eq!(fr.strings.retry, "Réessayer");
+        assert!(fr.prompts.is_empty());
+        let (tag, ur) = r.locale_for(Some("ur"));
+        assert_eq!(tag, "ur");
+        assert_eq!(ur.strings.title, "Physics helper");
+        assert_eq!(ur.strings.greeting, "Salaam");
+        assert_eq!(ur.strings.close, i18n::built_in()["ur"].close);
+        assert_eq!(ur.prompts.len(), 1);
+        // A regional table inherits the rest from its language.
+        let (tag, br) = r.locale_for(Some("pt-BR"));
+        assert_eq!(tag, "pt-br");
+        assert_eq!(br.strings.retry, "De novo");
+        assert_eq!(br.strings.close, "Fechar");
+        assert_eq!(r.locale_for(Some("pt-PT")).0, "pt");
+        assert_eq!(r.title, "Physics helper");
+    }
+
+    #[test]
+    fn locale_tables_are_checked() {
+        let err = resolve_text("[locales.fr]\ntitel = \"x\"\n", "dev").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("chatkit.toml:2:1: unknown field `titel`"),
+            "{err}"
+        );
+        let err = resolve_text("[locales.\"f r\"]\ntitle = \"x\"\n", "dev").unwrap_err();
+        assert!(err.to_string().contains("not a language tag"), "{err}");
+        let err = resolve_text(
+            "[locales.fr]\ntitle = \"a\"\n[locales.FR]\ntitle = \"b\"\n",
+            "dev",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("second table"), "{err}");
+        let err = resolve_text("\n[locales.de]\nretry = \" \"\n", "dev").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("chatkit.toml:3:1: `locales.de.retry`"),
+            "{err}"
+        );
+        let err = resolve_text(
+            "[locales.de]\nclose = \"sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"\n",
+            "dev",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("secret"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod csp;
 pub mod exit_codes;
 pub mod fsx;
+pub mod i18n;
 pub mod inject;
 pub mod journal;
 pub mod report;

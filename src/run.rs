@@ -376,6 +376,9 @@ fn prepare(config: &Resolved, info: &site::SiteInfo, base_url: &str) -> Result<P
         offset_right: config.offset_right.clone(),
         offset_bottom: config.offset_bottom.clone(),
         z_index: config.z_index,
+        accent_fixed: config.theme.accent.is_some() || config.theme.accent_dark.is_some(),
+        position: config.position.as_str().to_string(),
+        replaces: config.replaces.clone(),
     };
     let css = assets::render_css(&css_ctx).map_err(|e| RunError::Template {
         template: PathBuf::from("templates/widget.css.j2"),

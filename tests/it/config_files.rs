@@ -38,6 +38,11 @@ fn config_errors_name_file_line_and_key() {
         ("secret key", "[widget]\ntitle = \"Assistant\"\ngreeting = \"sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"\n", "dev"),
         ("undefined profile", "[profiles.staging]\nbackend-url = \"https://s.example.edu\"\ndomain-key = \"k\"\n", "prod"),
         ("bad color", "[theme]\naccent = \"red; } body { display: none\"\n", "dev"),
+        ("bad position", "[widget]\nposition = \"top-left\"\n", "dev"),
+        ("selector that breaks out", "[widget]\nreplaces = [\n  \"#old-chat\",\n  \".fab } body { display: none\",\n]\n", "dev"),
+        ("unbalanced selector", "[widget]\nreplaces = [\"button[aria-label='Chat'\"]\n", "dev"),
+        ("unknown locale key", "[locales.ur]\ntitle = \"x\"\nbutton = \"y\"\n", "dev"),
+        ("bad locale tag", "[locales.\"en us\"]\ntitle = \"x\"\n", "dev"),
     ];
     let tmp = tempfile::tempdir().expect("tmp");
     let site = tmp.path().join("build");

@@ -1,0 +1,233 @@
+//! The widget's own strings in the reader's language: the built-in translations
+//! (`templates/strings.json`, shared with the widget, which falls back to its "en" entry), and
+//! how a page's `<html lang>` picks a locale.
+//!
+//! Only the strings of a page's own language go into its runtime config, chosen at build time,
+//! so other languages cost nothing per page.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The locale of pages with no `lang`, or a `lang` no locale matches.
+pub const FALLBACK: &str = "en";
+
+/// The built-in translations, as shipped (the widget reads the same file at its build).
+pub const STRINGS_JSON: &str = include_str!("../templates/strings.json");
+
+/// Every string the widget shows, in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strings {
+    pub title: String,
+    pub greeting: String,
+    pub placeholder: String,
+    pub close: String,
+    pub retry: String,
+    pub loading: String,
+    pub responding: String,
+    pub offline: String,
+    pub unreachable: String,
+    pub session: String,
+    pub script: String,
+    pub unknown: String,
+}
+
+/// The keys of the runtime config's optional `strings` object (the strings that are not
+/// top-level keys of the runtime config).
+pub const MESSAGE_KEYS: [&str; 9] = [
+    "close",
+    "retry",
+    "loading",
+    "responding",
+    "offline",
+    "unreachable",
+    "session",
+    "script",
+    "unknown",
+];
+
+impl Strings {
+    /// The string for one of [`MESSAGE_KEYS`] (or `title`, `greeting`, `placeholder`).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        Some(match key {
+            "title" => &self.title,
+            "greeting" => &self.greeting,
+            "placeholder" => &self.placeholder,
+            "close" => &self.close,
+            "retry" => &self.retry,
+            "loading" => &self.loading,
+            "responding" => &self.responding,
+            "offline" => &self.offline,
+            "unreachable" => &self.unreachable,
+            "session" => &self.session,
+            "script" => &self.script,
+            "unknown" => &self.unknown,
+            _ => return None,
+        })
+    }
+
+    /// A mutable slot for `key`, as [`Strings::get`].
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut String> {
+        Some(match key {
+            "title" => &mut self.title,
+            "greeting" => &mut self.greeting,
+            "placeholder" => &mut self.placeholder,
+            "close" => &mut self.close,
+            "retry" => &mut self.retry,
+            "loading" => &mut self.loading,
+            "responding" => &mut self.responding,
+            "offline" => &mut self.offline,
+            "unreachable" => &mut self.unreachable,
+            "session" => &mut self.session,
+            "script" => &mut self.script,
+            "unknown" => &mut self.unknown,
+            _ => return None,
+        })
+    }
+
+    /// The [`MESSAGE_KEYS`] whose value differs from the widget's built-in English, with their
+    /// values: what a page's runtime config carries as `strings` (empty for English).
+    pub fn messages_differing_from_english(&self) -> BTreeMap<&'static str, String> {
+        let en = english();
+        MESSAGE_KEYS
+            .iter()
+            .filter_map(|&k| {
+                let mine = self.get(k)?;
+                (Some(mine) != en.get(k)).then(|| (k, mine.to_string()))
+            })
+            .collect()
+    }
+}
+
+static BUILT_IN: LazyLock<BTreeMap<String, Strings>> = LazyLock::new(|| {
+    // The file is part of the binary, not user input; `built_in_strings_are_complete` proves it
+    // parses, so this cannot fail in a released binary.
+    serde_json::from_str(STRINGS_JSON).expect("templates/strings.json parses (see its unit test)")
+});
+
+/// The built-in translations by lowercase language tag.
+pub fn built_in() -> &'static BTreeMap<String, Strings> {
+    &BUILT_IN
+}
+
+/// The built-in English strings (the widget's own fallback).
+pub fn english() -> &'static Strings {
+    // `built_in_strings_are_complete` checks that "en" is there.
+    BUILT_IN
+        .get(FALLBACK)
+        .expect("templates/strings.json has \"en\" (see its unit test)")
+}
+
+/// A language tag as used for matching: trimmed, lowercase, `_` read as `-`.
+pub fn normalize_tag(tag: &str) -> String {
+    tag.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// The primary subtag of a normalised tag (`zh-hans` → `zh`).
+pub fn primary(tag: &str) -> &str {
+    tag.split('-').next().unwrap_or(tag)
+}
+
+/// Is `tag` a plausible BCP 47 tag (letters, digits and `-`, subtags of 1 to 8 characters)?
+pub fn is_valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= 35
+        && tag
+            .split('-')
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        && tag
+            .split('-')
+            .next()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// The locale a page with `<html lang=lang>` gets, among `known` (normalised tags): the full tag,
+/// else its primary subtag, else [`FALLBACK`].
+pub fn choose<'a, K: AsRef<str>>(
+    lang: Option<&str>,
+    known: impl Fn(&str) -> Option<&'a K>,
+) -> Option<&'a K> {
+    let tag = normalize_tag(lang?);
+    if tag.is_empty() {
+        return None;
+    }
+    known(&tag).or_else(|| known(primary(&tag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_strings_are_complete() {
+        let raw: BTreeMap<String, BTreeMap<String, String>> =
+            serde_json::from_str(STRINGS_JSON).unwrap();
+        let en = &raw["en"];
+        for (lang, strings) in &raw {
+            let keys: Vec<&String> = strings.keys().collect();
+            let expected: Vec<&String> = en.keys().collect();
+            assert_eq!(keys, expected, "{lang} has other keys than en");
+            assert!(
+                strings.values().all(|v| !v.trim().is_empty()),
+                "{lang} has an empty string"
+            );
+            assert_eq!(&normalize_tag(lang), lang, "{lang} is not a normalised tag");
+        }
+        for lang in ["en", "ar", "ur", "hi", "zh", "es", "fr", "de", "pt", "ja"] {
+            assert!(built_in().contains_key(lang), "{lang} missing");
+        }
+        // Every key of the file is a field of `Strings`, and the other way round.
+        let fields = ["title", "greeting", "placeholder"]
+            .iter()
+            .chain(MESSAGE_KEYS.iter());
+        let mut fields: Vec<&str> = fields.copied().collect();
+        fields.sort_unstable();
+        let mut keys: Vec<&str> = en.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(fields, keys);
+        for k in keys {
+            assert_eq!(english().get(k), Some(en[k].as_str()));
+        }
+    }
+
+    #[test]
+    fn english_carries_no_messages_and_others_do() {
+        assert!(english().messages_differing_from_english().is_empty());
+        let fr = &built_in()["fr"];
+        let diff = fr.messages_differing_from_english();
+        assert_eq!(diff.len(), MESSAGE_KEYS.len());
+        assert_eq!(diff["retry"], "Réessayer");
+    }
+
+    #[test]
+    fn choosing_a_locale() {
+        let known = |t: &str| built_in().get_key_value(t).map(|(k, _)| k);
+        let pick = |lang: Option<&str>| choose(lang, known).map(String::as_str);
+        assert_eq!(pick(Some("fr")), Some("fr"));
+        assert_eq!(pick(Some("zh-Hans")), Some("zh"));
+        assert_eq!(pick(Some(" PT_br ")), Some("pt"));
+        assert_eq!(pick(Some("xx")), None);
+        assert_eq!(pick(Some("")), None);
+        assert_eq!(pick(None), None);
+    }
+
+    #[test]
+    fn tags_are_checked() {
+        for ok in ["en", "zh-hans", "pt-br", "sr-latn-rs", "es-419"] {
+            assert!(is_valid_tag(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "e n",
+            "fr-",
+            "-fr",
+            "123",
+            "fr/x",
+            "averyveryverylongtag",
+        ] {
+            assert!(!is_valid_tag(bad), "{bad}");
+        }
+    }
+}
