@@ -8,6 +8,12 @@
 //   E2E_DOWN_SITE_URL  the site injected with a backend port where nothing listens yet
 //   E2E_DOWN_PORT      that port; the "backend down" test starts a backend there
 //   E2E_DOWN_ORIGINS   the site origins that backend allows
+//   E2E_COURSE_URL     fixtures/site-course (baseUrl /, en + ur, its own chat button), config with
+//                      nothing but the backend URL
+//   E2E_COURSE_REPLACES_URL  site-course injected with `[widget] replaces = [".course-chat-button"]`
+//                      (E2E_COURSE_REPLACES_ERROR: the CLI's output when it refused that config)
+//   E2E_HANDBOOK_URL   fixtures/site-handbook (baseUrl /handbook/, launcher + bottom bar), config
+//                      with nothing but the backend URL
 //   E2E_BACKEND_DIR, E2E_PYTHON  how to start a backend
 //   E2E_TLS_KEY, E2E_TLS_CERT    the self-signed certificate of the local ChatKit CDN stand-in
 //   E2E_CLI            the release chatkit-inject that injected the sites
@@ -47,6 +53,17 @@ export const env = {
   },
   get downPort() {
     return Number(need("E2E_DOWN_PORT"));
+  },
+  get course() {
+    return need("E2E_COURSE_URL");
+  },
+  get courseReplaces() {
+    const refused = process.env.E2E_COURSE_REPLACES_ERROR;
+    if (refused) throw new Error(`chatkit-inject refused [widget] replaces: ${refused}`);
+    return need("E2E_COURSE_REPLACES_URL");
+  },
+  get handbook() {
+    return need("E2E_HANDBOOK_URL");
   },
   /** The release CLI that `run` built and injected the sites with. */
   get cli() {
