@@ -101,10 +101,9 @@ pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
         offset_right => ctx.offset_right.clone(),
         offset_bottom => ctx.offset_bottom.clone(),
         z_index => ctx.z_index,
-        // Defaults until the config provides them (issue #10).
-        position => "auto",
-        replaces => Vec::<String>::new(),
-        accent_fixed => false,
+        position => ctx.position.clone(),
+        replaces => ctx.replaces.clone(),
+        accent_fixed => ctx.accent_fixed,
     })
 }
 

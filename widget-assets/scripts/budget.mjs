@@ -16,8 +16,13 @@ const css = gz(Buffer.from(renderSample()));
 const config = gz(readFileSync(join(root, "test", "fixtures", "runtime-config.json")));
 const panel = gz(readFileSync(join(root, "dist", "panel.js")));
 
+// Every page: 4096 B until issue #10, which added what every page needs to sit on top of
+// customised sites: the placement script (lifting the toggle clear of a site's own fixed
+// elements, ~470 B), the corner/RTL/replaces/phone-sheet CSS (~50 B) and the per-language
+// string fallbacks and their validation (~150 B). Translations add nothing to English pages
+// (a page carries only its own language's strings).
 const budgets = [
-  { name: "every page (loader.js + widget.css + config)", size: loader + css + config, limit: 4096 },
+  { name: "every page (loader.js + widget.css + config)", size: loader + css + config, limit: 4800 },
   { name: "first open (panel.js)", size: panel, limit: 60 * 1024 },
 ];
 

@@ -1,62 +1,148 @@
 // The CSS template (templates/widget.css.j2), rendered as the CLI renders it.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type CssValue, renderCss, TEMPLATE_PATH } from "../scripts/render-css.mjs";
 import { sampleCssContext } from "./testing/fixtures";
 
-const TEMPLATE = readFileSync(resolve(__dirname, "../../templates/widget.css.j2"), "utf8");
-const ALLOWED = ["accent", "accent_dark", "font_family", "offset_right", "offset_bottom", "z_index"];
+const TEMPLATE = readFileSync(TEMPLATE_PATH, "utf8");
+const ALLOWED = [
+  "accent",
+  "accent_dark",
+  "font_family",
+  "offset_right",
+  "offset_bottom",
+  "z_index",
+  "position",
+  "replaces",
+  "accent_fixed",
+];
 
-function render(context: Record<string, string>): string {
-  return TEMPLATE.replace(/\{\{ ([a-z_]+) \}\}/g, (_m, name: string) => {
-    if (!(name in context)) throw new Error(`undefined: ${name}`);
-    return context[name];
-  });
-}
+const render = (extra: Record<string, CssValue> = {}): string => renderCss(TEMPLATE, { ...sampleCssContext(), ...extra });
+const css = render();
 
-const css = render(sampleCssContext());
 /** The declarations of the first rule whose selector list is exactly `selector`. */
 function rule(selector: string, source = css): string {
   const at = source.startsWith(`${selector}{`) ? 0 : source.indexOf(`\n${selector}{`) + 1;
-  if (at <= 0 && !source.startsWith(selector)) throw new Error(`no rule ${selector}`);
+  if (at <= 0 && !source.startsWith(`${selector}{`)) throw new Error(`no rule ${selector}`);
   return source.slice(at + selector.length + 1, source.indexOf("}", at));
 }
+/** The body of `@media <query>{...}` (one level of nesting). */
+function media(query: string, source = css): string {
+  const at = source.indexOf(`@media ${query}{`);
+  if (at < 0) throw new Error(`no @media ${query}`);
+  const start = at + query.length + 8;
+  let depth = 1;
+  let i = start;
+  for (; depth > 0; i++) depth += source[i] === "{" ? 1 : source[i] === "}" ? -1 : 0;
+  return source.slice(start, i - 1);
+}
+const declarations = (body: string): Record<string, string> =>
+  Object.fromEntries(
+    body.split(";").map((d) => {
+      const colon = d.indexOf(":");
+      return [d.slice(0, colon), d.slice(colon + 1)];
+    }),
+  );
 
 describe("widget.css.j2", () => {
-  it("uses only plain {{ name }} substitutions from the CLI's context", () => {
-    const names = [...TEMPLATE.matchAll(/\{\{(.*?)\}\}/g)].map((m) => m[1]);
-    for (const name of names) expect(ALLOWED).toContain(name.trim());
-    expect(names.every((n) => /^ [a-z_]+ $/.test(n))).toBe(true);
-    expect(TEMPLATE).not.toMatch(/\{%|\{#/);
-    expect(new Set(names.map((n) => n.trim()))).toEqual(new Set(ALLOWED));
+  it("uses every variable of the CLI's context and no other", () => {
+    const names = new Set(
+      [...TEMPLATE.matchAll(/\{\{ ?(\w+)|\{% if (\w+)/g)].map((m) => m[1] ?? m[2]).filter((n) => n !== undefined),
+    );
+    expect(names).toEqual(new Set(ALLOWED));
+    const { replaces: _dropped, ...withoutReplaces } = sampleCssContext();
+    expect(() => renderCss(TEMPLATE, withoutReplaces)).toThrow(/unknown variable replaces/);
   });
 
   it("renders to balanced CSS with nothing left to substitute", () => {
-    expect(css).not.toContain("{{");
-    expect(css.split("{").length).toBe(css.split("}").length);
-    expect(css).not.toMatch(/[<>]/);
+    for (const out of [css, render({ position: "bottom-left", replaces: ["#a", ".b c"], accent_fixed: true })]) {
+      expect(out).not.toMatch(/\{\{|\{%/);
+      expect(out.split("{").length).toBe(out.split("}").length);
+      expect(out).not.toMatch(/[<>]/);
+    }
   });
 
   it("takes colors and fonts from Infima, with the rendered values as fallbacks", () => {
-    expect(rule(":root")).toContain("var(--ifm-color-primary,#2e8555)");
-    expect(rule("html[data-theme='dark']")).toContain("var(--ifm-color-primary,#25c2a0)");
-    expect(css).toContain(`var(--ifm-font-family-base,${sampleCssContext().font_family})`);
+    expect(declarations(rule(":root"))["--cki-accent"]).toBe("var(--ifm-color-primary,#2e8555)");
+    expect(declarations(rule("html[data-theme=dark]"))["--cki-accent"]).toBe("var(--ifm-color-primary,#25c2a0)");
+    expect(css).toContain(`var(--ifm-font-family-base,${sampleCssContext().font_family as string})`);
   });
 
-  it("places the toggle bottom right, clear of the safe area, above the navbar", () => {
-    expect(rule(":root")).toContain("calc(16px + env(safe-area-inset-right,0px))");
-    expect(rule(":root")).toContain("calc(16px + env(safe-area-inset-bottom,0px))");
-    const fixed = rule(".chatkit-inject-toggle,.chatkit-inject-panel");
-    expect(fixed).toContain("position:fixed");
-    expect(fixed).toContain("z-index:300");
+  it("uses a fixed accent as is when the maintainer set one", () => {
+    const fixed = render({ accent_fixed: true });
+    expect(declarations(rule(":root", fixed))["--cki-accent"]).toBe("#2e8555");
+    expect(declarations(rule("html[data-theme=dark]", fixed))["--cki-accent"]).toBe("#25c2a0");
+    expect(fixed).not.toContain("--ifm-color-primary");
   });
 
-  it("keeps the panel within 400x600 and nearly full screen on phones", () => {
+  it("stacks the toggle and the panel at the configured z-index, by default the top of the range", () => {
+    const fixed = declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel"));
+    expect(fixed.position).toBe("fixed");
+    expect(fixed["z-index"]).toBe("2147483000");
+    expect(declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel", render({ z_index: 300 })))["z-index"]).toBe(
+      "300",
+    );
+  });
+
+  it("auto: bottom right, clear of the safe area, mirrored to the left on RTL pages", () => {
+    const root = declarations(rule(":root"));
+    expect(root["--cki-right"]).toBe("calc(16px + env(safe-area-inset-right))");
+    expect(root["--cki-left"]).toBe("auto");
+    expect(root["--cki-bottom"]).toBe("calc(16px + env(safe-area-inset-bottom) + var(--cki-lift))");
+    const rtl = declarations(rule("html[dir=rtl]"));
+    expect(rtl).toEqual({ "--cki-right": "auto", "--cki-left": "calc(16px + env(safe-area-inset-left))" });
+    const fixed = declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel"));
+    expect(fixed.right).toBe("var(--cki-right)");
+    expect(fixed.left).toBe("var(--cki-left)");
+  });
+
+  it("bottom-right and bottom-left hold on RTL pages too", () => {
+    const right = render({ position: "bottom-right" });
+    expect(right).not.toContain("html[dir=rtl]");
+    expect(declarations(rule(":root", right))["--cki-right"]).toBe("calc(16px + env(safe-area-inset-right))");
+    const left = render({ position: "bottom-left" });
+    expect(left).not.toContain("html[dir=rtl]");
+    const root = declarations(rule(":root", left));
+    expect(root["--cki-right"]).toBe("auto");
+    expect(root["--cki-left"]).toBe("calc(16px + env(safe-area-inset-left))");
+  });
+
+  it("lifts the toggle and the panel by --cki-lift (0px unless the placement script sets it)", () => {
+    expect(declarations(rule(":root"))["--cki-lift"]).toBe("0px");
+    expect(declarations(rule(".chatkit-inject-toggle")).bottom).toBe("var(--cki-bottom)");
+    expect(declarations(rule(".chatkit-inject-panel")).bottom).toBe("calc(var(--cki-bottom) + var(--cki-size) + 12px)");
+  });
+
+  it("hides the elements `replaces` names, and nothing when it is empty", () => {
+    expect(css).not.toContain("!important");
+    const out = render({ replaces: ["#old-bot", ".chat-fab > button", "[data-widget='x']"] });
+    expect(rule("#old-bot,.chat-fab > button,[data-widget='x']", out)).toBe("display:none!important");
+  });
+
+  it("keeps the panel within 400x600 on larger screens", () => {
     const panel = rule(".chatkit-inject-panel");
     expect(panel).toMatch(/width:min\(400px,/);
     expect(panel).toMatch(/height:min\(600px,/);
-    expect(css).toMatch(/@media \(max-width:480px\)\{\.chatkit-inject-panel\{left:calc\(8px/);
-    expect(css).toContain("env(safe-area-inset-top,0px)");
+  });
+
+  it("is a full-screen sheet on phones, above everything, with the page behind locked", () => {
+    const phone = media("(max-width:480px)");
+    const sheet = declarations(rule(".chatkit-inject-panel", phone));
+    expect(sheet.inset).toBe("0");
+    expect(sheet["z-index"]).toBe("2147483647");
+    expect(sheet["border-radius"]).toBe("0");
+    expect(sheet.padding).toBe(
+      "env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left)",
+    );
+    expect(rule("html.chatkit-inject-open", `\n${phone.slice(phone.indexOf("}") + 1)}`)).toBe("overflow:hidden");
+    // The header (title and close button) never shrinks away.
+    expect(declarations(rule(".chatkit-inject-header")).flex).toBe("none");
+    expect(declarations(rule(".chatkit-inject-close")).flex).toBe("none");
+  });
+
+  it("follows the page's direction inside the panel", () => {
+    expect(rule(".chatkit-inject-header")).toContain("padding-inline-start:16px");
+    expect(rule(".chatkit-inject-error")).toContain("border-inline-start:4px solid");
   });
 
   it("hides a closed panel even though it is a flex container", () => {
@@ -65,10 +151,30 @@ describe("widget.css.j2", () => {
 
   it("shows focus and respects reduced motion", () => {
     expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible[^{]*\{outline:3px solid/);
-    expect(css).toMatch(/@media \(prefers-reduced-motion:reduce\)\{[^}]*\{transition:none;animation:none\}/);
+    expect(media("(prefers-reduced-motion:reduce)")).toMatch(/\{transition:none;animation:none\}/);
   });
 
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {
     expect(rule("html .theme-back-to-top-button")).toBe("bottom:calc(var(--cki-bottom) + var(--cki-size) + 12px)");
+  });
+});
+
+describe("the template renderer (the subset minijinja runs for the CLI)", () => {
+  it("substitutes, joins and branches", () => {
+    const t = '{{ a }}|{{ l|join(",") }}|{% if b %}yes{% else %}no{% endif %}|{% if p == "x" %}X{% endif %}{% if l %}L{% endif %}';
+    expect(renderCss(t, { a: "1", l: ["p", "q"], b: false, p: "x" })).toBe("1|p,q|no|XL");
+    expect(renderCss(t, { a: "1", l: [], b: true, p: "y" })).toBe("1||yes|");
+  });
+
+  it("fails on unknown names, even in a branch not taken, and on other syntax", () => {
+    expect(() => renderCss("{% if a %}{% if zz %}{% endif %}{% endif %}", { a: false })).toThrow(/zz/);
+    expect(() => renderCss("{{ a|upper }}", { a: "x" })).toThrow();
+    expect(() => renderCss("{% for x in a %}{% endfor %}", { a: "x" })).toThrow(/unsupported tag/);
+    expect(() => renderCss("{# c #}", {})).toThrow(/comments/);
+    expect(() => renderCss("{% if a %}", { a: true })).toThrow(/unclosed/);
+  });
+
+  it("drops the final newline as minijinja does", () => {
+    expect(renderCss("x\n", {})).toBe("x");
   });
 });

@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { CssValue } from "../../scripts/render-css.mjs";
 import type { RuntimeConfig } from "../config";
 
 const fixture = (name: string): string => readFileSync(resolve(__dirname, "../../test/fixtures", name), "utf8");
@@ -12,6 +13,6 @@ export function sampleConfig(): RuntimeConfig {
   return JSON.parse(SAMPLE_CONFIG_TEXT) as RuntimeConfig;
 }
 
-export function sampleCssContext(): Record<string, string> {
-  return JSON.parse(fixture("css-context.json")) as Record<string, string>;
+export function sampleCssContext(): Record<string, CssValue> {
+  return JSON.parse(fixture("css-context.json")) as Record<string, CssValue>;
 }
