@@ -25,7 +25,7 @@ const common = {
   absWorkingDir: root,
   bundle: true,
   minify: true,
-  target: ["es2020", "chrome90", "firefox90", "safari15"],
+  target: ["es2020", "chrome91", "firefox90", "safari15"],
   legalComments: "eof",
   charset: "utf8",
   logLevel: "warning",

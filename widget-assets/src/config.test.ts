@@ -62,11 +62,24 @@ describe("parseConfig", () => {
     ["a short dark accent", withTheme({ accentDark: "#fff" }), "theme.accentDark"],
     ["an unknown radius", withTheme({ radius: "square" }), "theme.radius"],
     ["a numeric font family", withTheme({ fontFamily: 12 }), "theme.fontFamily"],
+    ["strings that are not an object", { ...sample(), strings: "Fermer" }, "strings"],
+    ["strings as a list", { ...sample(), strings: ["Fermer"] }, "strings"],
+    ["strings: null", { ...sample(), strings: null }, "strings"],
+    ["a numeric string", { ...sample(), strings: { close: "Fermer", retry: 1 } }, "strings.retry"],
+    ["a null string", { ...sample(), strings: { unknown: null } }, "strings.unknown"],
   ])("rejects %s", (_name, value, field) => {
     expect(validateConfig(value)).toEqual({ ok: false, error: field });
   });
 
   it("allows the font family to be absent", () => {
     expect(validateConfig(withTheme({ fontFamily: undefined })).ok).toBe(true);
+  });
+
+  it("accepts strings with any subset of the known keys, and ignores unknown keys", () => {
+    expect(validateConfig({ ...sample(), strings: {} }).ok).toBe(true);
+    const strings = { close: "Fermer", offline: "Hors ligne", future: 3 };
+    const result = validateConfig({ ...sample(), strings });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config.strings?.close).toBe("Fermer");
   });
 });

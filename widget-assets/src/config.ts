@@ -4,6 +4,8 @@
  * widget either runs with a complete config or not at all.
  */
 
+import { type Strings, UI_STRING_KEYS } from "./strings";
+
 export const CONFIG_ELEMENT_ID = "chatkit-inject-config";
 
 export type Radius = "pill" | "round" | "soft" | "sharp";
@@ -34,6 +36,8 @@ export interface RuntimeConfig {
   placeholder: string;
   prompts: Prompt[];
   theme: ThemeConfig;
+  /** The widget's own strings in the page's language; absent keys are English. */
+  strings?: Strings;
 }
 
 /** The result of parsing: a config, or the reason it was rejected. */
@@ -85,6 +89,11 @@ function problem(value: unknown): string | null {
   }
   if (typeof theme.radius !== "string" || !RADII.includes(theme.radius)) return "theme.radius";
   if (theme.fontFamily !== undefined && typeof theme.fontFamily !== "string") return "theme.fontFamily";
+  const strings = value.strings;
+  if (strings === undefined) return null;
+  if (!isObject(strings)) return "strings";
+  // Unknown keys are ignored (a newer CLI may know more strings).
+  for (const key of UI_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
   return null;
 }
 

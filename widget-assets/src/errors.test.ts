@@ -47,4 +47,12 @@ describe("messages", () => {
   it("uses the agreed offline text", () => {
     expect(errorMessage("offline")).toBe("You appear to be offline. Check your internet connection and try again.");
   });
+
+  it("takes the page's language from the config's strings, English for absent keys", () => {
+    const strings = { offline: "Vous semblez hors ligne.", script: "" };
+    expect(errorMessage("offline", strings)).toBe("Vous semblez hors ligne.");
+    expect(errorMessage("script", strings)).toBe("");
+    expect(errorMessage("session", strings)).toBe(ERROR_MESSAGES.session);
+    expect(errorMessage("unknown", undefined)).toBe(ERROR_MESSAGES.unknown);
+  });
 });

@@ -1,7 +1,10 @@
 /**
  * What can go wrong for the reader, and what they are told. Each cause has one
- * plain message; technical details go to the console only.
+ * plain message; technical details go to the console only. The English here is
+ * the fallback for `config.strings` (see strings.ts).
  */
+
+import type { Strings } from "./strings";
 
 /** The ChatKit script failed to load (blocked, 404) or did not define its element in time. */
 export class ScriptLoadError extends Error {
@@ -64,6 +67,7 @@ export function classifyError(error: unknown, online: boolean): ErrorKind {
   return "unknown";
 }
 
-export function errorMessage(kind: ErrorKind): string {
-  return ERROR_MESSAGES[kind];
+/** The message for `kind`: the page's language from the config's strings, else English. */
+export function errorMessage(kind: ErrorKind, strings?: Strings): string {
+  return strings?.[kind] ?? ERROR_MESSAGES[kind];
 }

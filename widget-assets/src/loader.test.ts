@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountPanel, PanelContext } from "./panel-api";
-import { DEFAULT_SCRIPT_TIMEOUT_MS, startLoader } from "./loader";
+import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
 import { OPEN_KEY } from "./storage";
 import { MemoryStore } from "./testing/fake-backend";
 import { SAMPLE_CONFIG_TEXT, sampleConfig } from "./testing/fixtures";
@@ -35,6 +35,7 @@ const key = (k: string): void => {
 
 beforeEach(() => {
   document.head.innerHTML = "";
+  document.documentElement.className = "";
   document.body.innerHTML = '<div id="__docusaurus"><main>page</main></div>';
 });
 afterEach(() => {
@@ -273,5 +274,77 @@ describe("open state and keyboard", () => {
     const { loader, importPanel } = boot();
     expect(loader?.panel.hidden).toBe(true);
     expect(importPanel).not.toHaveBeenCalled();
+  });
+});
+
+describe("phone sheet", () => {
+  beforeEach(() => installConfig(SAMPLE_CONFIG_TEXT));
+  const locked = () => document.documentElement.classList.contains(OPEN_CLASS);
+
+  it("marks <html> while open (the stylesheet stops page scroll at phone widths), and unmarks it on every close", () => {
+    document.documentElement.classList.add("plugin-docs");
+    const { loader } = boot();
+    expect(locked()).toBe(false);
+    loader?.toggle.click();
+    expect(OPEN_CLASS).toBe("chatkit-inject-open");
+    expect(locked()).toBe(true);
+    loader?.panel.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.click();
+    expect(locked()).toBe(false);
+    expect(document.activeElement).toBe(loader?.toggle);
+    loader?.toggle.click();
+    key("Escape");
+    expect(locked()).toBe(false);
+    expect(document.activeElement).toBe(loader?.toggle);
+    loader?.toggle.click();
+    loader?.toggle.click();
+    expect(locked()).toBe(false);
+    expect(document.documentElement.classList.contains("plugin-docs")).toBe(true);
+  });
+
+  it("marks <html> when the panel reopens after a page load", () => {
+    const store = new MemoryStore();
+    store.setItem(OPEN_KEY, "1");
+    boot({ store });
+    expect(locked()).toBe(true);
+  });
+});
+
+describe("strings", () => {
+  const fr = { close: "Fermer", retry: "Réessayer", offline: "Vous êtes hors ligne.", unreachable: "Injoignable." };
+
+  it("labels the close button and the load error in the page's language", async () => {
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: fr }));
+    const { loader } = boot({ importPanel: async () => Promise.reject(new TypeError("Failed to fetch")) });
+    expect(loader?.panel.querySelector(".chatkit-inject-close")?.getAttribute("aria-label")).toBe("Fermer");
+    loader?.setOpen(true);
+    await loader?.ready();
+    const error = document.getElementById("chatkit-inject-error");
+    expect(error?.querySelector("p")?.textContent).toBe("Injoignable.");
+    expect(error?.querySelector("button")?.textContent).toBe("Réessayer");
+  });
+
+  it("uses the offline string when offline", async () => {
+    vi.spyOn(window.navigator, "onLine", "get").mockReturnValue(false);
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: fr }));
+    const { loader } = boot({ importPanel: async () => Promise.reject(new TypeError("Failed to fetch")) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(document.getElementById("chatkit-inject-error")?.querySelector("p")?.textContent).toBe("Vous êtes hors ligne.");
+  });
+
+  it("falls back to English for absent keys", async () => {
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: { offline: "Hors ligne." } }));
+    const { loader } = boot({ importPanel: async () => Promise.reject(new TypeError("Failed to fetch")) });
+    expect(loader?.panel.querySelector(".chatkit-inject-close")?.getAttribute("aria-label")).toBe("Close");
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(document.getElementById("chatkit-inject-error")?.querySelector("button")?.textContent).toBe("Retry");
+    expect(document.getElementById("chatkit-inject-error")?.textContent).toContain("can't be reached");
+  });
+
+  it("renders nothing for a strings value of the wrong type", () => {
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: { close: 1 } }));
+    expect(boot().loader).toBeNull();
+    expect(String(vi.mocked(console.warn).mock.calls[0][0])).toContain("(strings.close)");
   });
 });

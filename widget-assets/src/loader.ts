@@ -9,12 +9,16 @@
 import { CONFIG_ELEMENT_ID, parseConfig, type RuntimeConfig } from "./config";
 import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
 import type { PanelModule } from "./panel-api";
+import { watchPlacement } from "./placement";
 import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
+import { CLOSE, RETRY } from "./strings";
 
 export const TOGGLE_ID = "chatkit-inject-toggle";
 export const PANEL_ID = "chatkit-inject-panel";
 export const ERROR_ID = "chatkit-inject-error";
 export const DEFAULT_SCRIPT_TIMEOUT_MS = 10_000;
+/** On <html> while the panel is open; at phone widths the stylesheet stops the page scrolling. */
+export const OPEN_CLASS = "chatkit-inject-open";
 
 export interface LoaderEnv {
   doc: Document;
@@ -79,6 +83,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
   const found = readConfig(doc);
   if (!found) return null;
   const { config, scriptTimeoutMs } = found;
+  const strings = config.strings;
   const panelUrl = new URL(config.panelUrl, doc.baseURI).href;
 
   const toggle = el(doc, "button", {
@@ -102,12 +107,13 @@ export function startLoader(env: LoaderEnv): Loader | null {
   const header = el(doc, "div", { class: "chatkit-inject-header" });
   const title = el(doc, "span", { class: "chatkit-inject-title" });
   title.textContent = config.title;
-  const close = el(doc, "button", { type: "button", class: "chatkit-inject-close", "aria-label": "Close" });
+  const close = el(doc, "button", { type: "button", class: "chatkit-inject-close", "aria-label": strings?.close ?? CLOSE });
   close.innerHTML = ICON_CLOSE;
   const body = el(doc, "div", { class: "chatkit-inject-body" });
   header.append(title, close);
   panel.append(header, body);
   doc.body.append(toggle, panel);
+  watchPlacement(doc, toggle, panel);
 
   let open = false;
   let prefetched = false;
@@ -129,9 +135,12 @@ export function startLoader(env: LoaderEnv): Loader | null {
     console.error("[chatkit-inject]", error);
     const box = el(doc, "div", { id: ERROR_ID, class: "chatkit-inject-error", role: "alert" });
     const text = el(doc, "p", {});
-    text.textContent = doc.defaultView?.navigator.onLine === false ? OFFLINE_MESSAGE : UNREACHABLE_MESSAGE;
+    text.textContent =
+      doc.defaultView?.navigator.onLine === false
+        ? (strings?.offline ?? OFFLINE_MESSAGE)
+        : (strings?.unreachable ?? UNREACHABLE_MESSAGE);
     const retry = el(doc, "button", { type: "button", "data-action": "retry" });
-    retry.textContent = "Retry";
+    retry.textContent = strings?.retry ?? RETRY;
     retry.addEventListener("click", () => {
       loading = null;
       void load();
@@ -171,6 +180,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
     open = next;
     panel.hidden = !next;
     toggle.setAttribute("aria-expanded", String(next));
+    doc.documentElement.classList.toggle(OPEN_CLASS, next);
     writeItem(store, OPEN_KEY, next ? "1" : null);
     if (next) {
       void load();

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ScriptLoadError } from "./errors";
+import { ERROR_MESSAGES, ScriptLoadError } from "./errors";
 import type { PanelContext, PanelHandle } from "./panel-api";
 import { createServices, type PanelServices, renderPanel } from "./panel";
 import { DEFAULT_POLICY } from "./retry";
+import type { Strings } from "./strings";
 import { SESSION_KEY, THREAD_KEY } from "./storage";
 import { type Answer, fakeFetch, json, MemoryStore } from "./testing/fake-backend";
 import { currentChatKit, defineFakeChatKit, FakeChatKit } from "./testing/fake-chatkit";
@@ -31,9 +32,11 @@ afterEach(() => {
 
 function setup(
   routes: { session?: Answer[]; chat?: Answer[] } = {},
-  patch: { store?: MemoryStore; loadScript?: () => Promise<void> } = {},
+  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings } = {},
 ) {
-  const context: PanelContext = { config: sampleConfig(), scriptTimeoutMs: 100 };
+  const config = sampleConfig();
+  if (patch.strings) config.strings = patch.strings;
+  const context: PanelContext = { config, scriptTimeoutMs: 100 };
   const backend = fakeFetch({
     "/api/chatkit/session": routes.session ?? [issued("s1")],
     "/chatkit": routes.chat ?? [],
@@ -283,5 +286,35 @@ describe("errors", () => {
     expect(JSON.parse(sessionRequests(seen)[2].body)).toEqual({ existing: "s2" });
     await waitFor(() => currentChatKit());
     expect(JSON.parse(store.getItem(SESSION_KEY) ?? "{}").clientSecret).toBe("s3");
+  });
+});
+
+describe("strings", () => {
+  const fr: Strings = {
+    loading: "Chargement…",
+    responding: "L’assistant rédige une réponse…",
+    retry: "Réessayer",
+    session: "L’assistant n’a pas pu ouvrir de discussion pour cette page.",
+  };
+
+  it("shows Loading, the error, Retry and the typing text in the page's language", async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const loadScript = () => gate;
+    setup({ session: [json({}, 401), issued("s2")] }, { strings: fr, loadScript });
+    await waitFor(() => expect(host.querySelector(".chatkit-inject-loading")?.textContent).toBe("Chargement…"));
+    release();
+    await waitFor(() => expect(errorBox()?.querySelector("p")?.textContent).toBe(fr.session));
+    expect(retryButton()?.textContent).toBe("Réessayer");
+    retryButton()?.click();
+    const chatkit = await waitFor(() => currentChatKit());
+    chatkit.emit("chatkit.response.start");
+    await waitFor(() => expect(status()?.textContent).toBe("L’assistant rédige une réponse…"));
+  });
+
+  it("falls back to English for keys the config leaves out", async () => {
+    setup({ session: [json({}, 500), json({}, 500), json({}, 500), json({}, 500)] }, { strings: { close: "Fermer" } });
+    await waitFor(() => expect(errorBox()?.querySelector("p")?.textContent).toBe(ERROR_MESSAGES.unreachable));
+    expect(retryButton()?.textContent).toBe("Retry");
   });
 });

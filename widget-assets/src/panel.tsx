@@ -16,11 +16,11 @@ import { loadElementScript } from "./script";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
 import { SessionClient } from "./session";
 import { type KeyValueStore, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
+import { LOADING, RESPONDING, RETRY } from "./strings";
 import { buildTheme, type ColorScheme, readColorScheme, resolveLocale, watchColorScheme } from "./theme";
 
 export const STATUS_ID = "chatkit-inject-status";
 export const ERROR_ID = "chatkit-inject-error";
-const RESPONDING_TEXT = "The assistant is writing an answer…";
 
 /** Everything the panel talks to; replaced in tests. */
 export interface PanelServices {
@@ -150,6 +150,7 @@ export function Panel({ context, services }: PanelProps) {
   const [scheme, setScheme] = useState<ColorScheme>(() => readColorScheme(document));
   const retryRef = useRef<HTMLButtonElement>(null);
   const ask = useRef<((text: string) => Promise<void>) | null>(null);
+  const strings = context.config.strings;
   // Whether a reply is streaming now (the state below is also reset by errors),
   // and the question whose reply failed, which Retry asks again.
   const replying = useRef(false);
@@ -238,17 +239,17 @@ export function Panel({ context, services }: PanelProps) {
         aria-live="polite"
         data-state={responding ? "responding" : "idle"}
       >
-        {responding ? RESPONDING_TEXT : ""}
+        {responding ? (strings?.responding ?? RESPONDING) : ""}
       </div>
       {errorKind !== null && (
         <div id={ERROR_ID} className="chatkit-inject-error" role="alert">
-          <p>{errorMessage(errorKind)}</p>
+          <p>{errorMessage(errorKind, strings)}</p>
           <button type="button" data-action="retry" ref={retryRef} onClick={retry}>
-            Retry
+            {strings?.retry ?? RETRY}
           </button>
         </div>
       )}
-      {phase.state === "starting" && <div className="chatkit-inject-loading">Loading…</div>}
+      {phase.state === "starting" && <div className="chatkit-inject-loading">{strings?.loading ?? LOADING}</div>}
       {phase.state === "ready" && (
         <ChatView
           key={attempt}

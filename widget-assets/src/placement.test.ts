@@ -1,0 +1,200 @@
+// Placement against a stub layout: jsdom has no layout, so elementsFromPoint,
+// getBoundingClientRect and getComputedStyle come from a table of boxes.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { computeLift, GAP, LIFT, watchPlacement } from "./placement";
+
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  position?: string;
+  opacity?: string;
+}
+
+// A 1000x800 viewport; the toggle is 56x56, 16 px from the bottom right corner.
+const VIEW_H = 800;
+const TOGGLE: Box = { x: 928, y: 728, w: 56, h: 56, position: "fixed" };
+const boxes = new Map<Element, Box>();
+let toggle: HTMLElement;
+let panel: HTMLElement;
+
+function place<T extends Element>(el: T, box: Box, parent: Element = document.body): T {
+  boxes.set(el, box);
+  if (!el.parentElement) parent.append(el);
+  return el;
+}
+const div = (): HTMLElement => document.createElement("div");
+const contains = (b: Box, x: number, y: number): boolean => x >= b.x && x < b.x + b.w && y >= b.y && y < b.y + b.h;
+const rect = (b: Box | undefined): DOMRect => (b ? new DOMRect(b.x, b.y, b.w, b.h) : new DOMRect(0, 0, 0, 0));
+const lift = (): number => computeLift(document, toggle, panel);
+/** The lift that clears an element whose top is at `top`. */
+const clear = (top: number): number => TOGGLE.y + TOGGLE.h - top + GAP;
+
+beforeEach(() => {
+  boxes.clear();
+  document.body.innerHTML = "";
+  document.documentElement.removeAttribute("style");
+  vi.stubGlobal("innerHeight", VIEW_H);
+  vi.spyOn(Element.prototype, "getBoundingClientRect").mockImplementation(function (this: Element) {
+    return rect(boxes.get(this));
+  });
+  const real = window.getComputedStyle.bind(window);
+  vi.spyOn(window, "getComputedStyle").mockImplementation((el: Element) => {
+    const style = real(el);
+    const box = boxes.get(el);
+    return { ...style, position: box?.position ?? "static", opacity: box?.opacity ?? "1" } as CSSStyleDeclaration;
+  });
+  // Topmost first, as browsers answer: later in the table paints on top; then <body>, <html>.
+  document.elementsFromPoint = (x: number, y: number) => [
+    ...[...boxes].filter(([, b]) => contains(b, x, y)).map(([el]) => el).reverse(),
+    document.body,
+    document.documentElement,
+  ];
+  toggle = place(document.createElement("button"), TOGGLE);
+  panel = div();
+  panel.hidden = true;
+  document.body.append(panel);
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("computeLift", () => {
+  it("stays in the corner when nothing is there", () => {
+    place(div(), { x: 0, y: 0, w: 1000, h: 60, position: "fixed" }); // a navbar at the top
+    place(div(), { x: 0, y: 60, w: 1000, h: 2000 }); // the page
+    expect(lift()).toBe(0);
+  });
+
+  it("lifts above the site's own fixed chat button, whatever part of it is hit", () => {
+    const fab = place(div(), { x: 920, y: 720, w: 64, h: 64, position: "fixed" });
+    place(document.createElement("svg"), { x: 930, y: 730, w: 40, h: 40 }, fab);
+    expect(lift()).toBe(clear(720));
+  });
+
+  it("counts sticky elements too, but not static or relative ones", () => {
+    place(div(), { x: 900, y: 700, w: 100, h: 100, position: "relative" });
+    expect(lift()).toBe(0);
+    place(div(), { x: 0, y: 740, w: 1000, h: 60, position: "sticky" });
+    expect(lift()).toBe(clear(740));
+  });
+
+  it("clears a child that sticks out of a zero-height fixed container", () => {
+    const wrapper = place(div(), { x: 900, y: 784, w: 100, h: 0, position: "fixed" });
+    place(document.createElement("button"), { x: 920, y: 700, w: 60, h: 60 }, wrapper);
+    expect(lift()).toBe(clear(700));
+  });
+
+  it("ignores invisible elements", () => {
+    place(div(), { x: 900, y: 700, w: 100, h: 100, position: "fixed", opacity: "0" });
+    expect(lift()).toBe(0);
+  });
+
+  it("ignores columns and overlays taller than half the viewport", () => {
+    place(div(), { x: 700, y: 60, w: 300, h: 740, position: "sticky" }); // a table of contents
+    place(div(), { x: 0, y: 0, w: 1000, h: 800, position: "fixed" }); // a backdrop
+    expect(lift()).toBe(0);
+  });
+
+  it("looks again at the lifted spot: a notice bar with a chat button above it", () => {
+    place(div(), { x: 0, y: 740, w: 1000, h: 60, position: "fixed" });
+    place(div(), { x: 900, y: 640, w: 90, h: 56, position: "fixed" });
+    // Above the bar is 740-8-56 = 676..732: the button (640..696) is there, so up again.
+    expect(lift()).toBe(clear(640));
+  });
+
+  it("is not fooled by its own panel, nor by what contains the toggle", () => {
+    panel.hidden = false;
+    place(panel, { x: 600, y: 100, w: 400, h: 612, position: "fixed" });
+    const fab = place(div(), { x: 920, y: 700, w: 64, h: 64, position: "fixed" });
+    expect(lift()).toBe(clear(700));
+    fab.remove();
+    boxes.delete(fab);
+    boxes.set(document.body, { x: 0, y: 0, w: 1000, h: 800, position: "fixed" });
+    const holder = place(div(), { x: 900, y: 700, w: 100, h: 100, position: "fixed" });
+    holder.append(toggle);
+    expect(lift()).toBe(0);
+  });
+
+  it("gives up (stays in the corner, on top) rather than climb past half the screen", () => {
+    place(div(), { x: 0, y: 440, w: 1000, h: 360, position: "fixed" });
+    place(div(), { x: 900, y: 372, w: 100, h: 60, position: "fixed" });
+    expect(lift()).toBe(0);
+  });
+
+  it("settles after a few rounds of a staircase", () => {
+    for (let i = 0; i < 10; i++) place(div(), { x: 900, y: 740 - i * 40, w: 100, h: 36, position: "fixed" });
+    const result = lift();
+    expect(result).toBeGreaterThan(0);
+    expect(result).toBeLessThanOrEqual(VIEW_H / 2);
+  });
+
+  it("does nothing while the toggle is not rendered", () => {
+    boxes.set(toggle, { x: 0, y: 0, w: 0, h: 0, position: "fixed" });
+    place(div(), { x: 0, y: 0, w: 1000, h: 300, position: "fixed" });
+    expect(lift()).toBe(0);
+  });
+});
+
+describe("watchPlacement", () => {
+  let frames: FrameRequestCallback[];
+  const flush = (): void => {
+    const run = frames;
+    frames = [];
+    for (const f of run) f(0);
+  };
+  const liftVar = (): string => document.documentElement.style.getPropertyValue(LIFT);
+  const mutations = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+  beforeEach(() => {
+    frames = [];
+    vi.spyOn(window, "requestAnimationFrame").mockImplementation((f) => frames.push(f));
+  });
+
+  it("places at once, then after DOM changes, one check per frame, and sets or clears --cki-lift", async () => {
+    const check = vi.spyOn(document, "elementsFromPoint");
+    watchPlacement(document, toggle, panel);
+    expect(frames).toHaveLength(1);
+    flush();
+    expect(liftVar()).toBe("");
+    const calls = check.mock.calls.length;
+    expect(calls).toBeGreaterThan(0);
+
+    // The site hydrates and adds its own button: many mutations, one frame.
+    const fab = place(div(), { x: 920, y: 720, w: 64, h: 64, position: "fixed" });
+    document.body.append(div(), div());
+    await mutations();
+    expect(frames).toHaveLength(1);
+    flush();
+    expect(liftVar()).toBe(`${clear(720)}px`);
+
+    fab.remove();
+    boxes.delete(fab);
+    await mutations();
+    flush();
+    expect(liftVar()).toBe("");
+  });
+
+  it("ignores changes inside its own panel, and checks again on resize and load", async () => {
+    watchPlacement(document, toggle, panel);
+    flush();
+    panel.append(div());
+    await mutations();
+    expect(frames).toHaveLength(0);
+    window.dispatchEvent(new Event("resize"));
+    expect(frames.length).toBeGreaterThan(0); // (watchers of earlier tests listen too)
+    flush();
+    window.dispatchEvent(new Event("load"));
+    expect(frames.length).toBeGreaterThan(0);
+  });
+
+  it("does not listen to scroll", () => {
+    const listen = vi.spyOn(window, "addEventListener");
+    const docListen = vi.spyOn(document, "addEventListener");
+    watchPlacement(document, toggle, panel);
+    const events = [...listen.mock.calls, ...docListen.mock.calls].map((c) => c[0]);
+    expect(events).not.toContain("scroll");
+    expect(events.sort()).toEqual(["load", "resize"]);
+  });
+});
