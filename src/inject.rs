@@ -5,21 +5,46 @@
 //! whitespace, no comments), so removing the marked elements gives back the original bytes.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, end, end_tag, HtmlRewriter, Settings};
 
+use crate::i18n;
+
 /// The attribute on every element this tool adds to a page.
 pub const MARKER: &str = "data-chatkit-inject";
 
-/// What to add to a page: the markup for the end of `<head>` and for the end of `<body>`.
+/// What to add to a page: the markup for the end of `<head>` (the same on every page) and for
+/// the end of `<body>` (chosen by the page's `<html lang>`: the runtime config carries the
+/// widget's strings in the page's own language only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippets {
     /// Goes just before `</head>` (the stylesheet link).
     pub head: String,
-    /// Goes just before `</body>` (the runtime config and the loader script).
+    /// Goes just before `</body>` (the runtime config and the loader script) on pages whose
+    /// `lang` matches none of `localized` (English, the fallback).
     pub body: String,
+    /// The body markup for pages of other languages, by normalised language tag (`fr`,
+    /// `zh-hans`); a page's tag is tried whole, then its primary subtag.
+    pub localized: BTreeMap<String, String>,
+}
+
+impl Snippets {
+    /// The same markup for every page, whatever its language.
+    pub fn new(head: String, body: String) -> Self {
+        Snippets {
+            head,
+            body,
+            localized: BTreeMap::new(),
+        }
+    }
+
+    /// The body markup for a page with `<html lang=lang>`.
+    pub fn body_for(&self, lang: Option<&str>) -> &str {
+        i18n::choose(lang, |t| self.localized.get(t)).map_or(&self.body, String::as_str)
+    }
 }
 
 /// What the rewrite does with a page.
@@ -46,6 +71,8 @@ pub struct PageFacts {
     pub appended_at_end: bool,
     /// A snippet was placed while an `<svg>` or `<math>` element was open (a broken page).
     pub placed_in_foreign: bool,
+    /// The `lang` attribute of the page's first `<html>` tag, as written.
+    pub lang: Option<String>,
 }
 
 impl PageFacts {
@@ -266,6 +293,9 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let body_placed = Rc::new(Cell::new(false));
     let seen_head = Cell::new(false);
     let seen_body = Cell::new(false);
+    // The page's language picks the body markup; `<html>` comes before `<body>`.
+    let seen_html = Cell::new(false);
+    let lang: RefCell<Option<String>> = RefCell::new(None);
 
     let snippets = match mode {
         Mode::Inject(s) => Some(s),
@@ -296,6 +326,12 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                     depth.set(depth.get().saturating_sub(1));
                     Ok(())
                 }))?;
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("html", |el| {
+            if !seen_html.replace(true) {
+                *lang.borrow_mut() = el.get_attribute("lang");
             }
             Ok(())
         }))
@@ -339,7 +375,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             if el.can_have_content() {
                 place_before_end_tag(
                     el,
-                    &snippets.body,
+                    snippets.body_for(lang.borrow().as_deref()),
                     &body_placed,
                     &foreign_depth,
                     &placed_in_foreign,
@@ -356,7 +392,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                     tail.push_str(&snippets.head);
                 }
                 if !body_placed.get() {
-                    tail.push_str(&snippets.body);
+                    tail.push_str(snippets.body_for(lang.borrow().as_deref()));
                 }
                 if !tail.is_empty() {
                     doc_end.append(&tail, ContentType::Html);
@@ -381,6 +417,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         csp: csp.into_inner(),
         appended_at_end: appended_at_end.get(),
         placed_in_foreign: placed_in_foreign.get(),
+        lang: lang.into_inner(),
     })
 }
 
@@ -442,15 +479,21 @@ fn inspect_meta(
 mod tests {
     use super::*;
 
+    fn body(lang: &str) -> String {
+        format!(
+            r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{{"v":1,"l":"{lang}"}}</script><script src="/chatkit/loader.00000000.js" defer {MARKER}></script>"#
+        )
+    }
+
     fn snippets() -> Snippets {
-        Snippets {
-            head: format!(
-                r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" {MARKER}>"#
-            ),
-            body: format!(
-                r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{{"v":1}}</script><script src="/chatkit/loader.00000000.js" defer {MARKER}></script>"#
-            ),
+        let mut s = Snippets::new(
+            format!(r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" {MARKER}>"#),
+            body("en"),
+        );
+        for lang in ["fr", "zh", "zh-hant"] {
+            s.localized.insert(lang.into(), body(lang));
         }
+        s
     }
 
     fn inject(page: &str) -> String {
@@ -658,5 +701,48 @@ mod tests {
                 s.head, s.body
             )
         );
+    }
+
+    #[test]
+    fn the_body_markup_follows_the_page_language() {
+        let s = snippets();
+        for (html, want) in [
+            ("<html lang=\"fr\">", "fr"),
+            ("<html lang=FR-ca dir=ltr>", "fr"),
+            ("<html lang=\"zh-Hant\">", "zh-hant"),
+            ("<html lang=\"zh-Hans\">", "zh"),
+            ("<html lang=\"de\">", "en"),
+            ("<html lang=\"\">", "en"),
+            ("<html>", "en"),
+            ("", "en"),
+        ] {
+            for tail in ["<head></head><body>x</body></html>", "<p>no body end"] {
+                let page = format!("{html}{tail}");
+                let (out, facts) = rewrite(page.as_bytes(), Mode::Inject(&s)).unwrap();
+                let out = String::from_utf8(out).unwrap();
+                assert!(out.contains(&body(want)), "{page}: {out}");
+                assert_eq!(out.matches("chatkit-inject-config").count(), 1, "{page}");
+                assert_eq!(strip(&out), page);
+                assert_eq!(inject(&out), out);
+                if !html.is_empty() && html != "<html>" {
+                    assert!(facts.lang.is_some(), "{page}");
+                }
+            }
+        }
+        // Only the first <html> tag counts (the parser merges later ones into it).
+        let page = "<html lang=fr><html lang=zh><body>x</body>";
+        assert!(inject(page).contains(&body("fr")));
+        // Chunked input splits the lang attribute: same bytes.
+        let page =
+            "<!doctype html><html lang=\"zh-Hant\" dir=\"ltr\"><head></head><body>é</body></html>";
+        let whole = inject(page);
+        for size in 1..=5 {
+            let mut out = Vec::new();
+            rewrite_chunks(page.as_bytes().chunks(size), Mode::Inject(&s), |c| {
+                out.extend_from_slice(c)
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), whole, "chunk size {size}");
+        }
     }
 }

@@ -385,19 +385,51 @@ fn prepare(config: &Resolved, info: &site::SiteInfo, base_url: &str) -> Result<P
         message: format!("{e:#}"),
     })?;
     let set = assets::build(css);
-    let runtime = RuntimeConfig::new(config, set.panel.url(base_url), runtime_theme.clone());
-    let snippets = Snippets {
-        head: format!(
-            r#"<link rel="stylesheet" href="{}" {MARKER}>"#,
-            attr_escape(&set.css.url(base_url))
-        ),
-        body: format!(
+    let snippets = snippets(
+        config,
+        &runtime_theme,
+        &AssetUrls {
+            css: set.css.url(base_url),
+            loader: set.loader.url(base_url),
+            panel: set.panel.url(base_url),
+        },
+    );
+    Ok((snippets, set, runtime_theme, warnings))
+}
+
+/// Where a run's assets are served from.
+#[derive(Debug, Clone)]
+pub struct AssetUrls {
+    pub css: String,
+    pub loader: String,
+    pub panel: String,
+}
+
+/// The markup of a run: one head link for every page, and one body snippet (runtime config and
+/// loader) per locale, so each page carries the widget's strings in its own language only.
+pub fn snippets(config: &Resolved, theme: &RuntimeTheme, urls: &AssetUrls) -> Snippets {
+    let body = |locale| {
+        let runtime = RuntimeConfig::new(config, locale, urls.panel.clone(), theme.clone());
+        format!(
             r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{}</script><script src="{}" defer {MARKER}></script>"#,
             runtime.to_script_json(),
-            attr_escape(&set.loader.url(base_url))
-        ),
+            attr_escape(&urls.loader)
+        )
     };
-    Ok((snippets, set, runtime_theme, warnings))
+    let (_, english) = config.locale_for(None);
+    let mut snippets = Snippets::new(
+        format!(
+            r#"<link rel="stylesheet" href="{}" {MARKER}>"#,
+            attr_escape(&urls.css)
+        ),
+        body(english),
+    );
+    for (tag, locale) in &config.locales {
+        if tag != crate::i18n::FALLBACK {
+            snippets.localized.insert(tag.clone(), body(locale));
+        }
+    }
+    snippets
 }
 
 /// Infima's default primary color, used when the site's CSS says nothing.

@@ -5,9 +5,11 @@
 //! The shape is a contract with `widget-assets/src/config.ts` (see docs/architecture.md); both
 //! sides test it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
-use crate::config::{Prompt, Resolved};
+use crate::config::{LocaleText, Prompt, Resolved};
 
 /// Version of the runtime config shape. The widget refuses any other.
 pub const VERSION: u32 = 1;
@@ -29,6 +31,11 @@ pub struct RuntimeConfig {
     pub placeholder: String,
     pub prompts: Vec<Prompt>,
     pub theme: RuntimeTheme,
+    /// The widget's other strings in the page's language (close, retry, loading, responding,
+    /// offline, unreachable, session, script, unknown): only those that differ from the
+    /// widget's built-in English, and the key is left out when none does.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub strings: BTreeMap<&'static str, String>,
 }
 
 /// ChatKit theme inputs (ChatKit runs in an iframe and cannot read the site's CSS).
@@ -43,7 +50,13 @@ pub struct RuntimeTheme {
 }
 
 impl RuntimeConfig {
-    pub fn new(config: &Resolved, panel_url: String, theme: RuntimeTheme) -> Self {
+    /// The runtime config of pages of one locale (`locale` is one of `config.locales`).
+    pub fn new(
+        config: &Resolved,
+        locale: &LocaleText,
+        panel_url: String,
+        theme: RuntimeTheme,
+    ) -> Self {
         RuntimeConfig {
             v: VERSION,
             env: config.env.clone(),
@@ -53,11 +66,12 @@ impl RuntimeConfig {
             domain_key: config.domain_key.clone(),
             script_url: config.script_url.clone(),
             panel_url,
-            title: config.title.clone(),
-            greeting: config.greeting.clone(),
-            placeholder: config.placeholder.clone(),
-            prompts: config.prompts.clone(),
+            title: locale.strings.title.clone(),
+            greeting: locale.strings.greeting.clone(),
+            placeholder: locale.strings.placeholder.clone(),
+            prompts: locale.prompts.clone(),
             theme,
+            strings: locale.strings.messages_differing_from_english(),
         }
     }
 
@@ -103,9 +117,14 @@ mod tests {
     use crate::config::{self, Loaded};
 
     fn sample() -> RuntimeConfig {
+        sample_for(None)
+    }
+
+    fn sample_for(lang: Option<&str>) -> RuntimeConfig {
         let resolved = config::resolve(&Loaded::default(), "dev").unwrap();
         RuntimeConfig::new(
             &resolved,
+            resolved.locale_for(lang).1,
             "/chatkit/panel.1a2b3c4d.js".into(),
             RuntimeTheme {
                 accent: "#2e8555".into(),
@@ -148,6 +167,48 @@ mod tests {
         assert_eq!(value["backendUrl"], "http://localhost:8000");
         assert_eq!(value["theme"]["accentDark"], "#25c2a0");
         assert_eq!(value["theme"]["radius"], "round");
+        // English pages carry no `strings`.
+        assert!(value.get("strings").is_none());
+        assert_eq!(value["title"], crate::i18n::english().title.as_str());
+    }
+
+    #[test]
+    fn other_languages_carry_their_strings() {
+        let value: serde_json::Value =
+            serde_json::from_str(&sample_for(Some("ur")).to_script_json()).unwrap();
+        let ur = &crate::i18n::built_in()["ur"];
+        assert_eq!(value["title"], ur.title.as_str());
+        assert_eq!(value["greeting"], ur.greeting.as_str());
+        assert_eq!(value["placeholder"], ur.placeholder.as_str());
+        let strings = value["strings"].as_object().unwrap();
+        let mut keys: Vec<&str> = strings.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut expected = crate::i18n::MESSAGE_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        assert!(strings.values().all(serde_json::Value::is_string));
+        assert_eq!(strings["retry"], ur.retry.as_str());
+    }
+
+    #[test]
+    fn strings_holds_only_what_differs_from_english() {
+        let loaded = config::parse(
+            "[locales.en-gb]\nloading = \"Loading, please wait…\"\n",
+            None,
+        )
+        .unwrap();
+        let resolved = config::resolve(&loaded, "dev").unwrap();
+        let c = RuntimeConfig::new(
+            &resolved,
+            resolved.locale_for(Some("en-GB")).1,
+            "/p.js".into(),
+            sample().theme,
+        );
+        let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
+        assert_eq!(
+            value["strings"],
+            serde_json::json!({"loading": "Loading, please wait…"})
+        );
     }
 
     #[test]

@@ -8,35 +8,34 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chatkit_inject::config;
-use chatkit_inject::inject::{self, Mode, Snippets, MARKER};
-use chatkit_inject::runtime_config::{RuntimeConfig, RuntimeTheme};
+use chatkit_inject::inject::{self, Mode, Snippets};
+use chatkit_inject::run::{self, AssetUrls};
+use chatkit_inject::runtime_config::RuntimeTheme;
 use libfuzzer_sys::fuzz_target;
 
-/// Markup as a run with the default profile builds it (fixed asset hashes).
+/// Markup as a run with the default profile builds it (fixed asset hashes): one body per locale,
+/// so pages with a `lang` exercise the choice of markup too.
 static SNIPPETS: LazyLock<Snippets> = LazyLock::new(|| {
     let loaded = config::parse(
-        "[widget]\ntitle = \"Textbook assistant\"\n",
+        "[widget]\ntitle = \"Textbook assistant\"\n\n[locales.zh-hant]\nretry = \"重試\"\n",
         Some(Path::new("chatkit.toml")),
     )
     .expect("config parses");
     let resolved = config::resolve(&loaded, "dev").expect("config resolves");
-    let runtime = RuntimeConfig::new(
+    run::snippets(
         &resolved,
-        "/chatkit/panel.00000000.js".into(),
-        RuntimeTheme {
+        &RuntimeTheme {
             accent: "#2e8555".into(),
             accent_dark: "#25c2a0".into(),
             font_family: None,
             radius: "round".into(),
         },
-    );
-    Snippets {
-        head: format!(r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" {MARKER}>"#),
-        body: format!(
-            r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{}</script><script src="/chatkit/loader.00000000.js" defer {MARKER}></script>"#,
-            runtime.to_script_json()
-        ),
-    }
+        &AssetUrls {
+            css: "/chatkit/widget.00000000.css".into(),
+            loader: "/chatkit/loader.00000000.js".into(),
+            panel: "/chatkit/panel.00000000.js".into(),
+        },
+    )
 });
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

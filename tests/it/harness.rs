@@ -8,7 +8,8 @@ use std::process::Command;
 
 use chatkit_inject::config::{self, Loaded};
 use chatkit_inject::inject::Snippets;
-use chatkit_inject::runtime_config::{RuntimeConfig, RuntimeTheme};
+use chatkit_inject::run::AssetUrls;
+use chatkit_inject::runtime_config::RuntimeTheme;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -173,24 +174,20 @@ pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
     let loaded: Loaded =
         config::parse(config_text, Some(Path::new("chatkit.toml"))).expect("config parses");
     let resolved = config::resolve(&loaded, env).expect("config resolves");
-    let runtime = RuntimeConfig::new(
+    chatkit_inject::run::snippets(
         &resolved,
-        "/chatkit/panel.00000000.js".into(),
-        RuntimeTheme {
+        &RuntimeTheme {
             accent: "#2e8555".into(),
             accent_dark: "#25c2a0".into(),
             font_family: None,
             radius: "round".into(),
         },
-    );
-    Snippets {
-        head: r#"<link rel="stylesheet" href="/chatkit/widget.00000000.css" data-chatkit-inject>"#
-            .into(),
-        body: format!(
-            r#"<script type="application/json" id="chatkit-inject-config" data-chatkit-inject>{}</script><script src="/chatkit/loader.00000000.js" defer data-chatkit-inject></script>"#,
-            runtime.to_script_json()
-        ),
-    }
+        &AssetUrls {
+            css: "/chatkit/widget.00000000.css".into(),
+            loader: "/chatkit/loader.00000000.js".into(),
+            panel: "/chatkit/panel.00000000.js".into(),
+        },
+    )
 }
 
 /// A config with both profiles, used by the page tests.

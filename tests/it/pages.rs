@@ -74,7 +74,11 @@ fn describe(page: &[u8], snippets: &Snippets, profile: &str) -> String {
         return s;
     }
     s.push_str(&context(&out, &snippets.head, "head"));
-    s.push_str(&context(&out, &snippets.body, "body"));
+    s.push_str(&context(
+        &out,
+        snippets.body_for(facts.lang.as_deref()),
+        "body",
+    ));
     s
 }
 
@@ -117,5 +121,8 @@ fn runtime_config_json() {
         serde_json::to_string_pretty(&v).expect("pretty")
     };
     insta::assert_snapshot!(format!("dev:\n{}\nprod:\n{}", json(&dev), json(&prod)));
+    // A page in another language: its own strings, and `strings` with what differs from English.
+    let ur = Snippets::new(String::new(), dev.body_for(Some("ur")).to_string());
+    insta::assert_snapshot!("runtime_config_json_ur", json(&ur));
     assert!(fixtures().is_dir());
 }

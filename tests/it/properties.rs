@@ -28,7 +28,7 @@ fn inject_twice_is_inject_once_and_strip_restores_every_page() {
     let dev = snippets_for(TWO_PROFILES, "dev");
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
-        let (once, skip, _) = inject::apply(&page, Mode::Inject(&dev)).expect("inject");
+        let (once, skip, facts) = inject::apply(&page, Mode::Inject(&dev)).expect("inject");
         let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
         assert!(
             once == twice,
@@ -61,7 +61,8 @@ fn inject_twice_is_inject_once_and_strip_restores_every_page() {
                 path.display()
             );
             assert!(
-                once.len() == page.len() + dev.head.len() + dev.body.len(),
+                once.len()
+                    == page.len() + dev.head.len() + dev.body_for(facts.lang.as_deref()).len(),
                 "{}: bytes other than the snippets changed",
                 path.display()
             );
