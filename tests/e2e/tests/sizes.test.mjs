@@ -1,5 +1,6 @@
 // The panel at 320, 375, 768, 1280 and 2560 px wide: inside the viewport, at most 400x600 px
-// where there is room, the toggle still clickable. Screenshots go to artifacts/.
+// where there is room, the toggle still clickable; below 480 px a full-screen sheet whose close
+// button is clickable, with the page behind locked. Screenshots go to artifacts/.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -35,10 +36,19 @@ for (const [width, height] of SIZES) {
       assert.ok(panel.x >= 0 && panel.y >= 0, `panel starts inside: ${JSON.stringify(panel)}`);
       assert.ok(panel.x + panel.width <= width + 0.5, `panel fits the width: ${JSON.stringify(panel)}`);
       assert.ok(panel.y + panel.height <= height + 0.5, `panel fits the height: ${JSON.stringify(panel)}`);
-      assert.ok(panel.width <= 400.5 && panel.height <= 600.5, `panel at most 400x600: ${JSON.stringify(panel)}`);
-      if (width >= 480) assert.ok(panel.width >= 300, `panel is usable: ${JSON.stringify(panel)}`);
-      else assert.ok(panel.width >= width - 48, `full width minus margins on a phone: ${JSON.stringify(panel)}`);
-      if (height >= 700) assert.ok(panel.height >= 400, `panel is tall enough: ${JSON.stringify(panel)}`);
+      const phone = width < 480;
+      if (phone) {
+        // A full-screen sheet, above everything.
+        assert.deepEqual(
+          [panel.x, panel.y, panel.width, panel.height].map(Math.round),
+          [0, 0, width, height],
+          `a full-screen sheet on a phone: ${JSON.stringify(panel)}`,
+        );
+      } else {
+        assert.ok(panel.width <= 400.5 && panel.height <= 600.5, `panel at most 400x600: ${JSON.stringify(panel)}`);
+        assert.ok(panel.width >= 300, `panel is usable: ${JSON.stringify(panel)}`);
+        if (height >= 700) assert.ok(panel.height >= 400, `panel is tall enough: ${JSON.stringify(panel)}`);
+      }
 
       // ChatKit gets a real box inside the panel.
       const chat = await page.locator(sel.chatkit).boundingBox();
@@ -47,7 +57,27 @@ for (const [width, height] of SIZES) {
       const composer = await page.locator(sel.composer).boundingBox();
       assert.ok(composer.y + composer.height <= height, "the composer is on screen");
 
-      // The toggle is on screen and nothing covers it: a click closes the panel.
+      if (phone) {
+        // The page behind does not scroll; the close button is reachable by a real click, closes
+        // the sheet, unlocks the page and gives the focus back to the toggle.
+        const locked = await page.evaluate(() => ({
+          cls: document.documentElement.classList.contains("chatkit-inject-open"),
+          overflow: getComputedStyle(document.documentElement).overflow,
+        }));
+        assert.deepEqual(locked, { cls: true, overflow: "hidden" });
+        const close = await page.locator(`${sel.panel} .chatkit-inject-close`).boundingBox();
+        assert.ok(close.y >= 0 && close.x >= 0 && close.x + close.width <= width, JSON.stringify(close));
+        await page.mouse.click(close.x + close.width / 2, close.y + close.height / 2);
+        await page.waitForSelector(sel.panel, { state: "hidden" });
+        const after = await page.evaluate(() => ({
+          cls: document.documentElement.classList.contains("chatkit-inject-open"),
+          locked: getComputedStyle(document.documentElement).overflow === "hidden",
+          focus: document.activeElement?.id,
+        }));
+        assert.deepEqual(after, { cls: false, locked: false, focus: "chatkit-inject-toggle" });
+      }
+
+      // The toggle is on screen and nothing covers it: a click opens or closes the panel.
       const toggle = await page.locator(sel.toggle).boundingBox();
       assert.ok(toggle.x >= 0 && toggle.x + toggle.width <= width && toggle.y + toggle.height <= height, JSON.stringify(toggle));
       const hit = await page.evaluate(() => {
@@ -58,7 +88,7 @@ for (const [width, height] of SIZES) {
       });
       assert.ok(hit, "the toggle is not covered");
       await page.click(sel.toggle, { trial: false });
-      await page.waitForSelector(sel.panel, { state: "hidden" });
+      await page.waitForSelector(sel.panel, { state: phone ? "visible" : "hidden" });
     } finally {
       await context.close();
     }
