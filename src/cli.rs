@@ -131,10 +131,20 @@ impl Cli {
                 jobs: self.jobs.map(NonZeroUsize::get),
                 config,
                 progress: !self.quiet && self.format == Format::Text,
+                ci: running_in_ci(std::env::var_os("CI").as_deref()),
             },
             output,
         ))
     }
+}
+
+/// `CI` as CI services set it (`true`, `1`, or any value but an empty one, `0` or `false`).
+pub fn running_in_ci(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.to_string_lossy();
+        let v = v.trim();
+        !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
 }
 
 #[cfg(test)]
@@ -160,5 +170,17 @@ mod tests {
     fn check_conflicts_with_strip() {
         assert!(Cli::try_parse_from(["chatkit-inject", "--check", "--strip"]).is_err());
         assert!(Cli::try_parse_from(["chatkit-inject", "--jobs", "0"]).is_err());
+    }
+
+    #[test]
+    fn ci_detection() {
+        use std::ffi::OsStr;
+        assert!(running_in_ci(Some(OsStr::new("true"))));
+        assert!(running_in_ci(Some(OsStr::new("1"))));
+        assert!(running_in_ci(Some(OsStr::new("woodpecker"))));
+        assert!(!running_in_ci(Some(OsStr::new(""))));
+        assert!(!running_in_ci(Some(OsStr::new("false"))));
+        assert!(!running_in_ci(Some(OsStr::new("0"))));
+        assert!(!running_in_ci(None));
     }
 }

@@ -866,7 +866,8 @@ fn check_http_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_local_url(url: &str) -> bool {
+/// Does `url` point at this machine (localhost, 127.x, ::1, 0.0.0.0)?
+pub fn is_local_url(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = if let Some(v6) = authority.strip_prefix('[') {

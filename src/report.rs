@@ -34,6 +34,54 @@ pub struct Failure {
     pub error: String,
 }
 
+/// Where the widget's accent colour came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AccentSource {
+    /// `[theme] accent` in the config file.
+    Config { file: String },
+    /// A custom property of the site's built CSS.
+    SiteCss { file: String, variable: String },
+    /// Neither: the built-in default (Infima's own primary colour).
+    Default,
+}
+
+/// The accent colour the widget uses, where it came from, and a hint when it is likely wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accent {
+    /// Light mode.
+    pub color: String,
+    /// Dark mode.
+    pub dark: String,
+    pub source: AccentSource,
+    /// Set when the colour is Infima's stock default, which a site that never set
+    /// `--ifm-color-primary` shows although its brand colour may be another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Accent {
+    /// One line for the summary.
+    pub fn describe(&self) -> String {
+        let from = match &self.source {
+            AccentSource::Config { file } => format!("from [theme] accent in {file}"),
+            AccentSource::SiteCss { file, variable } => {
+                format!("from the site's CSS ({variable} in {file})")
+            }
+            AccentSource::Default => "(the built-in default)".to_string(),
+        };
+        let mut line = format!("{} {from}", self.color);
+        if self.dark != self.color {
+            let _ = write!(line, ", dark {}", self.dark);
+        }
+        if let Some(hint) = &self.hint {
+            let _ = write!(line, "; {hint}");
+        }
+        line
+    }
+}
+
 /// Everything a run did.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,6 +104,11 @@ pub struct Report {
     pub assets: AssetChanges,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<RuntimeTheme>,
+    /// The accent colour and where it came from (not for `--strip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accent: Option<Accent>,
+    /// The site's locale folders (`fr`, `ur`): `[pages] exclude` globs apply under each too.
+    pub locale_prefixes: Vec<String>,
     pub leftovers_removed: usize,
     /// Pages put back from the undo journal of an interrupted run before this one began.
     pub pages_restored: usize,
@@ -88,6 +141,8 @@ impl Report {
             csp_blocked: Vec::new(),
             assets: AssetChanges::default(),
             theme: None,
+            accent: None,
+            locale_prefixes: Vec::new(),
             leftovers_removed: 0,
             pages_restored: 0,
             warnings: Vec::new(),
@@ -189,6 +244,21 @@ impl Report {
             for o in &self.outdated {
                 let _ = writeln!(s, "    {o}");
             }
+        }
+        if !self.locale_prefixes.is_empty() && self.mode != "strip" {
+            let folders: Vec<String> = self
+                .locale_prefixes
+                .iter()
+                .map(|p| format!("{p}/"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  locales   {} (the [pages] exclude globs apply under each too)",
+                folders.join(", ")
+            );
+        }
+        if let Some(accent) = &self.accent {
+            let _ = writeln!(s, "  accent    {}", accent.describe());
         }
         if !self.csp_blocked.is_empty() {
             let _ = writeln!(

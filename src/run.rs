@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
@@ -18,7 +19,7 @@ use crate::csp;
 use crate::fsx::{self, PathError};
 use crate::inject::{self, Mode, SkipReason, Snippets, MARKER};
 use crate::journal::{self, InPlace, Journal};
-use crate::report::{Failure, Report};
+use crate::report::{Accent, AccentSource, Failure, Report};
 use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
 use crate::site;
 use crate::theme;
@@ -47,6 +48,9 @@ pub struct RunSettings {
     pub config: Option<Resolved>,
     /// Show a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Running in CI (the `CI` environment variable is set): a dev-profile run is then most
+    /// likely a mistake in the publishing step, and the report says so.
+    pub ci: bool,
 }
 
 /// A problem with the input that stops the run before any page is touched (exit code 2).
@@ -200,16 +204,31 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let plan = match (&settings.action, &settings.config) {
         (Action::Strip, _) | (_, None) => None,
         (_, Some(config)) => {
-            let (snippets, set, theme, warnings) = prepare(config, &info, &base_url)?;
+            let (snippets, set, theme, accent, warnings) =
+                prepare(config, &info, &base_url, build_dir)?;
             for w in warnings {
                 report.warn(w);
             }
             report.theme = Some(theme);
+            report.accent = Some(accent);
             Some((snippets, set))
         }
     };
 
-    let exclude = build_excludes(settings.config.as_ref());
+    if let (true, Some(config), false) = (
+        settings.ci,
+        &settings.config,
+        settings.action == Action::Strip,
+    ) {
+        if config.env == config::DEFAULT_PROFILE && config::is_local_url(&config.backend_url) {
+            report.warn(format!(
+                "CI is set and this run uses the dev profile: the pages will call {}, which no reader can reach; publish with --env prod (a [profiles.prod] table in chatkit.toml)",
+                config.backend_url
+            ));
+        }
+    }
+    let exclude = Excludes::new(settings.config.as_ref(), &info.locale_prefixes);
+    report.locale_prefixes = info.locale_prefixes.clone();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs.unwrap_or(0))
         .build()
@@ -313,6 +332,27 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         pb.finish_and_clear();
     }
 
+    if settings.action != Action::Strip {
+        let prefixes = &info.locale_prefixes;
+        for pattern in exclude.unmatched() {
+            let also = if prefixes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", nor under the site's locale folders ({})",
+                    prefixes
+                        .iter()
+                        .map(|p| format!("{p}/"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            report.warn(format!(
+                "[pages] exclude {pattern:?} matches no page{also}; globs are paths inside the build directory, e.g. \"blog/**\" or \"docs/private/**\""
+            ));
+        }
+    }
+
     report.pages = tally.counts;
     report.failures.extend(tally.failures);
     report.outdated.extend(tally.outdated);
@@ -352,19 +392,67 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     Ok(report)
 }
 
-/// The markup, the assets, the theme and any warnings about the theme.
-type Prepared = (Snippets, AssetSet, RuntimeTheme, Vec<String>);
+/// The markup, the assets, the theme, where its accent came from, and any warnings about it.
+type Prepared = (Snippets, AssetSet, RuntimeTheme, Accent, Vec<String>);
 
 /// Render the CSS, hash the assets and build the markup for this run.
-fn prepare(config: &Resolved, info: &site::SiteInfo, base_url: &str) -> Result<Prepared, RunError> {
-    let css_texts: Vec<String> = info
+fn prepare(
+    config: &Resolved,
+    info: &site::SiteInfo,
+    base_url: &str,
+    build_dir: &Path,
+) -> Result<Prepared, RunError> {
+    let sheets: Vec<(&PathBuf, String)> = info
         .stylesheets
         .iter()
-        .filter_map(|p| fs::read_to_string(p).ok())
+        .filter_map(|p| fs::read_to_string(p).ok().map(|text| (p, text)))
         .collect();
-    let refs: Vec<&str> = css_texts.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = sheets.iter().map(|(_, t)| t.as_str()).collect();
     let extracted = theme::extract(&refs);
     let (runtime_theme, warnings) = resolve_theme(&extracted, config);
+    let source = if config.theme.accent.is_some() {
+        AccentSource::Config {
+            file: config.source.as_ref().map_or_else(
+                || crate::cli::DEFAULT_CONFIG_FILE.to_string(),
+                |p| p.display().to_string(),
+            ),
+        }
+    } else if extracted.accent.is_some()
+        && theme::normalize_color(extracted.accent.as_deref().unwrap_or_default()).is_some()
+    {
+        // The stylesheet that set it: the last one whose addition changed the value.
+        let mut file = None;
+        let mut value = None;
+        for i in 0..refs.len() {
+            let here = theme::extract(&refs[..=i]).accent;
+            if here != value {
+                file = Some(i);
+                value = here;
+            }
+        }
+        let file = file
+            .and_then(|i| sheets.get(i))
+            .map_or_else(String::new, |(p, _)| {
+                p.strip_prefix(build_dir).unwrap_or(p).display().to_string()
+            });
+        AccentSource::SiteCss {
+            file,
+            variable: "--ifm-color-primary".into(),
+        }
+    } else {
+        AccentSource::Default
+    };
+    let hint = (runtime_theme.accent == INFIMA_PRIMARY
+        && !matches!(source, AccentSource::Config { .. }))
+    .then(|| {
+        format!("{INFIMA_PRIMARY} is Infima's stock blue: if the site's brand colour is set elsewhere (custom CSS that does not set --ifm-color-primary), set [theme] accent in chatkit.toml")
+    });
+    let accent = Accent {
+        color: runtime_theme.accent.clone(),
+        dark: runtime_theme.accent_dark.clone(),
+        source,
+        hint,
+    };
 
     let css_ctx = CssContext {
         accent: runtime_theme.accent.clone(),
@@ -394,7 +482,7 @@ fn prepare(config: &Resolved, info: &site::SiteInfo, base_url: &str) -> Result<P
             panel: set.panel.url(base_url),
         },
     );
-    Ok((snippets, set, runtime_theme, warnings))
+    Ok((snippets, set, runtime_theme, accent, warnings))
 }
 
 /// Where a run's assets are served from.
@@ -521,7 +609,7 @@ struct PageCtx<'a> {
     action: Action,
     writes: bool,
     snippets: Option<&'a Snippets>,
-    exclude: &'a GlobSet,
+    exclude: &'a Excludes,
 }
 
 fn process_page(ctx: &PageCtx<'_>, page: &Page) -> Outcome {
@@ -559,7 +647,7 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
     }
     let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| format!("cannot read: {e}"))?;
-    let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
+    let excluded = ctx.exclude.is_match(&page.rel);
 
     let (output, outcome) = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => {
@@ -658,7 +746,7 @@ fn process_large_page(
     page: &Page,
     src: &Path,
 ) -> Result<Option<Outcome>, String> {
-    let excluded = ctx.exclude.is_match(rel_slash(&page.rel));
+    let excluded = ctx.exclude.is_match(&page.rel);
     let mode = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => Mode::Strip,
         _ if excluded => Mode::Strip,
@@ -800,17 +888,68 @@ fn rel_slash(rel: &Path) -> String {
         .join("/")
 }
 
-fn build_excludes(config: Option<&Resolved>) -> GlobSet {
-    let mut builder = GlobSetBuilder::new();
-    if let Some(config) = config {
-        for g in &config.exclude {
-            // Validated when the config was resolved.
-            if let Ok(glob) = Glob::new(g) {
-                builder.add(glob);
+/// The `[pages] exclude` globs, each also applied under every locale folder of the site (so
+/// `blog/**` excludes `fr/blog/**` too), counting the pages each one matches.
+struct Excludes {
+    set: GlobSet,
+    /// For each glob of `set`, the index of the pattern it was made from.
+    owner: Vec<usize>,
+    patterns: Vec<String>,
+    hits: Vec<AtomicUsize>,
+}
+
+impl Excludes {
+    fn new(config: Option<&Resolved>, locale_prefixes: &[String]) -> Self {
+        let patterns = config.map(|c| c.exclude.clone()).unwrap_or_default();
+        let mut builder = GlobSetBuilder::new();
+        let mut owner = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            // A pattern that names a locale folder already is about that locale only.
+            let localized = locale_prefixes
+                .iter()
+                .any(|l| pattern.starts_with(&format!("{l}/")));
+            let under_locales = locale_prefixes
+                .iter()
+                .filter(|_| !localized)
+                .map(|l| format!("{l}/{pattern}"));
+            for g in std::iter::once(pattern.clone()).chain(under_locales) {
+                // Validated when the config was resolved (and a folder name adds no syntax).
+                if let Ok(glob) = Glob::new(&g) {
+                    builder.add(glob);
+                    owner.push(i);
+                }
             }
         }
+        Excludes {
+            set: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+            owner,
+            hits: patterns.iter().map(|_| AtomicUsize::new(0)).collect(),
+            patterns,
+        }
     }
-    builder.build().unwrap_or_else(|_| GlobSet::empty())
+
+    /// Does a `[pages] exclude` glob match this page (a path relative to the build directory)?
+    fn is_match(&self, rel: &Path) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let matches = self.set.matches(rel_slash(rel));
+        for m in &matches {
+            if let Some(hit) = self.owner.get(*m).and_then(|i| self.hits.get(*i)) {
+                hit.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        !matches.is_empty()
+    }
+
+    /// The patterns that matched no page.
+    fn unmatched(&self) -> impl Iterator<Item = &str> {
+        self.patterns
+            .iter()
+            .zip(&self.hits)
+            .filter(|(_, h)| h.load(Ordering::Relaxed) == 0)
+            .map(|(p, _)| p.as_str())
+    }
 }
 
 /// What the walk met besides pages, gathered while the pages are processed.

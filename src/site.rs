@@ -17,6 +17,8 @@ pub struct SiteInfo {
     pub stylesheets: Vec<PathBuf>,
     /// `<meta name="generator" content="Docusaurus ...">` or Docusaurus' asset layout.
     pub docusaurus: bool,
+    /// The top-level folders that hold the site in another locale (`fr`, `pt-BR`), sorted.
+    pub locale_prefixes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -25,6 +27,10 @@ struct Found {
     scripts: Vec<String>,
     generator: Option<String>,
     docusaurus_root: bool,
+    /// `href` of each `<link rel="alternate" hreflang=...>` other than `x-default`.
+    alternates: Vec<String>,
+    /// `lang` of the first `<html>`.
+    lang: Option<String>,
 }
 
 /// Look at the site's home page (or `404.html`, or the first page) and learn what we can.
@@ -59,14 +65,69 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
             .as_deref()
             .is_some_and(|g| g.to_ascii_lowercase().contains("docusaurus"))
             || found.docusaurus_root;
+        let locale_prefixes = locale_prefixes(
+            build_dir,
+            base_url.as_deref().unwrap_or("/"),
+            &found.alternates,
+        );
         return SiteInfo {
             probe_page: Some(rel),
             base_url,
             stylesheets,
             docusaurus,
+            locale_prefixes,
         };
     }
     SiteInfo::default()
+}
+
+/// The site's locale folders. Docusaurus builds each extra locale into a top-level folder named
+/// for it (`build/fr/`) and links every locale's home from each page with `<link rel="alternate"
+/// hreflang>`. A folder counts when the home page links it that way, or when its `index.html`
+/// says `<html lang>` with the folder's own name (a site whose pages carry no alternates).
+pub fn locale_prefixes(build_dir: &Path, base_url: &str, alternates: &[String]) -> Vec<String> {
+    let mut prefixes = std::collections::BTreeSet::new();
+    for href in alternates {
+        let path = url_path(href);
+        let Some(rest) = path.strip_prefix(base_url) else {
+            continue;
+        };
+        let folder = rest.trim_end_matches('/');
+        if !folder.is_empty() && !folder.contains('/') && build_dir.join(folder).is_dir() {
+            prefixes.insert(folder.to_string());
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(build_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let tag = crate::i18n::normalize_tag(&name);
+            if prefixes.contains(&name)
+                || !crate::i18n::is_valid_tag(&tag)
+                || crate::i18n::primary(&tag).len() > 3
+                || !entry.file_type().is_ok_and(|t| t.is_dir())
+            {
+                continue;
+            }
+            let Ok(bytes) = read_prefix(&entry.path().join("index.html"), PROBE_BYTES) else {
+                continue;
+            };
+            let lang = scan(&bytes).lang.map(|l| crate::i18n::normalize_tag(&l));
+            if lang.as_deref() == Some(tag.as_str()) {
+                prefixes.insert(name);
+            }
+        }
+    }
+    prefixes.into_iter().collect()
+}
+
+/// The path of an absolute (`https://host/fr/`) or site-relative (`/fr/`) URL.
+fn url_path(href: &str) -> &str {
+    let href = href.split(['?', '#']).next().unwrap_or(href);
+    match href.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None if href.starts_with("//") => href[2..].find('/').map_or("/", |i| &href[2 + i..]),
+        None => href,
+    }
 }
 
 /// How much of a page the probe reads.
@@ -100,6 +161,22 @@ fn scan(bytes: &[u8]) -> Found {
         }))
         .append_element_content_handler(element!("meta[name=generator]", |el| {
             found.borrow_mut().generator = el.get_attribute("content");
+            Ok(())
+        }))
+        .append_element_content_handler(element!("html", |el| {
+            let mut found = found.borrow_mut();
+            if found.lang.is_none() {
+                found.lang = Some(el.get_attribute("lang").unwrap_or_default());
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("link[rel~=alternate][hreflang][href]", |el| {
+            let lang = el.get_attribute("hreflang").unwrap_or_default();
+            if !lang.trim().eq_ignore_ascii_case("x-default") {
+                if let Some(h) = el.get_attribute("href") {
+                    found.borrow_mut().alternates.push(h);
+                }
+            }
             Ok(())
         }))
         .append_element_content_handler(element!("#__docusaurus", |_el| {
@@ -209,5 +286,42 @@ mod tests {
         assert_eq!(info.base_url.as_deref(), Some("/book/"));
         assert!(info.docusaurus);
         assert_eq!(info.stylesheets, vec![css_dir.join("styles.1.css")]);
+    }
+
+    #[test]
+    fn locale_prefixes_from_alternates_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["fr", "pt-BR", "ur", "blog", "de", "img"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        // ur has no alternate link but says lang=ur; de says lang=en: not a locale folder.
+        std::fs::write(
+            dir.path().join("ur/index.html"),
+            "<html lang=\"ur\" dir=\"rtl\">",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("de/index.html"), "<html lang=\"en\">").unwrap();
+        std::fs::write(dir.path().join("blog/index.html"), "<html lang=\"en\">").unwrap();
+        let alternates = [
+            "https://example.edu/book/".to_string(),
+            "https://example.edu/book/fr/".to_string(),
+            "/book/pt-BR/".to_string(),
+            "https://example.edu/book/es/".to_string(), // no such folder
+            "https://example.edu/other/it/".to_string(),
+        ];
+        assert_eq!(
+            locale_prefixes(dir.path(), "/book/", &alternates),
+            vec!["fr", "pt-BR", "ur"]
+        );
+        assert_eq!(url_path("https://h.example/a/b?x#y"), "/a/b");
+        assert_eq!(url_path("//h.example/fr/"), "/fr/");
+        assert_eq!(url_path("https://h.example"), "/");
+    }
+
+    #[test]
+    fn the_fixture_site_has_a_french_locale() {
+        let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/site");
+        let info = probe(&site, &[PathBuf::from("index.html")]);
+        assert_eq!(info.locale_prefixes, vec!["fr"]);
     }
 }

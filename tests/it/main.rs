@@ -5,6 +5,7 @@
 //!   a different profile replaces, chunked input gives the same bytes.
 //! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
 //! - `config_files`: the shipped example config, and config errors as the user sees them.
+//! - `locales`: per-page language, exclude globs under locale folders, accent source, CI warning.
 //! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
 //! - `reliability`: killed runs, file-system cases, concurrent runs, mutated pages (docs/reliability.md).
 //! - `usage`: `--help` snapshot, and the README's usage block matches it.
@@ -12,6 +13,7 @@
 mod cli;
 mod config_files;
 mod harness;
+mod locales;
 mod pages;
 mod properties;
 mod reliability;

@@ -1,0 +1,215 @@
+//! What a run does with the site's languages and what it tells the maintainer: each page's
+//! runtime config in its own language, `[pages] exclude` under the locale folders, the accent
+//! colour's source, and the warning about a dev-profile run in CI.
+
+use std::fs;
+use std::path::Path;
+
+use crate::harness::{copy_fixture, run_in, snapshot_tree};
+
+/// The runtime config JSON of an injected page.
+fn runtime_config(page: &Path) -> serde_json::Value {
+    let html = fs::read_to_string(page).expect("read page");
+    let start = html
+        .find("id=\"chatkit-inject-config\" data-chatkit-inject>")
+        .expect("config element")
+        + "id=\"chatkit-inject-config\" data-chatkit-inject>".len();
+    let end = start + html[start..].find("</script>").expect("end");
+    serde_json::from_str(&html[start..end]).expect("config JSON")
+}
+
+fn json_report(cwd: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let run = run_in(cwd, &all, cwd);
+    let report = serde_json::from_str(&run.raw_stdout).expect("JSON report");
+    (run.code, report)
+}
+
+#[test]
+fn each_page_gets_the_strings_of_its_language() {
+    let (tmp, build) = copy_fixture("site");
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[widget]\ngreeting = \"Ask about this chapter.\"\n\n[locales.fr]\nclose = \"Fermer le panneau\"\n",
+    )
+    .expect("config");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+
+    let en = runtime_config(&build.join("docs/intro/index.html"));
+    assert_eq!(en["title"], "Ask the textbook");
+    assert_eq!(en["greeting"], "Ask about this chapter.");
+    assert!(
+        en.get("strings").is_none(),
+        "English pages carry no strings: {en}"
+    );
+
+    let fr = runtime_config(&build.join("fr/docs/intro/index.html"));
+    assert_eq!(fr["title"], "Interroger le manuel");
+    // [widget] greeting is set: it wins over the built-in translation...
+    assert_eq!(fr["greeting"], "Ask about this chapter.");
+    assert_eq!(fr["placeholder"], "Posez une question…");
+    // ...and [locales.fr] wins over both.
+    assert_eq!(fr["strings"]["close"], "Fermer le panneau");
+    assert_eq!(fr["strings"]["retry"], "Réessayer");
+
+    // Strip gives every page back, whatever its language.
+    let (tmp2, pristine) = copy_fixture("site");
+    let strip = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(strip.code, 0, "{}", strip.render());
+    assert!(snapshot_tree(&build) == snapshot_tree(&pristine));
+    drop(tmp2);
+}
+
+#[test]
+fn exclude_globs_apply_under_each_locale_folder() {
+    let (tmp, build) = copy_fixture("site");
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[pages]\nexclude = [\"blog/**\", \"fr/markdown-page/**\", \"private/**\"]\n",
+    )
+    .expect("config");
+    let before = snapshot_tree(&build);
+    let (code, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["localePrefixes"], serde_json::json!(["fr"]));
+    let after: std::collections::BTreeMap<String, Vec<u8>> =
+        snapshot_tree(&build).into_iter().collect();
+    let mut fr_blog = 0;
+    for (path, bytes) in &before {
+        let excluded = path.starts_with("blog/")
+            || path.starts_with("fr/blog/")
+            || path.starts_with("fr/markdown-page/");
+        if path.ends_with(".html") && excluded {
+            assert!(Some(bytes) == after.get(path), "{path} was modified");
+            fr_blog += usize::from(path.starts_with("fr/blog/"));
+        }
+    }
+    assert!(fr_blog > 5, "only {fr_blog} French blog pages");
+    // A glob that names a locale folder is about that locale only.
+    assert_ne!(
+        Some(
+            &before
+                .iter()
+                .find(|(p, _)| p == "markdown-page/index.html")
+                .expect("page")
+                .1
+        ),
+        after.get("markdown-page/index.html"),
+        "markdown-page/ (English) should be injected"
+    );
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("\"private/**\" matches no page") && warnings[0].contains("fr/"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_dev_profile_run_in_ci_is_a_warning() {
+    let (tmp, _build) = copy_fixture("site");
+    let run = |ci: Option<&str>, env: &str| {
+        let mut cmd = crate::harness::cli();
+        cmd.current_dir(tmp.path())
+            .args(["build", "--env", env, "--format", "json", "--dry-run"]);
+        if let Some(v) = ci {
+            cmd.env("CI", v);
+        }
+        let out = cmd.output().expect("run");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (report, stderr)
+    };
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\ndomain-key = \"domain_pk_x\"\n",
+    )
+    .expect("config");
+    let (report, stderr) = run(Some("true"), "dev");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("CI is set and this run uses the dev profile")
+            && warnings.contains("http://localhost:8000")
+            && warnings.contains("--env prod"),
+        "{warnings}"
+    );
+    assert!(stderr.contains("warning: CI is set"), "{stderr}");
+    for (ci, env) in [
+        (Some("true"), "prod"),
+        (None, "dev"),
+        (Some("false"), "dev"),
+    ] {
+        let (report, _) = run(ci, env);
+        assert!(
+            !report["warnings"].to_string().contains("CI is set"),
+            "{ci:?} {env}: {}",
+            report["warnings"]
+        );
+    }
+}
+
+#[test]
+fn the_report_says_where_the_accent_came_from() {
+    // The fixture site sets --ifm-color-primary in its CSS.
+    let (tmp, _build) = copy_fixture("site");
+    let (_, report) = json_report(tmp.path(), &["build", "--dry-run"]);
+    assert_eq!(report["accent"]["color"], "#2e8555");
+    assert_eq!(report["accent"]["source"]["kind"], "site-css");
+    assert_eq!(
+        report["accent"]["source"]["variable"],
+        "--ifm-color-primary"
+    );
+    assert!(report["accent"]["source"]["file"]
+        .as_str()
+        .is_some_and(|f| f.starts_with("assets/css/styles.") && f.ends_with(".css")));
+    assert!(report["accent"].get("hint").is_none());
+
+    // [theme] accent in chatkit.toml.
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[theme]\naccent = \"#ff6600\"\n",
+    )
+    .expect("config");
+    let (_, report) = json_report(tmp.path(), &["build", "--dry-run"]);
+    assert_eq!(report["accent"]["color"], "#ff6600");
+    assert_eq!(report["accent"]["source"]["kind"], "config");
+    assert_eq!(report["accent"]["source"]["file"], "chatkit.toml");
+
+    // A site whose CSS never sets the primary colour: Infima's default, with a hint.
+    let bare = tempfile::tempdir().expect("tmp");
+    let site = bare.path().join("build");
+    fs::create_dir_all(site.join("assets/css")).expect("mkdir");
+    fs::write(
+        site.join("assets/css/styles.0123abcd.css"),
+        ".fab{background:orange}",
+    )
+    .expect("css");
+    fs::write(
+        site.join("index.html"),
+        "<html lang=\"en\"><head><meta name=\"generator\" content=\"Docusaurus v3.9.2\"><link rel=\"stylesheet\" href=\"/assets/css/styles.0123abcd.css\"></head><body><div id=\"__docusaurus\"></div></body></html>",
+    )
+    .expect("page");
+    let (_, report) = json_report(bare.path(), &["build", "--dry-run"]);
+    assert_eq!(report["accent"]["color"], "#3578e5");
+    assert_eq!(report["accent"]["source"]["kind"], "default");
+    assert!(
+        report["accent"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("set [theme] accent")),
+        "{report:#}"
+    );
+    let run = run_in(bare.path(), &["build", "--dry-run"], bare.path());
+    assert!(
+        run.stdout
+            .contains("accent    #3578e5 (the built-in default); #3578e5 is Infima's stock blue"),
+        "{}",
+        run.render()
+    );
+}
