@@ -285,6 +285,37 @@ mod tests {
     }
 
     #[test]
+    fn css_template_uses_position_replaces_and_fixed_accent() {
+        let default = render_css(&ctx()).unwrap();
+        assert!(!default.contains("display:none!important"), "{default}");
+        assert!(default.contains("var(--ifm-color-primary,#2e8555)"));
+        assert!(
+            default.contains("html[dir=rtl]"),
+            "auto mirrors on RTL pages"
+        );
+
+        let mut c = ctx();
+        c.replaces = vec!["#old-bot".into(), ".chat-fab[data-x='a']".into()];
+        c.accent_fixed = true;
+        c.position = "bottom-left".into();
+        let css = render_css(&c).unwrap();
+        assert!(
+            css.contains("#old-bot,.chat-fab[data-x='a']{display:none!important}"),
+            "{css}"
+        );
+        assert!(!css.contains("var(--ifm-color-primary,#2e8555)"), "{css}");
+        assert!(css.contains("#2e8555") && css.contains("#25c2a0"));
+        assert!(
+            !css.contains("html[dir=rtl]"),
+            "a chosen corner is not mirrored"
+        );
+        assert_ne!(css, default);
+        let mut right = c.clone();
+        right.position = "bottom-right".into();
+        assert_ne!(render_css(&right).unwrap(), css);
+    }
+
+    #[test]
     fn hash_is_content_based() {
         let a = Asset::new("loader", "js", b"one".to_vec());
         let b = Asset::new("loader", "js", b"two".to_vec());

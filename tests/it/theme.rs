@@ -95,3 +95,25 @@ fn unusable_site_color_is_named_in_a_warning() {
         run.render()
     );
 }
+
+#[test]
+fn replaces_position_and_z_index_reach_the_written_css() {
+    let (_, default) = theme_of("site", None);
+    assert!(default.contains("z-index:2147483000"), "{default}");
+    assert!(!default.contains("display:none!important"));
+    let (_, css) = theme_of(
+        "site",
+        Some(
+            "[widget]\nposition = \"bottom-left\"\nz-index = 1200\nreplaces = [\"#old-chat-button\", \".floating-bot\"]\n\n[theme]\naccent = \"#ff6600\"\n",
+        ),
+    );
+    assert!(
+        css.contains("#old-chat-button,.floating-bot{display:none!important}"),
+        "{css}"
+    );
+    assert!(css.contains("z-index:1200"), "{css}");
+    assert!(!css.contains("z-index:2147483000"), "{css}");
+    // A colour set in chatkit.toml is used as it is, not as a fallback of --ifm-color-primary.
+    assert!(!css.contains("var(--ifm-color-primary,#ff6600)"), "{css}");
+    assert!(css.contains("#ff6600"), "{css}");
+}
