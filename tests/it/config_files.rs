@@ -17,6 +17,15 @@ fn shipped_example_config_loads_for_every_profile() {
         dev.exclude,
         vec!["search/**".to_string(), "tags/**".to_string()]
     );
+    assert_eq!(dev.replaces, vec!["#old-chat-button".to_string()]);
+    assert_eq!(dev.position, config::Position::Auto);
+    assert_eq!(dev.z_index, config::DEFAULT_Z_INDEX);
+    let (tag, ur) = dev.locale_for(Some("ur"));
+    assert_eq!(tag, "ur");
+    assert_eq!(ur.strings.title, "درسی کتاب کا معاون");
+    assert_eq!(ur.prompts.len(), 1);
+    // Not set for Urdu: the built-in translation.
+    assert_eq!(ur.strings.retry, "دوبارہ کوشش کریں");
     let prod = config::resolve(&loaded, "prod").expect("prod resolves");
     assert_eq!(prod.backend_url, "https://chat.example.edu");
     assert!(prod.domain_key.starts_with("domain_pk_"));
