@@ -11,10 +11,11 @@ use crate::run::{Action, RunSettings};
 
 /// Inject an OpenAI ChatKit assistant into every page of a built Docusaurus site.
 ///
-/// Run it after `docusaurus build`: every HTML page gets a floating chat button (bottom right)
-/// that opens a ChatKit panel talking to your backend. Pages are rewritten in place (or into
-/// --out), the widget files are written to BUILD_DIR/chatkit/, and nothing else changes.
-/// Running it again replaces the earlier injection; --strip removes it.
+/// Run it after `docusaurus build`: every HTML page gets a floating chat button (bottom right,
+/// mirrored on right-to-left pages) that opens a ChatKit panel, in the page's language, talking
+/// to your backend. Pages are rewritten in place (or into --out), the widget files are written
+/// to BUILD_DIR/chatkit/, and nothing else changes. Running it again replaces the earlier
+/// injection; --strip removes it.
 #[derive(Debug, Parser)]
 #[command(
     name = "chatkit-inject",
