@@ -133,6 +133,9 @@ fn chunked_input_gives_the_same_bytes_on_every_page() {
 fn html_piece() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("<html>".to_string()),
+        Just("<html lang=fr>".to_string()),
+        Just("<HTML LANG=\"zh-Hant\" dir=rtl>".to_string()),
+        Just("<html lang=ur dir=rtl>".to_string()),
         Just("<head>".to_string()),
         Just("</head>".to_string()),
         Just("<body class=x>".to_string()),
@@ -164,6 +167,14 @@ proptest! {
             prop_assert_eq!(stripped, page.as_bytes().to_vec());
             let expected = if skip.is_some() { 0 } else { 1 };
             prop_assert_eq!(count(&once, "id=\"chatkit-inject-config\""), expected);
+            if skip.is_none() {
+                // One of the run's body snippets went in whole (the one of the page's language
+                // when its <html lang> comes before <body>).
+                let bodies: Vec<&String> =
+                    std::iter::once(&dev.body).chain(dev.localized.values()).collect();
+                let placed = bodies.iter().filter(|b| count(&once, b) == 1).count();
+                prop_assert!(placed >= 1, "no whole body snippet in {:?}", String::from_utf8_lossy(&once));
+            }
         }
     }
 
