@@ -36,6 +36,7 @@ const key = (k: string): void => {
 beforeEach(() => {
   document.head.innerHTML = "";
   document.documentElement.className = "";
+  document.documentElement.removeAttribute("style");
   document.body.innerHTML = '<div id="__docusaurus"><main>page</main></div>';
 });
 afterEach(() => {
@@ -346,5 +347,32 @@ describe("strings", () => {
     installConfig(JSON.stringify({ ...sampleConfig(), strings: { close: 1 } }));
     expect(boot().loader).toBeNull();
     expect(String(vi.mocked(console.warn).mock.calls[0][0])).toContain("(strings.close)");
+  });
+});
+
+describe("placement", () => {
+  beforeEach(() => installConfig(SAMPLE_CONFIG_TEXT));
+
+  it("lifts the toggle above a fixed element of the site in its corner, once the page changes", async () => {
+    const fab = document.createElement("div");
+    const frames: FrameRequestCallback[] = [];
+    vi.spyOn(window, "requestAnimationFrame").mockImplementation((f) => frames.push(f));
+    vi.spyOn(Element.prototype, "getBoundingClientRect").mockImplementation(function (this: Element) {
+      if (this.id === "chatkit-inject-toggle") return new DOMRect(928, 700, 56, 56);
+      if (this === fab) return new DOMRect(920, 690, 64, 100);
+      return new DOMRect(0, 0, 0, 0);
+    });
+    const real = window.getComputedStyle.bind(window);
+    vi.spyOn(window, "getComputedStyle").mockImplementation(
+      (el: Element) => ({ ...real(el), position: el === fab ? "fixed" : "static", opacity: "1" }) as CSSStyleDeclaration,
+    );
+    document.elementsFromPoint = () => (fab.isConnected ? [fab, document.body] : [document.body]);
+    boot();
+    frames.splice(0).forEach((f) => f(0));
+    expect(document.documentElement.style.getPropertyValue("--cki-lift")).toBe("");
+    document.body.append(fab); // the site hydrates and adds its own chat button
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    frames.splice(0).forEach((f) => f(0));
+    expect(document.documentElement.style.getPropertyValue("--cki-lift")).toBe("74px"); // 756 - 690 + 8
   });
 });
