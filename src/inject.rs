@@ -45,6 +45,12 @@ impl Snippets {
     pub fn body_for(&self, lang: Option<&str>) -> &str {
         i18n::choose(lang, |t| self.localized.get(t)).map_or(&self.body, String::as_str)
     }
+
+    /// The tag of the localized markup a page with `<html lang=lang>` gets; `None` for the
+    /// fallback (English) markup.
+    pub fn locale_of(&self, lang: Option<&str>) -> Option<&str> {
+        i18n::choose(lang, |t| self.localized.get_key_value(t).map(|(k, _)| k)).map(String::as_str)
+    }
 }
 
 /// What the rewrite does with a page.
@@ -729,6 +735,10 @@ mod tests {
                 }
             }
         }
+        assert_eq!(s.locale_of(Some("zh-Hans")), Some("zh"));
+        assert_eq!(s.locale_of(Some("ZH-hant")), Some("zh-hant"));
+        assert_eq!(s.locale_of(Some("de")), None);
+        assert_eq!(s.locale_of(None), None);
         // Only the first <html> tag counts (the parser merges later ones into it).
         let page = "<html lang=fr><html lang=zh><body>x</body>";
         assert!(inject(page).contains(&body("fr")));

@@ -107,6 +107,8 @@ pub struct Report {
     /// The accent colour and where it came from (not for `--strip`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accent: Option<Accent>,
+    /// Pages that carry the widget, by the language of its strings (`en`, `fr`, `ur`).
+    pub languages: BTreeMap<String, usize>,
     /// The site's locale folders (`fr`, `ur`): `[pages] exclude` globs apply under each too.
     pub locale_prefixes: Vec<String>,
     pub leftovers_removed: usize,
@@ -142,6 +144,7 @@ impl Report {
             assets: AssetChanges::default(),
             theme: None,
             accent: None,
+            languages: BTreeMap::new(),
             locale_prefixes: Vec::new(),
             leftovers_removed: 0,
             pages_restored: 0,
@@ -244,6 +247,18 @@ impl Report {
             for o in &self.outdated {
                 let _ = writeln!(s, "    {o}");
             }
+        }
+        if !self.languages.is_empty() {
+            let langs: Vec<String> = self
+                .languages
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  languages {} (pages by the language of the widget)",
+                langs.join(", ")
+            );
         }
         if !self.locale_prefixes.is_empty() && self.mode != "strip" {
             let folders: Vec<String> = self

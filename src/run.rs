@@ -4,6 +4,7 @@
 //! One bad page is a result, not a reason to stop: it is recorded with its path, the rest of the
 //! site is processed, and the exit code says so.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -273,9 +274,12 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         PageWalk::new(build_dir, &found, out_dir.is_some())
             .par_bridge()
             .fold(Tally::default, |mut tally, page| {
-                let outcome = process_page(&ctx, &page);
+                let (outcome, widget) = process_page(&ctx, &page);
                 if let Some(pb) = &progress {
                     pb.inc(1);
+                }
+                if let (Some(w), Some(snippets)) = (widget, ctx.snippets) {
+                    tally.add_language(snippets, w.lang.as_deref());
                 }
                 tally.add(build_dir, &page.rel, outcome);
                 tally
@@ -353,6 +357,12 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         }
     }
 
+    for (lang, n) in &tally.untranslated {
+        report.warn(format!(
+            "{n} page(s) have <html lang=\"{lang}\">, for which there is no translation: their widget speaks English; add a [locales.{lang}] table to chatkit.toml"
+        ));
+    }
+    report.languages = tally.languages;
     report.pages = tally.counts;
     report.failures.extend(tally.failures);
     report.outdated.extend(tally.outdated);
@@ -612,14 +622,23 @@ struct PageCtx<'a> {
     exclude: &'a Excludes,
 }
 
-fn process_page(ctx: &PageCtx<'_>, page: &Page) -> Outcome {
+/// A page that carries the widget after this run, with its `<html lang>` as written (which
+/// chose the language of its runtime config).
+struct WithWidget {
+    lang: Option<String>,
+}
+
+fn process_page(ctx: &PageCtx<'_>, page: &Page) -> (Outcome, Option<WithWidget>) {
     match process_page_inner(ctx, page) {
         Ok(o) => o,
-        Err(e) => Outcome::Failed(e),
+        Err(e) => (Outcome::Failed(e), None),
     }
 }
 
-fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String> {
+fn process_page_inner(
+    ctx: &PageCtx<'_>,
+    page: &Page,
+) -> Result<(Outcome, Option<WithWidget>), String> {
     let src = ctx.build_dir.join(&page.rel);
     if page.is_symlink {
         // A link to a page inside the tree is rewritten where the page lives; a link outside the
@@ -627,7 +646,7 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         if let (Some(out), true) = (ctx.out_dir, ctx.writes) {
             copy_symlink(&src, &out.join(&page.rel)).map_err(|e| e.to_string())?;
         }
-        return Ok(Outcome::Skipped(SkipReason::Symlink));
+        return Ok((Outcome::Skipped(SkipReason::Symlink), None));
     }
     if ctx.interrupted.contains(&page.rel) {
         return Err(format!(
@@ -641,13 +660,14 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         open_page(&src, ctx.journal.is_some()).map_err(|e| format!("cannot read: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > STREAM_THRESHOLD {
-        if let Some(outcome) = process_large_page(ctx, page, &src)? {
-            return Ok(outcome);
+        if let Some(done) = process_large_page(ctx, page, &src)? {
+            return Ok(done);
         }
     }
     let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| format!("cannot read: {e}"))?;
     let excluded = ctx.exclude.is_match(&page.rel);
+    let mut widget = None;
 
     let (output, outcome) = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => {
@@ -674,6 +694,9 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
                         }
                     }
                 }
+                if skip.is_none() {
+                    widget = Some(WithWidget { lang: facts.lang });
+                }
                 match skip {
                     Some(reason) => (out, Outcome::Skipped(reason)),
                     None if out == input => (out, Outcome::Unchanged),
@@ -687,12 +710,12 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
     if ctx.action == Action::Check {
         // A skipped page that still carries an old injection is out of date too.
         if matches!(outcome, Outcome::Skipped(_)) && output != input {
-            return Ok(Outcome::Outdated);
+            return Ok((Outcome::Outdated, widget));
         }
-        return Ok(outcome);
+        return Ok((outcome, widget));
     }
     if !ctx.writes {
-        return Ok(outcome);
+        return Ok((outcome, widget));
     }
     match ctx.out_dir {
         Some(out) => {
@@ -716,7 +739,7 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<Outcome, String>
         }
         None => {}
     }
-    Ok(outcome)
+    Ok((outcome, widget))
 }
 
 /// Open a page to read it and, if `for_writing` and allowed, to write it in place too (the
@@ -745,7 +768,7 @@ fn process_large_page(
     ctx: &PageCtx<'_>,
     page: &Page,
     src: &Path,
-) -> Result<Option<Outcome>, String> {
+) -> Result<Option<(Outcome, Option<WithWidget>)>, String> {
     let excluded = ctx.exclude.is_match(&page.rel);
     let mode = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => Mode::Strip,
@@ -762,6 +785,12 @@ fn process_large_page(
     {
         return Ok(None);
     }
+    let widget = match (mode, pass.facts.skip_reason()) {
+        (Mode::Inject(_), None) => Some(WithWidget {
+            lang: pass.facts.lang.clone(),
+        }),
+        _ => None,
+    };
     let mut outcome = match (mode, pass.facts.skip_reason()) {
         (Mode::Strip, _) if excluded => Outcome::Skipped(SkipReason::Excluded),
         (Mode::Strip, _) if pass.facts.had_injection => Outcome::Stripped,
@@ -778,7 +807,7 @@ fn process_large_page(
         if !pass.unchanged {
             outcome = Outcome::Outdated;
         }
-        return Ok(Some(outcome));
+        return Ok(Some((outcome, widget)));
     }
     if let Some(tmp) = pass.temp {
         if ctx.out_dir.is_some() || !pass.unchanged {
@@ -792,7 +821,7 @@ fn process_large_page(
                 .map_err(|e| format!("cannot replace: {}", e.error))?;
         }
     }
-    Ok(Some(outcome))
+    Ok(Some((outcome, widget)))
 }
 
 /// One streaming rewrite of a page.
@@ -1142,9 +1171,30 @@ struct Tally {
     counts: crate::report::PageCounts,
     failures: Vec<Failure>,
     outdated: Vec<String>,
+    /// Pages carrying the widget, by the locale of their strings.
+    languages: BTreeMap<String, usize>,
+    /// Pages whose `<html lang>` (normalised) is not English and matched no locale, so they got
+    /// the English strings.
+    untranslated: BTreeMap<String, usize>,
 }
 
 impl Tally {
+    fn add_language(&mut self, snippets: &Snippets, lang: Option<&str>) {
+        match snippets.locale_of(lang) {
+            Some(tag) => *self.languages.entry(tag.to_string()).or_default() += 1,
+            None => {
+                *self
+                    .languages
+                    .entry(crate::i18n::FALLBACK.to_string())
+                    .or_default() += 1;
+                let tag = lang.map(crate::i18n::normalize_tag).unwrap_or_default();
+                if !tag.is_empty() && crate::i18n::primary(&tag) != crate::i18n::FALLBACK {
+                    *self.untranslated.entry(tag).or_default() += 1;
+                }
+            }
+        }
+    }
+
     fn add(&mut self, build_dir: &Path, rel: &Path, outcome: Outcome) {
         let c = &mut self.counts;
         match outcome {
@@ -1176,6 +1226,12 @@ impl Tally {
         }
         self.failures.extend(other.failures);
         self.outdated.extend(other.outdated);
+        for (k, n) in other.languages {
+            *self.languages.entry(k).or_default() += n;
+        }
+        for (k, n) in other.untranslated {
+            *self.untranslated.entry(k).or_default() += n;
+        }
         self
     }
 }

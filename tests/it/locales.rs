@@ -213,3 +213,34 @@ fn the_report_says_where_the_accent_came_from() {
         run.render()
     );
 }
+
+#[test]
+fn the_report_counts_pages_by_language_and_names_untranslated_ones() {
+    let (tmp, build) = copy_fixture("site");
+    let page = fs::read_to_string(build.join("docs/intro/index.html")).expect("page");
+    let korean = page.replacen("<html lang=en", "<html lang=ko-KR", 1);
+    assert_ne!(korean, page, "the fixture page starts with <html lang=en");
+    fs::write(build.join("korean.html"), korean).expect("write");
+    let (code, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(code, 0, "{report:#}");
+    let en = report["languages"]["en"].as_u64().expect("en count");
+    let fr = report["languages"]["fr"].as_u64().expect("fr count");
+    assert!(en > 10 && fr > 10, "{}", report["languages"]);
+    assert_eq!(
+        en + fr,
+        report["pages"]["injected"].as_u64().expect("injected"),
+        "every injected page is counted once"
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("1 page(s) have <html lang=\\\"ko-kr\\\">")
+            && warnings.contains("[locales.ko-kr]"),
+        "{warnings}"
+    );
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert!(
+        run.stdout.contains(&format!("languages en {en}, fr {fr} ")),
+        "{}",
+        run.render()
+    );
+}
