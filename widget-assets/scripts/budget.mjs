@@ -18,11 +18,12 @@ const panel = gz(readFileSync(join(root, "dist", "panel.js")));
 
 // Every page: 4096 B until issue #10, which added what every page needs to sit on top of
 // customised sites: the placement script (lifting the toggle clear of a site's own fixed
-// elements, ~470 B), the corner/RTL/replaces/phone-sheet CSS (~50 B) and the per-language
-// string fallbacks and their validation (~150 B). Translations add nothing to English pages
-// (a page carries only its own language's strings).
+// elements, ~560 B with its second look a second after a DOM change), the corner/RTL/
+// replaces/phone-sheet CSS (~70 B) and the per-language string fallbacks and their
+// validation (~150 B). Translations add nothing to English pages (a page carries only its
+// own language's strings).
 const budgets = [
-  { name: "every page (loader.js + widget.css + config)", size: loader + css + config, limit: 4800 },
+  { name: "every page (loader.js + widget.css + config)", size: loader + css + config, limit: 4864 },
   { name: "first open (panel.js)", size: panel, limit: 60 * 1024 },
 ];
 

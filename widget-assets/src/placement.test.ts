@@ -37,7 +37,10 @@ beforeEach(() => {
   document.documentElement.removeAttribute("style");
   vi.stubGlobal("innerHeight", VIEW_H);
   vi.spyOn(Element.prototype, "getBoundingClientRect").mockImplementation(function (this: Element) {
-    return rect(boxes.get(this));
+    const box = boxes.get(this);
+    // The stylesheet lifts the toggle by --cki-lift.
+    const lifted = parseFloat(document.documentElement.style.getPropertyValue(LIFT)) || 0;
+    return rect(this === toggle && box ? { ...box, y: box.y - lifted } : box);
   });
   const real = window.getComputedStyle.bind(window);
   vi.spyOn(window, "getComputedStyle").mockImplementation((el: Element) => {
@@ -130,6 +133,14 @@ describe("computeLift", () => {
     expect(result).toBeLessThanOrEqual(VIEW_H / 2);
   });
 
+  it("measures from where the toggle is now: the same answer when it is already lifted", () => {
+    place(div(), { x: 920, y: 720, w: 64, h: 64, position: "fixed" });
+    document.documentElement.style.setProperty(LIFT, `${clear(720)}px`);
+    expect(lift()).toBe(clear(720));
+    document.documentElement.style.setProperty(LIFT, "300px");
+    expect(lift()).toBe(clear(720));
+  });
+
   it("does nothing while the toggle is not rendered", () => {
     boxes.set(toggle, { x: 0, y: 0, w: 0, h: 0, position: "fixed" });
     place(div(), { x: 0, y: 0, w: 1000, h: 300, position: "fixed" });
@@ -145,7 +156,10 @@ describe("watchPlacement", () => {
     for (const f of run) f(0);
   };
   const liftVar = (): string => document.documentElement.style.getPropertyValue(LIFT);
-  const mutations = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+  const stops: Array<() => void> = [];
+  const watch = (): void => void stops.push(watchPlacement(document, toggle, panel));
+  afterEach(() => stops.splice(0).forEach((stop) => stop()));
+  const mutations = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve));
 
   beforeEach(() => {
     frames = [];
@@ -154,7 +168,7 @@ describe("watchPlacement", () => {
 
   it("places at once, then after DOM changes, one check per frame, and sets or clears --cki-lift", async () => {
     const check = vi.spyOn(document, "elementsFromPoint");
-    watchPlacement(document, toggle, panel);
+    watch();
     expect(frames).toHaveLength(1);
     flush();
     expect(liftVar()).toBe("");
@@ -176,25 +190,70 @@ describe("watchPlacement", () => {
     expect(liftVar()).toBe("");
   });
 
+  it("looks once more a second after a change, for an element that fades or slides in", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      watch();
+      flush();
+      const fab = place(div(), { x: 920, y: 720, w: 64, h: 64, position: "fixed", opacity: "0" });
+      await mutations();
+      flush();
+      expect(liftVar()).toBe(""); // still transparent
+      boxes.set(fab, { ...boxes.get(fab)!, opacity: "1" }); // faded in, no DOM change
+      vi.advanceTimersByTime(999);
+      expect(frames).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      flush();
+      expect(liftVar()).toBe(`${clear(720)}px`);
+      // Nothing changes: no write, no further timer.
+      const write = vi.spyOn(document.documentElement.style, "setProperty");
+      vi.advanceTimersByTime(5000);
+      flush();
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("ignores changes inside its own panel, and checks again on resize and load", async () => {
-    watchPlacement(document, toggle, panel);
+    watch();
     flush();
     panel.append(div());
     await mutations();
     expect(frames).toHaveLength(0);
     window.dispatchEvent(new Event("resize"));
-    expect(frames.length).toBeGreaterThan(0); // (watchers of earlier tests listen too)
+    expect(frames).toHaveLength(1);
     flush();
     window.dispatchEvent(new Event("load"));
-    expect(frames.length).toBeGreaterThan(0);
+    expect(frames).toHaveLength(1);
   });
 
   it("does not listen to scroll", () => {
     const listen = vi.spyOn(window, "addEventListener");
     const docListen = vi.spyOn(document, "addEventListener");
-    watchPlacement(document, toggle, panel);
+    watch();
     const events = [...listen.mock.calls, ...docListen.mock.calls].map((c) => c[0]);
     expect(events).not.toContain("scroll");
     expect(events.sort()).toEqual(["load", "resize"]);
+  });
+
+  it("stops: no observer, no listener, no timer left", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const stop = watchPlacement(document, toggle, panel);
+      flush();
+      document.body.append(div());
+      await mutations();
+      flush();
+      stop();
+      document.body.append(div());
+      await mutations();
+      window.dispatchEvent(new Event("resize"));
+      window.dispatchEvent(new Event("load"));
+      vi.advanceTimersByTime(2000);
+      expect(frames).toHaveLength(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -7,8 +7,9 @@
  * is the stylesheet's: this module reads the toggle's box.
  *
  * Checked after load, after the site hydrates or changes its DOM (at most once
- * per animation frame) and on resize. No scroll listener, no polling. Small on
- * purpose: it ships on every page.
+ * per animation frame, and once more a second later, when an element that came
+ * in with a fade or slide has arrived) and on resize. No scroll listener, no
+ * polling. Small on purpose: it ships on every page.
  */
 
 export const LIFT = "--cki-lift";
@@ -20,18 +21,21 @@ export const GAP = 8;
  * element (not ours) found at a few points of its box, looking again at the
  * lifted spot (a few rounds). Elements taller than half the viewport (columns,
  * overlays) cannot be cleared and are ignored; so is a lift past half the
- * viewport (the toggle then stays in its corner, on top). Call with no lift
- * applied.
+ * viewport (the toggle then stays in its corner, on top). The toggle's box is
+ * read where it is now (lifted by the current `--cki-lift`), so measuring never
+ * moves it.
  */
 export function computeLift(doc: Document, toggle: Element, panel: Element): number {
   const box = toggle.getBoundingClientRect();
   const max = innerHeight / 2;
+  // The toggle's bottom edge with no lift.
+  const bottom = box.bottom + (parseFloat(doc.documentElement.style.getPropertyValue(LIFT)) || 0);
   let lift = 0;
   for (let round = 0; round < 4 && box.height; round++) {
     let next = lift;
     for (const fx of [0.15, 0.5, 0.85])
       for (const fy of [0.15, 0.85])
-        for (const hit of doc.elementsFromPoint(box.left + fx * box.width, box.top - lift + fy * box.height))
+        for (const hit of doc.elementsFromPoint(box.left + fx * box.width, bottom - lift - fy * box.height))
           for (let node: Element | null = hit; node && node !== doc.body; node = node.parentElement) {
             const style = getComputedStyle(node);
             if (/fixed|sticky/.test(style.position)) {
@@ -39,7 +43,7 @@ export function computeLift(doc: Document, toggle: Element, panel: Element): num
               // The element at this point may stick out of its fixed container (or be it).
               const top = Math.min(outer.top, hit.getBoundingClientRect().top);
               if (node !== panel && !node.contains(toggle) && style.opacity !== "0" && outer.height <= max)
-                next = Math.max(next, box.bottom - top + GAP);
+                next = Math.max(next, bottom - top + GAP);
               break;
             }
           }
@@ -50,17 +54,19 @@ export function computeLift(doc: Document, toggle: Element, panel: Element): num
   return lift;
 }
 
-/** Places the toggle now and whenever the page may have changed around it. */
-export function watchPlacement(doc: Document, toggle: Element, panel: Element): void {
+/** Places the toggle now and whenever the page may have changed around it; returns a stop function. */
+export function watchPlacement(doc: Document, toggle: Element, panel: Element): () => void {
   const win = doc.defaultView;
-  if (!win) return;
+  if (!win) return () => undefined;
   const root = doc.documentElement.style;
   let queued = false;
+  let timer = 0;
   const place = (): void => {
     queued = false;
-    root.removeProperty(LIFT); // measure in the corner itself (same frame: nothing flickers)
     const lift = computeLift(doc, toggle, panel);
-    if (lift) root.setProperty(LIFT, `${Math.ceil(lift)}px`);
+    const value = lift ? `${Math.ceil(lift)}px` : "";
+    // Written only when it changes (a write would restart transitions that depend on it).
+    if (root.getPropertyValue(LIFT) !== value) root.setProperty(LIFT, value);
   };
   const schedule = (): void => {
     if (!queued) {
@@ -68,12 +74,21 @@ export function watchPlacement(doc: Document, toggle: Element, panel: Element): 
       win.requestAnimationFrame(place);
     }
   };
+  const settled = (): void => {
+    schedule();
+    win.clearTimeout(timer);
+    timer = win.setTimeout(schedule, 1000);
+  };
   schedule();
-  win.addEventListener("load", schedule);
+  win.addEventListener("load", settled);
   win.addEventListener("resize", schedule);
   // Our own panel's content (typing indicator, errors) moves nothing.
-  new win.MutationObserver((records) => records.some((r) => !panel.contains(r.target)) && schedule()).observe(
-    doc.body,
-    { childList: true, subtree: true },
-  );
+  const observer = new win.MutationObserver((records) => records.some((r) => !panel.contains(r.target)) && settled());
+  observer.observe(doc.body, { childList: true, subtree: true });
+  return () => {
+    observer.disconnect();
+    win.removeEventListener("load", settled);
+    win.removeEventListener("resize", schedule);
+    win.clearTimeout(timer);
+  };
 }
