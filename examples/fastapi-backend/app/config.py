@@ -10,7 +10,12 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
+from .ratelimit import parse_limits
+
 DEFAULT_ORIGINS = "http://localhost:3000,http://127.0.0.1:3000"
+DEFAULT_SESSIONS_PER_IP = "120/10 seconds; 600/minute; 5000/hour"
+DEFAULT_MESSAGES_PER_READER = "12/minute; 300/day"
+DEFAULT_MESSAGES_PER_IP = "600/minute; 20000/day"
 
 
 def _int_env(name: str, default: int) -> int:
@@ -49,6 +54,26 @@ class Settings:
     # The model for the "openai" responder.
     model: str = "gpt-4.1-mini"
 
+    # -- abuse limits (see ratelimit.py; windows in the `limits` notation, "off" for none) --------
+    # False turns every rate limit off (CHATKIT_RATE_LIMITS=off), e.g. for a test suite.
+    rate_limits: bool = True
+    # Session requests per client address: a burst, then a sustained rate. A class of a few hundred
+    # readers behind one NAT address can all start within a minute; a script is stopped after 120.
+    sessions_per_ip: str = DEFAULT_SESSIONS_PER_IP
+    # Streaming requests (each one is a model call) per reader, and per client address.
+    messages_per_reader: str = DEFAULT_MESSAGES_PER_READER
+    messages_per_ip: str = DEFAULT_MESSAGES_PER_IP
+    # Where the counters live: "memory://" (per process) or e.g. "redis://host:6379" (shared).
+    limits_storage: str = "memory://"
+    # Behind a reverse proxy: the header it writes the client's address into (X-Forwarded-For,
+    # X-Real-IP, ...), and how many proxies append to it. Empty: the TCP peer's address.
+    trusted_proxy_header: str = ""
+    trusted_proxy_hops: int = 1
+    # Serve /docs, /redoc and /openapi.json (CHATKIT_DOCS=1); off, so the API is not advertised.
+    docs_enabled: bool = False
+    # Longest message a reader may send (characters, text plus quoted text); longer is a 413.
+    max_message_chars: int = 8000
+
     @classmethod
     def from_env(cls) -> "Settings":
         env = os.environ
@@ -66,7 +91,24 @@ class Settings:
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",
             responder=env.get("CHATKIT_RESPONDER", "").strip() or "offline",
             model=env.get("CHATKIT_MODEL", "").strip() or "gpt-4.1-mini",
+            rate_limits=env.get("CHATKIT_RATE_LIMITS", "").strip().lower() not in ("off", "0", "false"),
+            sessions_per_ip=env.get("CHATKIT_LIMIT_SESSIONS_PER_IP", DEFAULT_SESSIONS_PER_IP),
+            messages_per_reader=env.get("CHATKIT_LIMIT_MESSAGES_PER_READER", DEFAULT_MESSAGES_PER_READER),
+            messages_per_ip=env.get("CHATKIT_LIMIT_MESSAGES_PER_IP", DEFAULT_MESSAGES_PER_IP),
+            limits_storage=env.get("CHATKIT_LIMITS_STORAGE", "").strip() or "memory://",
+            trusted_proxy_header=env.get("CHATKIT_TRUSTED_PROXY_HEADER", "").strip(),
+            trusted_proxy_hops=_int_env("CHATKIT_TRUSTED_PROXY_HOPS", 1),
+            max_message_chars=_int_env("CHATKIT_MAX_MESSAGE_CHARS", 8000),
+            docs_enabled=env.get("CHATKIT_DOCS", "") == "1",
         )
+        for name, value in (
+            ("CHATKIT_LIMIT_SESSIONS_PER_IP", settings.sessions_per_ip),
+            ("CHATKIT_LIMIT_MESSAGES_PER_READER", settings.messages_per_reader),
+            ("CHATKIT_LIMIT_MESSAGES_PER_IP", settings.messages_per_ip),
+        ):
+            parse_limits(name, value)  # exits with a clear message on a typo
+        if settings.trusted_proxy_hops < 1:
+            raise SystemExit("CHATKIT_TRUSTED_PROXY_HOPS must be at least 1")
         if settings.responder not in ("offline", "openai"):
             raise SystemExit(f"CHATKIT_RESPONDER must be offline or openai, got {settings.responder!r}")
         if settings.responder == "openai" and not env.get("OPENAI_API_KEY"):

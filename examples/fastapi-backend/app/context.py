@@ -44,3 +44,5 @@ class PageContext(BaseModel):
 class RequestContext:
     reader: str
     page: PageContext | None = None
+    # The client's address (see ratelimit.client_address), for per-address limits.
+    client: str = ""

@@ -25,7 +25,8 @@ from .config import Settings
 from .context import PageContext, RequestContext
 from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
 from .model import ModelResponder
-from .server import TextbookServer, UnsupportedRequest
+from .ratelimit import RateLimiter, client_address, parse_limits
+from .server import Limits, Refused, TextbookServer, UnsupportedRequest
 from .store import SQLiteStore
 from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
 
@@ -103,16 +104,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     faults = Faults() if settings.faults_enabled else None
     store = SQLiteStore(settings.db_path)
     model = ModelResponder(settings.model) if settings.responder == "openai" else None
-    server = TextbookServer(store, settings.word_delay_ms, faults, model)
+    limiter = RateLimiter(settings.limits_storage) if settings.rate_limits else None
+    sessions_per_ip = parse_limits("CHATKIT_LIMIT_SESSIONS_PER_IP", settings.sessions_per_ip)
+    limits = Limits(
+        limiter=limiter,
+        messages_per_reader=parse_limits("CHATKIT_LIMIT_MESSAGES_PER_READER", settings.messages_per_reader),
+        messages_per_ip=parse_limits("CHATKIT_LIMIT_MESSAGES_PER_IP", settings.messages_per_ip),
+        max_message_chars=settings.max_message_chars,
+    )
+    server = TextbookServer(store, settings.word_delay_ms, faults, model, limits)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
         store.close()
 
-    app = FastAPI(title="chatkit-inject reference backend", lifespan=lifespan)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="chatkit-inject reference backend",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings, app.state.signer, app.state.store = settings, signer, store
-    app.state.server, app.state.faults = server, faults
+    app.state.server, app.state.faults, app.state.limiter = server, faults, limiter
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -120,6 +136,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_api_error(_request: Request, exc: ApiError):
         response = error_response(exc.status, exc.code, exc.message)
         response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Refused)
+    async def on_refused(_request: Request, exc: Refused):
+        extra = dict(exc.extra)
+        if exc.retry_after is not None:
+            extra["retry_after"] = exc.retry_after
+        response = error_response(exc.status, exc.code, exc.message, **extra)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(ValidationError)
@@ -139,8 +165,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz():
         return {"ok": True}
 
+    def client_of(request: Request) -> str:
+        return client_address(
+            request.scope.get("client"),
+            request.headers,
+            settings.trusted_proxy_header,
+            settings.trusted_proxy_hops,
+        )
+
     @app.post("/api/chatkit/session")
     async def create_session(request: Request):
+        if limiter is not None:
+            refusal = await limiter.hit("sessions-ip", client_of(request), sessions_per_ip)
+            if refusal:
+                raise Refused(
+                    429,
+                    "rate_limited",
+                    f"Too many sessions from this address ({refusal.limit}); "
+                    f"try again in {refusal.retry_after} s.",
+                    retry_after=refusal.retry_after,
+                )
         raw = await read_body(request)
         body = SessionRequest.model_validate_json(raw) if raw.strip() else SessionRequest()
         # A genuine earlier token (even expired, within the grace period) keeps its reader, so
@@ -183,7 +227,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def chatkit(request: Request):
         claims = authenticate(request)
         context = RequestContext(
-            reader=claims.sub, page=PageContext.from_header(request.headers.get(PAGE_HEADER))
+            reader=claims.sub,
+            page=PageContext.from_header(request.headers.get(PAGE_HEADER)),
+            client=client_of(request),
         )
         body = await read_body(request)
         try:
@@ -191,7 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             result = await server.process(body, context)
         except UnsupportedRequest as exc:
             raise ApiError(400, "unsupported_request", str(exc)) from None
-        except ValidationError:
+        except (ValidationError, Refused):
             raise
         except ValueError as exc:
             # The SDK's own request checks (and e.g. undecodable base64 audio) raise ValueError.

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from chatkit.actions import Action
-from chatkit.server import ChatKitServer
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.store import AttachmentStore, Store
 from chatkit.types import (
     AssistantMessageContent,
@@ -22,22 +23,32 @@ from chatkit.types import (
     AssistantMessageItem,
     AttachmentCreateParams,
     AudioInput,
+    ChatKitReq,
+    FeedbackKind,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
     ThreadStreamEvent,
     TranscriptionResult,
     UserMessageItem,
     UserMessageTagContent,
     UserMessageTextContent,
     WidgetItem,
+    is_streaming_req,
 )
+from limits import RateLimitItem
+from pydantic import TypeAdapter
 
 from .context import RequestContext
 from .faults import Faults
 from .model import ModelResponder
+from .ratelimit import RateLimiter
 from .responder import compose_reply, quote, words
+
+_REQUEST = TypeAdapter(ChatKitReq)
 
 
 class UnsupportedRequest(Exception):
@@ -46,6 +57,25 @@ class UnsupportedRequest(Exception):
     The SDK's defaults raise RuntimeError or NotImplementedError for these, which would be a 500;
     main.py answers this one with 400 `unsupported_request` instead.
     """
+
+
+class Refused(Exception):
+    """A request this backend will not serve now: main.py answers `{"error": code, ...}`."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None, **extra):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.retry_after, self.extra = retry_after, extra
+
+
+@dataclass
+class Limits:
+    """What one reader (and one client address) may send; see config.py for the defaults."""
+
+    limiter: RateLimiter | None = None
+    messages_per_reader: list[RateLimitItem] = field(default_factory=list)
+    messages_per_ip: list[RateLimitItem] = field(default_factory=list)
+    max_message_chars: int = 8000
 
 
 class NoAttachments(AttachmentStore):
@@ -74,11 +104,64 @@ class TextbookServer(ChatKitServer[RequestContext]):
         word_delay_ms: int,
         faults: Faults | None = None,
         model: ModelResponder | None = None,
+        limits: Limits | None = None,
     ):
         super().__init__(store, NoAttachments())
         self.word_delay = word_delay_ms / 1000
         self.faults = faults
         self.model = model
+        self.limits = limits or Limits()
+
+    async def process(
+        self, request: str | bytes | bytearray, context: RequestContext
+    ) -> StreamingResult | NonStreamingResult:
+        # Checked before the SDK starts: a refused request stores nothing and streams nothing.
+        parsed = _REQUEST.validate_json(request)  # ValidationError -> 400
+        if is_streaming_req(parsed):
+            await self.admit(parsed, context)
+        return await super().process(request, context)
+
+    async def admit(self, request, context: RequestContext) -> None:
+        """Refuse a streaming request (each one is a model call) that breaks a limit."""
+        limits = self.limits
+        if isinstance(request, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
+            given = request.params.input
+            length = sum(len(p.text) for p in given.content) + len(given.quoted_text or "")
+            if length > limits.max_message_chars:
+                raise Refused(
+                    413,
+                    "message_too_long",
+                    f"The message is {length} characters long; the limit is {limits.max_message_chars}.",
+                    limit=limits.max_message_chars,
+                )
+            # The SDK would create the thread first and fail after its first event (a broken
+            # stream and an empty thread); an unknown attachment is a clean 404 instead.
+            for attachment_id in given.attachments:
+                await self.store.load_attachment(attachment_id, context)
+        if isinstance(request, ThreadsAddUserMessageReq):
+            await self.store.load_thread(request.params.thread_id, context)  # 404 before quota
+        if limits.limiter is None:
+            return
+        for namespace, key, windows in (
+            ("messages-reader", context.reader, limits.messages_per_reader),
+            ("messages-ip", context.client, limits.messages_per_ip),
+        ):
+            refusal = await limits.limiter.hit(namespace, key, windows)
+            if refusal:
+                raise Refused(
+                    429,
+                    "rate_limited",
+                    f"Too many messages ({refusal.limit}); try again in {refusal.retry_after} s.",
+                    retry_after=refusal.retry_after,
+                )
+
+    async def add_feedback(
+        self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext
+    ) -> None:
+        # Feedback is not stored, but only on the reader's own items is it accepted (else 404).
+        await self.store.load_thread(thread_id, context)
+        for item_id in item_ids:
+            await self.store.load_item(thread_id, item_id, context)
 
     async def transcribe(self, audio_input: AudioInput, context: RequestContext) -> TranscriptionResult:
         raise UnsupportedRequest("This backend does not transcribe audio.")

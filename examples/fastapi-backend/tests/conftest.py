@@ -97,11 +97,11 @@ class Reader:
 
 @pytest.fixture
 def make_app():
-    """Build an app with given settings (no word delay unless asked)."""
+    """Build an app with given settings (no word delay and no rate limits unless asked)."""
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
-        settings = Settings(word_delay_ms=0, allowed_origins=[ORIGIN])
+        settings = Settings(word_delay_ms=0, allowed_origins=[ORIGIN], rate_limits=False)
         for key, value in overrides.items():
             setattr(settings, key, value)
         client = TestClient(create_app(settings))

@@ -1,0 +1,54 @@
+"""Smaller holes: unknown attachments, other readers' feedback, the API docs pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Reader, add_body, create_body
+
+
+def threads(reader: Reader) -> list[dict]:
+    return reader.json({"type": "threads.list", "params": {"limit": 100}})["data"]
+
+
+def test_threads_create_with_an_unknown_attachment_is_a_clean_404_and_no_thread(client):
+    reader = Reader(client)
+    body = create_body("see my file")
+    body["params"]["input"]["attachments"] = ["atc_doesnotexist"]
+    r = reader.post(body)
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json()["error"] == "not_found"
+    assert threads(reader) == [], "no empty thread is left behind"
+
+
+def test_add_user_message_with_an_unknown_attachment_is_404_and_stores_nothing(client):
+    reader = Reader(client)
+    thread = reader.stream(create_body("first"))[0]["thread"]["id"]
+    body = add_body(thread, "second")
+    body["params"]["input"]["attachments"] = ["atc_nope"]
+    assert reader.post(body).status_code == 404
+    items = reader.json({"type": "items.list", "params": {"thread_id": thread, "limit": 50}})["data"]
+    assert len(items) == 2  # the first question and its answer
+
+
+def test_feedback_only_on_the_readers_own_items(client):
+    alice, bob = Reader(client), Reader(client)
+    events = alice.stream(create_body("hello"))
+    thread = events[0]["thread"]["id"]
+    item = events[-1]["item"]["id"]
+    feedback = {
+        "type": "items.feedback",
+        "params": {"thread_id": thread, "item_ids": [item], "kind": "positive"},
+    }
+    assert alice.json(feedback) == {}
+    assert bob.json(feedback, status=404)["error"] == "not_found"
+    # Alice's own thread with an item id that is not in it is a 404 too.
+    feedback["params"]["item_ids"] = [item, "msg_unknown"]
+    assert alice.json(feedback, status=404)["error"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"])
+def test_api_docs_are_off_by_default(client, make_app, path):
+    assert client.get(path).status_code == 404
+    assert make_app(docs_enabled=True).get("/openapi.json").status_code == 200
