@@ -27,7 +27,7 @@ from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_route
 from .model import ModelResponder
 from .ratelimit import RateLimiter, client_address, parse_limits
 from .server import Limits, Refused, TextbookServer, UnsupportedRequest
-from .store import SQLiteStore
+from .store import IdClash, SQLiteStore
 from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
 
 # Headers the widget sends cross-origin; the browser's preflight must see them allowed.
@@ -154,6 +154,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error_response(
             400, "invalid_request", "The request body is invalid.", fields=field_errors(exc)
         )
+
+    @app.exception_handler(IdClash)
+    async def on_id_clash(_request: Request, exc: IdClash):
+        # 128-bit ids make this all but impossible; if it happens, the client may simply retry.
+        logger.error("%s", exc)
+        return error_response(500, "id_clash", "A new id clashed with an existing one; please retry.")
 
     @app.exception_handler(NotFoundError)
     async def on_not_found(_request: Request, exc: NotFoundError):

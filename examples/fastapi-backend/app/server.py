@@ -47,6 +47,7 @@ from .faults import Faults
 from .model import ModelResponder
 from .ratelimit import RateLimiter
 from .responder import compose_reply, quote, words
+from .store import new_id
 
 _REQUEST = TypeAdapter(ChatKitReq)
 
@@ -79,6 +80,9 @@ class Limits:
 
 
 class NoAttachments(AttachmentStore):
+    def generate_attachment_id(self, mime_type: str, context: RequestContext) -> str:
+        return new_id("attachment")
+
     """The attachment store of a backend that accepts no uploads: every call is refused."""
 
     async def create_attachment(self, input: AttachmentCreateParams, context: RequestContext):

@@ -10,11 +10,12 @@ standard library's sqlite3 is synchronous; queries here are tiny, and one lock s
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from typing import Any
 
-from chatkit.store import NotFoundError, Store
+from chatkit.store import NotFoundError, Store, StoreItemType
 from chatkit.types import Attachment, Page, ThreadItem, ThreadMetadata
 from pydantic import TypeAdapter
 
@@ -49,6 +50,21 @@ CREATE TABLE IF NOT EXISTS attachments (
 """
 
 
+# The SDK's ids carry 32 random bits (`msg_` + 8 hex digits): at 100,000 items a clash is more
+# likely than not. These carry 128.
+_PREFIXES = {"thread": "thr", "message": "msg", "tool_call": "tc", "workflow": "wf", "task": "tsk"}
+_PREFIXES |= {"attachment": "atc", "sdk_hidden_context": "shcx"}
+
+
+def new_id(kind: StoreItemType) -> str:
+    """`msg_` + 32 hex digits: 128 random bits."""
+    return f"{_PREFIXES.get(kind, kind)}_{secrets.token_hex(16)}"
+
+
+class IdClash(RuntimeError):
+    """A new thread or item got an id that is already taken. Never skipped silently."""
+
+
 def _page_limit(limit: int) -> int:
     """A client's page size, capped at MAX_PAGE; below 1 is a bad request (ValueError -> 400)."""
     if limit < 1:
@@ -63,8 +79,23 @@ class SQLiteStore(Store[RequestContext]):
         with self._lock:
             self._db.executescript(_SCHEMA)
 
+        # Thread ids handed out by generate_thread_id and not yet saved: saving one of them is
+        # creating a thread, which must not overwrite an existing one.
+        self._new_threads: set[str] = set()
+
     def close(self) -> None:
         self._db.close()
+
+    def generate_thread_id(self, context: RequestContext) -> str:
+        thread_id = new_id("thread")
+        with self._lock:
+            self._new_threads.add(thread_id)
+        return thread_id
+
+    def generate_item_id(
+        self, item_type: StoreItemType, thread: ThreadMetadata, context: RequestContext
+    ) -> str:
+        return new_id(item_type)
 
     def _query(self, sql: str, *args: Any) -> list[tuple]:
         with self._lock:
@@ -82,6 +113,16 @@ class SQLiteStore(Store[RequestContext]):
         # The SDK sometimes passes a full `Thread` (with items); store only the metadata.
         data = ThreadMetadata.model_validate(thread.model_dump(exclude={"items"})).model_dump_json()
         with self._lock:
+            if thread.id in self._new_threads:
+                self._new_threads.discard(thread.id)
+                try:
+                    self._db.execute(
+                        "INSERT INTO threads (id, owner, data) VALUES (?, ?, ?)",
+                        (thread.id, context.reader, data),
+                    )
+                except sqlite3.IntegrityError:
+                    raise IdClash(f"thread id {thread.id} is already taken") from None
+                return
             cur = self._db.execute(
                 "INSERT INTO threads (id, owner, data) VALUES (?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
@@ -134,17 +175,29 @@ class SQLiteStore(Store[RequestContext]):
         )
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
-        await self.save_item(thread_id, item, context)
-
-    async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        """A new item: its id must be new (a clash is an error, never a skipped message)."""
         await self.load_thread(thread_id, context)
         with self._lock:
-            self._db.execute(
+            try:
+                self._db.execute(
+                    "INSERT INTO items (id, thread_id, owner, data) VALUES (?, ?, ?, ?)",
+                    (item.id, thread_id, context.reader, _ITEM.dump_json(item).decode("utf-8")),
+                )
+            except sqlite3.IntegrityError:
+                raise IdClash(f"item id {item.id} is already taken") from None
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
+        """Insert or replace an item of this thread; an id taken in another thread is an error."""
+        await self.load_thread(thread_id, context)
+        with self._lock:
+            cur = self._db.execute(
                 "INSERT INTO items (id, thread_id, owner, data) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
                 " WHERE items.owner = excluded.owner AND items.thread_id = excluded.thread_id",
                 (item.id, thread_id, context.reader, _ITEM.dump_json(item).decode("utf-8")),
             )
+        if cur.rowcount == 0:
+            raise IdClash(f"item id {item.id} is already taken by another thread")
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         rows = self._query(

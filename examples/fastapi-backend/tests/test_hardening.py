@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import Reader, add_body, create_body
@@ -52,3 +54,27 @@ def test_feedback_only_on_the_readers_own_items(client):
 def test_api_docs_are_off_by_default(client, make_app, path):
     assert client.get(path).status_code == 404
     assert make_app(docs_enabled=True).get("/openapi.json").status_code == 200
+
+
+def test_ids_in_the_stream_carry_128_bits(client):
+    events = Reader(client).stream(create_body("hello"))
+    assert re.fullmatch(r"thr_[0-9a-f]{32}", events[0]["thread"]["id"])
+    for e in events:
+        if e["type"] in ("thread.item.done", "thread.item.added"):
+            assert re.fullmatch(r"msg_[0-9a-f]{32}", e["item"]["id"]), e
+
+
+def test_an_item_id_clash_answers_an_error_instead_of_losing_the_message(client, monkeypatch):
+    """If two messages ever got one id, the second reader's message must not vanish silently."""
+    store = client.app.state.store
+    counter = iter(range(1_000_000))
+    monkeypatch.setattr(store, "generate_item_id", lambda *a: f"msg_{next(counter)}")
+    alice, bob = Reader(client), Reader(client)
+    alice.stream(create_body("alice asks"))  # msg_0, msg_1
+    thread = bob.stream(create_body("bob asks"))[0]["thread"]["id"]  # msg_2, msg_3
+    counter = iter(range(1_000_000))  # the generator repeats itself: msg_0 again
+    r = bob.post(add_body(thread, "bob asks again"))
+    assert r.status_code == 500, r.text
+    assert r.json()["error"] == "id_clash"
+    items = bob.json({"type": "items.list", "params": {"thread_id": thread, "limit": 50}})["data"]
+    assert len(items) == 2

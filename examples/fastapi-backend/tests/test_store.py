@@ -10,7 +10,7 @@ from chatkit.store import NotFoundError
 from chatkit.types import AssistantMessageContent, AssistantMessageItem, FileAttachment, ThreadMetadata
 
 from app.context import RequestContext
-from app.store import SQLiteStore
+from app.store import IdClash, SQLiteStore
 
 ALICE, BOB = RequestContext("rdr_alice"), RequestContext("rdr_bob")
 
@@ -94,3 +94,37 @@ def test_attachments_are_scoped(store):
     run(store.delete_attachment("atc_1", ALICE))
     with pytest.raises(NotFoundError):
         run(store.load_attachment("atc_1", ALICE))
+
+
+# -- ids ---------------------------------------------------------------------------------------
+
+
+def test_ids_carry_128_random_bits(store):
+    thread = ThreadMetadata(id="thr_a", created_at=datetime.now())
+    ids = {store.generate_thread_id(ALICE) for _ in range(1000)}
+    ids |= {store.generate_item_id("message", thread, ALICE) for _ in range(1000)}
+    assert len(ids) == 2000
+    for i in ids:
+        prefix, _, rand = i.partition("_")
+        assert prefix in ("thr", "msg") and len(rand) == 32 and int(rand, 16) >= 0, i
+
+
+def test_an_item_id_clash_is_an_error_not_a_skipped_message(store):
+    run(store.save_thread(ThreadMetadata(id="thr_b", created_at=datetime.now()), BOB))
+    run(store.add_thread_item("thr_a", message("msg_same", "thr_a", "alice's"), ALICE))
+    with pytest.raises(IdClash):
+        run(store.add_thread_item("thr_b", message("msg_same", "thr_b", "bob's"), BOB))
+    with pytest.raises(IdClash):  # in the same thread too: never overwrite an earlier message
+        run(store.add_thread_item("thr_a", message("msg_same", "thr_a", "again"), ALICE))
+    with pytest.raises(IdClash):
+        run(store.save_item("thr_b", message("msg_same", "thr_b", "bob's"), BOB))
+    assert run(store.load_item("thr_a", "msg_same", ALICE)).content[0].text == "alice's"
+
+
+def test_a_new_thread_never_takes_over_an_existing_one(store):
+    # The id generator hands out an id that is taken (by the same reader or another one).
+    for reader in (ALICE, BOB):
+        store._new_threads.add("thr_a")
+        with pytest.raises(IdClash):
+            run(store.save_thread(ThreadMetadata(id="thr_a", created_at=datetime.now(), title="new"), reader))
+    assert run(store.load_thread("thr_a", ALICE)).title == "A"
