@@ -37,6 +37,8 @@ class Settings:
     session_ttl: int = 15 * 60
     # How long after expiry a token may still be presented as `existing` to keep the same reader.
     session_grace: int = 24 * 60 * 60
+    # How long a reader identity lives from its first token; renewals cannot extend it.
+    session_max_age: int = 30 * 24 * 60 * 60
     # Browser origins allowed by CORS (the sites that embed the widget).
     allowed_origins: list[str] = field(default_factory=lambda: DEFAULT_ORIGINS.split(","))
     # Request headers allowed by CORS besides Authorization, Content-Type and X-ChatKit-Page.
@@ -81,6 +83,7 @@ class Settings:
         settings = cls(
             session_ttl=_int_env("CHATKIT_SESSION_TTL_SECONDS", 15 * 60),
             session_grace=_int_env("CHATKIT_SESSION_GRACE_SECONDS", 24 * 60 * 60),
+            session_max_age=_int_env("CHATKIT_SESSION_MAX_AGE_SECONDS", 30 * 24 * 60 * 60),
             allowed_origins=[o.strip().rstrip("/") for o in origins.split(",") if o.strip()],
             extra_allowed_headers=[
                 h.strip() for h in env.get("CHATKIT_EXTRA_ALLOWED_HEADERS", "").split(",") if h.strip()

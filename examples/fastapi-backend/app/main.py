@@ -100,7 +100,9 @@ class CatchErrorsMiddleware:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    signer = TokenSigner(settings.session_secret, settings.session_ttl, settings.session_grace)
+    signer = TokenSigner(
+        settings.session_secret, settings.session_ttl, settings.session_grace, settings.session_max_age
+    )
     faults = Faults() if settings.faults_enabled else None
     store = SQLiteStore(settings.db_path)
     model = ModelResponder(settings.model) if settings.responder == "openai" else None
@@ -195,8 +197,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = SessionRequest.model_validate_json(raw) if raw.strip() else SessionRequest()
         # A genuine earlier token (even expired, within the grace period) keeps its reader, so
         # the reader's threads stay reachable; anything else starts a new reader.
-        reader = signer.subject_for_refresh(body.existing) or new_subject()
-        token, claims = signer.issue(reader)
+        # A renewal keeps the reader's first-issue time: it cannot extend the reader past max_age.
+        earlier = signer.renewable(body.existing)
+        if earlier:
+            token, claims = signer.issue(earlier.sub, first=earlier.fst)
+        else:
+            token, claims = signer.issue(new_subject())
         answer: dict = {"client_secret": token, "expires_at": claims.exp}
         if faults and faults.session_no_expiry:
             del answer["expires_at"]

@@ -1,8 +1,12 @@
 """Session tokens: small HMAC-signed, expiring bearer tokens naming a reader.
 
 A token is `<payload>.<signature>`, both base64url without padding. The payload is JSON:
-`{"sub": reader id, "iat": issued at, "exp": expires at}` (unix seconds, `iat` as a float).
-Only this process (or any process sharing CHATKIT_SESSION_SECRET) can mint or check them.
+`{"sub": reader id, "iat": issued at, "exp": expires at, "fst": first issued}` (unix seconds,
+`iat` and `fst` as floats). Only this process (or any process sharing CHATKIT_SESSION_SECRET) can
+mint or check them.
+
+A renewal (`existing`) keeps `sub` and `fst`, so a reader identity lives at most `max_age` from its
+first token, however often it is renewed. To revoke every token at once, change the secret.
 
 A real deployment would tie `sub` to its own login (LMS, SSO); the reference backend mints
 an anonymous reader id per browser instead, and keeps it across refreshes so that the reader's
@@ -29,6 +33,9 @@ class TokenClaims:
     sub: str
     iat: float
     exp: int
+    # When this reader's first token was issued; renewals carry it over (tokens from before the
+    # claim existed count from their own `iat`).
+    fst: float = 0.0
 
 
 def _b64(data: bytes) -> str:
@@ -45,20 +52,27 @@ def new_subject() -> str:
 
 
 class TokenSigner:
-    def __init__(self, secret: str, ttl: int, grace: int):
+    def __init__(self, secret: str, ttl: int, grace: int, max_age: int = 30 * 24 * 3600):
         self._key = secret.encode("utf-8")
         self.ttl = ttl
         self.grace = grace
+        self.max_age = max_age
         # Tokens issued before this instant count as expired (see the `expire_tokens` fault).
         self.not_before: float = 0.0
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
 
-    def issue(self, sub: str, now: float | None = None) -> tuple[str, TokenClaims]:
+    def issue(
+        self, sub: str, now: float | None = None, first: float | None = None
+    ) -> tuple[str, TokenClaims]:
+        """A token for `sub`; `first` is when the reader's first token was issued (default now).
+        It never expires later than `first + max_age`."""
         now = time.time() if now is None else now
-        claims = TokenClaims(sub=sub, iat=now, exp=int(now) + self.ttl)
-        body = json.dumps({"sub": claims.sub, "iat": claims.iat, "exp": claims.exp})
+        first = now if first is None else min(first, now)
+        exp = min(int(now) + self.ttl, int(first + self.max_age))
+        claims = TokenClaims(sub=sub, iat=now, exp=exp, fst=first)
+        body = json.dumps({"sub": claims.sub, "iat": claims.iat, "exp": claims.exp, "fst": claims.fst})
         payload = _b64(body.encode("utf-8"))
         return f"{payload}.{self._sign(payload)}", claims
 
@@ -74,13 +88,16 @@ class TokenSigner:
             raise TokenError("bad token signature")
         try:
             data = json.loads(_unb64(payload))
-            return TokenClaims(sub=str(data["sub"]), iat=float(data["iat"]), exp=int(data["exp"]))
+            iat = float(data["iat"])
+            fst = float(data.get("fst", iat))
+            return TokenClaims(sub=str(data["sub"]), iat=iat, exp=int(data["exp"]), fst=fst)
         except (ValueError, KeyError, TypeError):
             raise TokenError("malformed token") from None
 
     def is_expired(self, claims: TokenClaims, now: float | None = None) -> bool:
         now = time.time() if now is None else now
-        return now >= claims.exp or claims.iat < self.not_before
+        too_old = now >= claims.fst + self.max_age
+        return now >= claims.exp or too_old or claims.iat < self.not_before
 
     def verify(self, token: str, now: float | None = None) -> TokenClaims:
         """Claims of a valid, unexpired token; TokenError otherwise."""
@@ -89,8 +106,9 @@ class TokenSigner:
             raise TokenError("token expired")
         return claims
 
-    def subject_for_refresh(self, existing: str | None, now: float | None = None) -> str | None:
-        """The reader id of an earlier token, if it is genuine and at most `grace` past expiry."""
+    def renewable(self, existing: str | None, now: float | None = None) -> TokenClaims | None:
+        """The claims of an earlier token that may be renewed: genuine, at most `grace` past its
+        expiry, and its reader less than `max_age` old (counted from the first token)."""
         if not existing:
             return None
         try:
@@ -98,6 +116,11 @@ class TokenSigner:
         except TokenError:
             return None
         now = time.time() if now is None else now
-        if now > claims.exp + self.grace:
+        if now > claims.exp + self.grace or now >= claims.fst + self.max_age:
             return None
-        return claims.sub
+        return claims
+
+    def subject_for_refresh(self, existing: str | None, now: float | None = None) -> str | None:
+        """The reader id of a renewable earlier token (see `renewable`)."""
+        claims = self.renewable(existing, now)
+        return claims.sub if claims else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
@@ -135,3 +137,65 @@ def test_settings_from_environment(monkeypatch):
     assert s.extra_allowed_headers == ["X-One", "X-Two"] and s.db_path == "/tmp/x.db"
     assert s.allowed_origins == ["https://a.example", "https://b.example"]
     assert (s.session_ttl, s.word_delay_ms, s.faults_enabled) == (30, 7, False)
+
+
+def test_renewals_cannot_extend_a_reader_past_the_maximum_age():
+    s = TokenSigner("s3cret", ttl=900, grace=86400, max_age=3600)
+    token, claims = s.issue("rdr_a", now=0.0)
+    now = 0.0
+    # Renew every 10 minutes, as the widget would: the reader stays the same for an hour...
+    while True:
+        now += 600
+        earlier = s.renewable(token, now=now)
+        if earlier is None:
+            break
+        assert earlier.sub == "rdr_a" and earlier.fst == 0.0
+        token, claims = s.issue(earlier.sub, now=now, first=earlier.fst)
+        assert claims.exp <= 3600, "no token outlives the maximum age"
+    # ...and no longer: the renewal is refused once the hour is over.
+    assert 3600 <= now <= 3600 + 600
+    with pytest.raises(TokenError, match="expired"):
+        s.verify(token, now=3600)
+
+
+def test_first_issue_time_is_signed_into_the_token():
+    s = signer()
+    token, _ = s.issue("rdr_a", now=1000.0, first=500.0)
+    assert s.decode(token).fst == 500.0
+    payload, signature = token.split(".")
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"sub": "rdr_a", "iat": 1000.0, "exp": 1060, "fst": 999999.0}).encode()
+    )
+    with pytest.raises(TokenError):
+        s.decode(f"{forged.decode().rstrip('=')}.{signature}")
+
+
+def test_session_endpoint_keeps_the_first_issue_time_on_renewal(make_app):
+    client = make_app(session_ttl=60, session_max_age=3600)
+    signer_ = client.app.state.signer
+    old, _ = signer_.issue("rdr_old", now=time.time() - 3000, first=time.time() - 3000)
+    body = client.post("/api/chatkit/session", json={"existing": old}).json()
+    claims = signer_.verify(body["client_secret"])
+    assert claims.sub == "rdr_old" and claims.fst <= time.time() - 2999
+    # A reader first seen more than max_age ago gets a new identity, not a renewal.
+    ancient, _ = signer_.issue("rdr_ancient", now=time.time() - 100, first=time.time() - 3700)
+    renewed = client.post("/api/chatkit/session", json={"existing": ancient}).json()["client_secret"]
+    assert signer_.verify(renewed).sub != "rdr_ancient"
+    assert client.app.state.settings.session_max_age == 3600
+
+
+def test_tokens_from_before_the_first_issue_claim_count_from_their_own_issue_time():
+    s = TokenSigner("s3cret", ttl=60, grace=10**9, max_age=3600)
+    payload = base64.urlsafe_b64encode(json.dumps({"sub": "rdr_a", "iat": 0.0, "exp": 60}).encode())
+    payload = payload.decode().rstrip("=")
+    legacy = f"{payload}.{s._sign(payload)}"
+    assert s.renewable(legacy, now=3000).fst == 0.0
+    assert s.renewable(legacy, now=3600) is None
+
+
+def test_max_age_from_environment(monkeypatch):
+    from app.config import Settings
+
+    assert Settings().session_max_age == 30 * 24 * 3600
+    monkeypatch.setenv("CHATKIT_SESSION_MAX_AGE_SECONDS", "7200")
+    assert Settings.from_env().session_max_age == 7200
