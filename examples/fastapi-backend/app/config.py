@@ -43,8 +43,17 @@ class Settings:
     allowed_origins: list[str] = field(default_factory=lambda: DEFAULT_ORIGINS.split(","))
     # Request headers allowed by CORS besides Authorization, Content-Type and X-ChatKit-Page.
     extra_allowed_headers: list[str] = field(default_factory=list)
-    # SQLite database file; ":memory:" keeps threads for the life of the process only.
-    db_path: str = ":memory:"
+    # SQLite database file (relative to the working directory), shared by the processes of one
+    # machine; ":memory:" keeps threads for the life of the process only.
+    db_path: str = "chatkit.db"
+    # Caps on what the store keeps: threads per reader (a new one removes the reader's oldest),
+    # items per thread (a message to a full thread is a 409), and days a thread may stay idle.
+    max_threads_per_reader: int = 100
+    max_items_per_thread: int = 200
+    thread_ttl_days: int = 30
+    # What the responder (or the model) reads of a thread on each turn: the newest items whose
+    # JSON adds up to at most this many characters.
+    history_budget_chars: int = 32_000
     # Delay between two streamed words of the offline responder (milliseconds).
     word_delay_ms: int = 25
     # Largest request body accepted (bytes); larger ones answer 413.
@@ -88,7 +97,11 @@ class Settings:
             extra_allowed_headers=[
                 h.strip() for h in env.get("CHATKIT_EXTRA_ALLOWED_HEADERS", "").split(",") if h.strip()
             ],
-            db_path=env.get("CHATKIT_DB_PATH", "").strip() or ":memory:",
+            db_path=env.get("CHATKIT_DB_PATH", "").strip() or "chatkit.db",
+            max_threads_per_reader=_int_env("CHATKIT_MAX_THREADS_PER_READER", 100),
+            max_items_per_thread=_int_env("CHATKIT_MAX_ITEMS_PER_THREAD", 200),
+            thread_ttl_days=_int_env("CHATKIT_THREAD_TTL_DAYS", 30),
+            history_budget_chars=_int_env("CHATKIT_HISTORY_BUDGET_CHARS", 32_000),
             word_delay_ms=_int_env("CHATKIT_WORD_DELAY_MS", 25),
             max_body_bytes=_int_env("CHATKIT_MAX_BODY_BYTES", 1_000_000),
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.session_secret, settings.session_ttl, settings.session_grace, settings.session_max_age
     )
     faults = Faults() if settings.faults_enabled else None
-    store = SQLiteStore(settings.db_path)
+    store = SQLiteStore(settings.db_path, settings.max_threads_per_reader, settings.thread_ttl_days * 86400)
     model = ModelResponder(settings.model) if settings.responder == "openai" else None
     limiter = RateLimiter(settings.limits_storage) if settings.rate_limits else None
     sessions_per_ip = parse_limits("CHATKIT_LIMIT_SESSIONS_PER_IP", settings.sessions_per_ip)
@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messages_per_reader=parse_limits("CHATKIT_LIMIT_MESSAGES_PER_READER", settings.messages_per_reader),
         messages_per_ip=parse_limits("CHATKIT_LIMIT_MESSAGES_PER_IP", settings.messages_per_ip),
         max_message_chars=settings.max_message_chars,
+        max_items_per_thread=settings.max_items_per_thread,
+        history_budget=settings.history_budget_chars,
     )
     server = TextbookServer(store, settings.word_delay_ms, faults, model, limits)
 

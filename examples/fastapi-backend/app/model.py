@@ -13,12 +13,9 @@ from collections.abc import AsyncIterator
 from agents import Agent, Model, Runner, set_tracing_disabled
 from chatkit.agents import AgentContext, simple_to_agent_input, stream_agent_response
 from chatkit.store import Store
-from chatkit.types import ThreadMetadata, ThreadStreamEvent
+from chatkit.types import ThreadItem, ThreadMetadata, ThreadStreamEvent
 
 from .context import PageContext, RequestContext
-
-# How many earlier items of the thread the model sees.
-HISTORY_ITEMS = 30
 
 
 def instructions(page: PageContext | None) -> str:
@@ -40,10 +37,14 @@ class ModelResponder:
         self.model = model
 
     async def respond(
-        self, store: Store[RequestContext], thread: ThreadMetadata, context: RequestContext
+        self,
+        store: Store[RequestContext],
+        thread: ThreadMetadata,
+        history: list[ThreadItem],
+        context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        history = await store.load_thread_items(thread.id, None, HISTORY_ITEMS, "desc", context)
-        agent_input = await simple_to_agent_input(list(reversed(history.data)))
+        # `history`: the thread's newest items, oldest first, within CHATKIT_HISTORY_BUDGET_CHARS.
+        agent_input = await simple_to_agent_input(history)
         agent = Agent(name="Textbook assistant", instructions=instructions(context.page), model=self.model)
         agent_context = AgentContext(thread=thread, store=store, request_context=context)
         result = Runner.run_streamed(agent, agent_input, context=agent_context)

@@ -24,8 +24,8 @@ def quote(text: str, limit: int = _QUOTE_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def compose_reply(question: str, earlier_questions: list[str], page: PageContext | None) -> str:
-    """The whole answer to `question`, given the reader's earlier questions in this thread."""
+def compose_reply(question: str, asked: int, first: str, page: PageContext | None) -> str:
+    """The whole answer to `question`, the reader's `asked`-th in this thread (`first` the first)."""
     if page and (page.title or page.path):
         where = f'You are reading "{quote(page.title or page.path, 120)}"'
         if page.path:
@@ -36,8 +36,8 @@ def compose_reply(question: str, earlier_questions: list[str], page: PageContext
     else:
         where = "I could not tell which page you are reading."
 
-    asked = len(earlier_questions) + 1
-    first = earlier_questions[0] if earlier_questions else question
+    asked = max(asked, 1)
+    first = first or question
     history = (
         f'You asked {asked} question{"s" if asked != 1 else ""} so far; your first was: "{quote(first)}".'
     )

@@ -47,7 +47,7 @@ from .faults import Faults
 from .model import ModelResponder
 from .ratelimit import RateLimiter
 from .responder import compose_reply, quote, words
-from .store import new_id
+from .store import load_history, new_id
 
 _REQUEST = TypeAdapter(ChatKitReq)
 
@@ -77,6 +77,11 @@ class Limits:
     messages_per_reader: list[RateLimitItem] = field(default_factory=list)
     messages_per_ip: list[RateLimitItem] = field(default_factory=list)
     max_message_chars: int = 8000
+    # Items a thread may hold; a message to a full thread is refused (409 thread_full).
+    max_items_per_thread: int = 200
+    # What the responder (or the model) reads of a thread on each turn: the newest items whose
+    # JSON adds up to at most this many characters.
+    history_budget: int = 32_000
 
 
 class NoAttachments(AttachmentStore):
@@ -142,8 +147,17 @@ class TextbookServer(ChatKitServer[RequestContext]):
             # stream and an empty thread); an unknown attachment is a clean 404 instead.
             for attachment_id in given.attachments:
                 await self.store.load_attachment(attachment_id, context)
-        if isinstance(request, ThreadsAddUserMessageReq):
-            await self.store.load_thread(request.params.thread_id, context)  # 404 before quota
+        thread_id = getattr(request.params, "thread_id", None)
+        if thread_id is not None:
+            await self.store.load_thread(thread_id, context)  # 404 before counting anything
+            count_items = getattr(self.store, "count_items", None)
+            if count_items and await count_items(thread_id, context) >= limits.max_items_per_thread:
+                raise Refused(
+                    409,
+                    "thread_full",
+                    f"This conversation has reached {limits.max_items_per_thread} items; start a new one.",
+                    limit=limits.max_items_per_thread,
+                )
         if limits.limiter is None:
             return
         for namespace, key, windows in (
@@ -185,27 +199,33 @@ class TextbookServer(ChatKitServer[RequestContext]):
         input_user_message: UserMessageItem | None,
         context: RequestContext,
     ) -> AsyncIterator[ThreadStreamEvent]:
-        # The conversation so far, oldest first. The new message is already stored.
-        history = await self.store.load_thread_items(thread.id, None, 1000, "asc", context)
-        questions = [message_text(i) for i in history.data if isinstance(i, UserMessageItem)]
+        # The conversation so far, oldest first, as much as fits the history budget (the new
+        # message is already stored). The offline reply also names the number of questions and
+        # the first one, which a long thread has outside the budget.
+        history, whole = await load_history(self.store, thread.id, context, self.limits.history_budget)
+        questions = [message_text(i) for i in history if isinstance(i, UserMessageItem)]
         # The message being answered is the newest one (also after a retry, which first removes
         # everything after it).
         if input_user_message is not None:
             question = message_text(input_user_message)
         else:
             question = questions[-1] if questions else ""
-        earlier = questions[:-1]
+        asked, first = len(questions), (questions[0] if questions else question)
+        if not whole and self.model is None:
+            asked = await self.store.count_user_messages(thread.id, context)
+            start = await self.store.load_thread_items(thread.id, None, 5, "asc", context)
+            first = next((message_text(i) for i in start.data if isinstance(i, UserMessageItem)), first)
 
         # Name the thread after its first question. Changing `thread` makes the SDK save it and
         # send `thread.updated` right after the next event (the assistant message's first).
         if not thread.title and question.strip():
             thread.title = quote(question, 60)
         if self.model is not None:  # optional real-model mode (model.py)
-            async for event in self.model.respond(self.store, thread, context):
+            async for event in self.model.respond(self.store, thread, history, context):
                 yield event
             return
 
-        text = compose_reply(question, earlier, context.page)
+        text = compose_reply(question, asked, first, context.page)
 
         item = AssistantMessageItem(
             id=self.store.generate_item_id("message", thread, context),

@@ -302,6 +302,7 @@ def start_backend(word_delay_ms: int, startup_timeout: float, log: Path) -> tupl
         "CHATKIT_FAULTS": "",
         # It measures capacity: hundreds of readers from one address would otherwise be refused.
         "CHATKIT_RATE_LIMITS": "off",
+        "CHATKIT_DB_PATH": os.environ.get("CHATKIT_DB_PATH", ":memory:"),
     }
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(

@@ -101,7 +101,7 @@ def make_app():
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
-        settings = Settings(word_delay_ms=0, allowed_origins=[ORIGIN], rate_limits=False)
+        settings = Settings(word_delay_ms=0, allowed_origins=[ORIGIN], rate_limits=False, db_path=":memory:")
         for key, value in overrides.items():
             setattr(settings, key, value)
         client = TestClient(create_app(settings))
@@ -126,15 +126,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_url():
+def live_url(tmp_path_factory):
     """A real uvicorn server (`python -m app`) with fault switches on, on a free local port."""
     port = _free_port()
+    db = tmp_path_factory.mktemp("live") / "chatkit.db"
     env = {
         **os.environ,
         "CHATKIT_FAULTS": "1",
         "CHATKIT_WORD_DELAY_MS": "20",
         "CHATKIT_ALLOWED_ORIGINS": ORIGIN,
         "CHATKIT_LOG_LEVEL": "warning",
+        "CHATKIT_DB_PATH": str(db),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],

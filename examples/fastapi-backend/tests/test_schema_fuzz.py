@@ -43,7 +43,9 @@ FUZZ = settings(
 
 class World:
     def __init__(self):
-        app = create_app(Settings(word_delay_ms=0, max_body_bytes=MAX_BODY, rate_limits=False))
+        app = create_app(
+            Settings(word_delay_ms=0, max_body_bytes=MAX_BODY, rate_limits=False, db_path=":memory:")
+        )
         self.client = TestClient(app, raise_server_exceptions=False)
         self.client.__enter__()
         self.me = Reader(self.client)
