@@ -46,6 +46,9 @@ class Settings:
     # SQLite database file (relative to the working directory), shared by the processes of one
     # machine; ":memory:" keeps threads for the life of the process only.
     db_path: str = "chatkit.db"
+    # PostgreSQL instead of SQLite (postgresql://user:password@host/db): for several processes or
+    # machines sharing the threads.
+    database_url: str = ""
     # Caps on what the store keeps: threads per reader (a new one removes the reader's oldest),
     # items per thread (a message to a full thread is a 409), and days a thread may stay idle.
     max_threads_per_reader: int = 100
@@ -98,6 +101,7 @@ class Settings:
                 h.strip() for h in env.get("CHATKIT_EXTRA_ALLOWED_HEADERS", "").split(",") if h.strip()
             ],
             db_path=env.get("CHATKIT_DB_PATH", "").strip() or "chatkit.db",
+            database_url=env.get("CHATKIT_DATABASE_URL", "").strip(),
             max_threads_per_reader=_int_env("CHATKIT_MAX_THREADS_PER_READER", 100),
             max_items_per_thread=_int_env("CHATKIT_MAX_ITEMS_PER_THREAD", 200),
             thread_ttl_days=_int_env("CHATKIT_THREAD_TTL_DAYS", 30),

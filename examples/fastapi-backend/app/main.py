@@ -25,6 +25,7 @@ from .config import Settings
 from .context import PageContext, RequestContext
 from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
 from .model import ModelResponder
+from .pgstore import PostgresStore
 from .ratelimit import RateLimiter, client_address, parse_limits
 from .server import Limits, Refused, TextbookServer, UnsupportedRequest
 from .store import IdClash, SQLiteStore
@@ -104,7 +105,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.session_secret, settings.session_ttl, settings.session_grace, settings.session_max_age
     )
     faults = Faults() if settings.faults_enabled else None
-    store = SQLiteStore(settings.db_path, settings.max_threads_per_reader, settings.thread_ttl_days * 86400)
+    store: SQLiteStore | PostgresStore
+    if settings.database_url:
+        store = PostgresStore(
+            settings.database_url, settings.max_threads_per_reader, settings.thread_ttl_days * 86400
+        )
+    else:
+        store = SQLiteStore(
+            settings.db_path, settings.max_threads_per_reader, settings.thread_ttl_days * 86400
+        )
     model = ModelResponder(settings.model) if settings.responder == "openai" else None
     limiter = RateLimiter(settings.limits_storage) if settings.rate_limits else None
     sessions_per_ip = parse_limits("CHATKIT_LIMIT_SESSIONS_PER_IP", settings.sessions_per_ip)
@@ -121,7 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
-        store.close()
+        if isinstance(store, PostgresStore):
+            await store.aclose()
+        else:
+            store.close()
 
     docs = settings.docs_enabled
     app = FastAPI(

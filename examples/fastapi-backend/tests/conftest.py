@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -125,42 +129,118 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_url(tmp_path_factory):
-    """A real uvicorn server (`python -m app`) with fault switches on, on a free local port."""
+def start_backend(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`python -m app` on a free local port with `env` added, once /healthz answers."""
     port = _free_port()
-    db = tmp_path_factory.mktemp("live") / "chatkit.db"
-    env = {
-        **os.environ,
-        "CHATKIT_FAULTS": "1",
-        "CHATKIT_WORD_DELAY_MS": "20",
-        "CHATKIT_ALLOWED_ORIGINS": ORIGIN,
-        "CHATKIT_LOG_LEVEL": "warning",
-        "CHATKIT_DB_PATH": str(db),
-    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=BACKEND_DIR,
-        env=env,
+        env={**os.environ, "CHATKIT_LOG_LEVEL": "warning", **env},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
+                return proc, url
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError("backend did not start")
         time.sleep(0.2)
-    yield url
+
+
+def stop_backend(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory):
+    """A real uvicorn server (`python -m app`) with fault switches on, on a free local port."""
+    db = tmp_path_factory.mktemp("live") / "chatkit.db"
+    env = {
+        "CHATKIT_FAULTS": "1",
+        "CHATKIT_WORD_DELAY_MS": "20",
+        "CHATKIT_ALLOWED_ORIGINS": ORIGIN,
+        "CHATKIT_DB_PATH": str(db),
+    }
+    proc, url = start_backend(env)
+    yield url
+    stop_backend(proc)
+
+
+def _postgres_bin() -> Path | None:
+    for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (bindir / "initdb").exists():
+            return bindir
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster (Debian's `postgresql`, installed by test.sh) in a temp dir,
+    on a free loopback port, for the session; its URL without a database name."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (test.sh installs Debian's postgresql package)")
+    root = Path(tempfile.mkdtemp(prefix="chatkit-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+        + ["--no-sync"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    port = _free_port()
+    settings = ["listen_addresses=127.0.0.1", f"unix_socket_directories={root}", "fsync=off"]
+    settings += ["synchronous_commit=off", "full_page_writes=off", "max_connections=100"]
+    proc = subprocess.Popen(
+        [*as_user, str(bindir / "postgres"), "-D", str(data), "-p", str(port)]
+        + [arg for s in settings for arg in ("-c", s)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"postgresql://postgres@127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while subprocess.run(
+        [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)], check=False
+    ).returncode:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("PostgreSQL did not start")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()  # SIGTERM: smart shutdown, the test clients are gone by now
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+
+    async def create():
+        conn = await asyncpg.connect(f"{postgres_server}/postgres")
+        await conn.execute(f"CREATE DATABASE {name}")
+        await conn.close()
+
+    asyncio.run(create())
+    return f"{postgres_server}/{name}"
 
 
 @pytest.fixture
