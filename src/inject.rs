@@ -79,6 +79,9 @@ pub struct PageFacts {
     pub placed_in_foreign: bool,
     /// The `lang` attribute of the page's first `<html>` tag, as written.
     pub lang: Option<String>,
+    /// The page held a marked element that is not one of ours (not a `<link>` or a `<script>`):
+    /// removing it removes its content too, which may hold the page's `</body>` or `</head>`.
+    pub marked_other: bool,
 }
 
 impl PageFacts {
@@ -153,7 +156,21 @@ pub fn apply(
             PageFacts::default(),
         ));
     }
-    let (out, facts) = rewrite(input, mode)?;
+    let (mut out, mut facts) = rewrite(input, mode)?;
+    if matches!(mode, Mode::Inject(_)) && facts.marked_other {
+        // An element marked like ours but not ours went, with everything inside it (found by
+        // the fuzzer: a `</body>` inside it took the body snippet's place with it, so a second
+        // run put the snippet elsewhere). Inject into the page as --strip leaves it, so that
+        // injecting again finds the very same page.
+        let (stripped, _) = rewrite(input, Mode::Strip)?;
+        let (again, f) = rewrite(&stripped, mode)?;
+        out = again;
+        facts = PageFacts {
+            had_injection: true,
+            marked_other: true,
+            ..f
+        };
+    }
     match (mode, facts.skip_reason()) {
         (Mode::Inject(_), Some(reason)) => {
             let kept = if facts.had_injection {
@@ -163,7 +180,9 @@ pub fn apply(
             };
             Ok((kept, Some(reason), facts))
         }
-        (Mode::Inject(_), None) if facts.appended_at_end || facts.placed_in_foreign => {
+        (Mode::Inject(_), None)
+            if facts.appended_at_end || facts.placed_in_foreign || facts.marked_other =>
+        {
             // Markup appended after the last byte is only safe if the page ends between tags:
             // after an unfinished `<a` or `</` it would become part of that tag or comment. Markup
             // placed inside an unclosed <svg> or <math> is parsed as foreign content. Prove the
@@ -172,7 +191,9 @@ pub fn apply(
             let (stripped_in, _) = rewrite(input, Mode::Strip)?;
             let (again, _) = rewrite(&out, mode)?;
             if stripped_out != stripped_in || again != out {
-                let why = if facts.appended_at_end {
+                let why = if facts.marked_other {
+                    "the page holds an element marked data-chatkit-inject that is not ours and whose removal changes the page around it"
+                } else if facts.appended_at_end {
                     "the page has no </body> and ends inside an unfinished tag, comment or script"
                 } else {
                     "the page leaves an <svg> or <math> element open where the widget would go"
@@ -289,6 +310,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let opted_out = Rc::new(Cell::new(false));
     let redirect = Rc::new(Cell::new(false));
     let had_injection = Rc::new(Cell::new(false));
+    let marked_other = Cell::new(false);
     let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
     // Open <svg>/<math> elements: markup placed while one is open lands in foreign content.
@@ -312,7 +334,11 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     if remove_marked {
         settings = settings.append_element_content_handler(element!(marker_selector(), |el| {
             had_injection.set(true);
-            if el.can_have_content() && el.tag_name().eq_ignore_ascii_case("link") {
+            let tag = el.tag_name();
+            if !(tag.eq_ignore_ascii_case("link") || tag.eq_ignore_ascii_case("script")) {
+                marked_other.set(true);
+            }
+            if el.can_have_content() && tag.eq_ignore_ascii_case("link") {
                 // Our <link> is void in HTML, but inside SVG/MathML content it is not, and
                 // lol_html would count everything after it (and the next end tag) as its own:
                 // take the start tag alone.
@@ -424,6 +450,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         appended_at_end: appended_at_end.get(),
         placed_in_foreign: placed_in_foreign.get(),
         lang: lang.into_inner(),
+        marked_other: marked_other.get(),
     })
 }
 
@@ -754,5 +781,24 @@ mod tests {
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), whole, "chunk size {size}");
         }
+    }
+
+    #[test]
+    fn a_marked_element_that_is_not_ours_cannot_make_inject_unstable() {
+        // Found by the fuzzer: the marked element swallowed `</body>`, so the first injection
+        // placed the config where the second could not find a `</body>` any more.
+        let page = "<!drrrt><body><s\" data-chatkit-injecT=\"1=\"foiv></body>\n</html>";
+        let s = snippets();
+        let (once, skip, facts) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
+        assert!(skip.is_none() && facts.marked_other && facts.had_injection);
+        let (twice, _, _) = apply(&once, Mode::Inject(&s)).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&once),
+            String::from_utf8_lossy(&twice)
+        );
+        assert_eq!(strip(&String::from_utf8_lossy(&once)), strip(page));
+        // A page marked only by our own elements takes the one-pass path.
+        let (_, facts) = rewrite(inject("<p>x</p>").as_bytes(), Mode::Inject(&s)).unwrap();
+        assert!(facts.had_injection && !facts.marked_other);
     }
 }

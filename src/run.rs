@@ -781,7 +781,7 @@ fn process_large_page(
     let keep_output = ctx.writes;
     let mut pass = stream_pass(src, &dst, mode, keep_output)?;
     if matches!(mode, Mode::Inject(_))
-        && (pass.facts.appended_at_end || pass.facts.placed_in_foreign)
+        && (pass.facts.appended_at_end || pass.facts.placed_in_foreign || pass.facts.marked_other)
     {
         return Ok(None);
     }
