@@ -72,7 +72,9 @@ impl AssetSet {
 }
 
 /// Values the CSS template needs; all validated so none can break out of a declaration.
-#[derive(Debug, Clone, serde::Serialize)]
+/// (Deserialize: the contract test reads the widget's sample context into it.)
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CssContext {
     pub accent: String,
     pub accent_dark: String,

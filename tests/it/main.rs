@@ -5,6 +5,7 @@
 //!   a different profile replaces, chunked input gives the same bytes.
 //! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
 //! - `config_files`: the shipped example config, and config errors as the user sees them.
+//! - `contract`: the widget's test samples have the runtime-config and CSS-context shapes the CLI writes.
 //! - `locales`: per-page language, exclude globs under locale folders, accent source, CI warning.
 //! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
 //! - `reliability`: killed runs, file-system cases, concurrent runs, mutated pages (docs/reliability.md).
@@ -12,6 +13,7 @@
 
 mod cli;
 mod config_files;
+mod contract;
 mod harness;
 mod locales;
 mod pages;
