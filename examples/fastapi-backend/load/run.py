@@ -14,8 +14,10 @@ message carries a marker unique to its reader. Checked, per reader:
 - afterwards (all readers at once): the reader's thread lists its own six items, `threads.list`
   shows only its own thread, and another reader's thread id answers 404.
 
-Reported: p50/p95 session time, p50/p90 time to first streamed word (request sent to first text
-delta), p50/p95 turn time, total time, request and error counts, as a Markdown table. Exits 0
+Reported: p50/p95 session time, p50/p90/p95 time to first streamed word (request sent to first
+text delta), p50/p95 turn time and whole conversation (session and three turns), total time,
+request and error counts, and the started backend's resident memory before and after the run
+and at its peak, as a Markdown table. Exits 0
 when nothing failed, 1 otherwise (2 when the backend cannot be started). Bounded: a hard timeout
 (`--timeout`, 120 s) covers the whole run after start-up, and each request has its own timeout.
 """
@@ -96,10 +98,12 @@ class Results:
     session_s: list[float] = field(default_factory=list)
     first_word_s: list[float] = field(default_factory=list)
     turn_s: list[float] = field(default_factory=list)
+    conversation_s: list[float] = field(default_factory=list)  # session + every turn, per reader
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     total_s: float = 0.0
     completed: int = 0  # readers whose every check passed
+    rss_mb: dict = field(default_factory=dict)  # the started backend's memory: before, after, peak
 
     def summary(self) -> dict:
         return {
@@ -111,9 +115,13 @@ class Results:
             "session_p95_s": percentile(self.session_s, 95),
             "first_word_p50_s": percentile(self.first_word_s, 50),
             "first_word_p90_s": percentile(self.first_word_s, 90),
+            "first_word_p95_s": percentile(self.first_word_s, 95),
             "turn_p50_s": percentile(self.turn_s, 50),
             "turn_p95_s": percentile(self.turn_s, 95),
+            "conversation_p50_s": percentile(self.conversation_s, 50),
+            "conversation_p95_s": percentile(self.conversation_s, 95),
             "total_s": self.total_s,
+            "rss_mb": self.rss_mb,
         }
 
 
@@ -219,9 +227,11 @@ class Reader:
     async def converse(self, start: asyncio.Event) -> None:
         await start.wait()
         try:
+            began = time.perf_counter()
             await self.session()
             for n in range(1, TURNS + 1):
                 await self.turn(n)
+            self.results.conversation_s.append(time.perf_counter() - began)
         except ReaderFailed as exc:
             self.fail(str(exc))
         except httpx.HTTPError as exc:
@@ -302,7 +312,9 @@ def start_backend(word_delay_ms: int, startup_timeout: float, log: Path) -> tupl
         "CHATKIT_FAULTS": "",
         # It measures capacity: hundreds of readers from one address would otherwise be refused.
         "CHATKIT_RATE_LIMITS": "off",
-        "CHATKIT_DB_PATH": os.environ.get("CHATKIT_DB_PATH", ":memory:"),
+        # The default store (a SQLite file), in a temporary directory.
+        "CHATKIT_DB_PATH": os.environ.get("CHATKIT_DB_PATH")
+        or str(Path(tempfile.mkdtemp(prefix="chatkit-load-db-")) / "chatkit.db"),
     }
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
@@ -324,6 +336,19 @@ def start_backend(word_delay_ms: int, startup_timeout: float, log: Path) -> tupl
             stop_backend(proc)
             raise RuntimeError(f"the backend did not answer /healthz within {startup_timeout:g} s")
         time.sleep(0.2)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory now and at its peak (Linux /proc), in MB."""
+    figures = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                figures[key] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return figures
 
 
 def stop_backend(proc: subprocess.Popen) -> None:
@@ -351,11 +376,21 @@ def markdown(summary: dict, settings: str) -> str:
         ("session time p50", ms(summary["session_p50_s"])),
         ("session time p95", ms(summary["session_p95_s"])),
         ("time to first streamed word p50", ms(summary["first_word_p50_s"])),
-        ("time to first streamed word p90", ms(summary["first_word_p90_s"])),
+        ("time to first streamed word p95", ms(summary["first_word_p95_s"])),
         ("whole turn (full answer) p50", ms(summary["turn_p50_s"])),
         ("whole turn (full answer) p95", ms(summary["turn_p95_s"])),
+        ("whole conversation (session + 3 turns) p50", ms(summary["conversation_p50_s"])),
+        ("whole conversation (session + 3 turns) p95", ms(summary["conversation_p95_s"])),
         ("total time", f"{summary['total_s']:.1f} s"),
     ]
+    rss = summary.get("rss_mb") or {}
+    if rss:
+        rows.append(
+            (
+                "backend RSS before / after / peak",
+                f"{rss['before']:.0f} / {rss['after']:.0f} / {rss['peak']:.0f} MB",
+            )
+        )
     lines = ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
     lines.append("")
     lines.append(settings)
@@ -400,8 +435,12 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:
             print(f"error: {exc} (backend output: {log})", file=sys.stderr)
             return 2
+    before = memory_mb(proc.pid) if proc else {}
     try:
         results = asyncio.run(run_readers(url.rstrip("/"), args.readers, args.timeout, args.request_timeout))
+        after = memory_mb(proc.pid) if proc else {}
+        if before.get("VmRSS") and after.get("VmRSS"):
+            results.rss_mb = {"before": before["VmRSS"], "after": after["VmRSS"], "peak": after["VmHWM"]}
     finally:
         if proc:
             stop_backend(proc)

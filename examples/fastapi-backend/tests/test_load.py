@@ -40,13 +40,18 @@ def test_ten_readers_three_turns_no_errors(live, live_url, tmp_path):
     assert figures["completed"] == 10
     # per reader: session, 3 streamed turns, own thread, thread list, two requests at a neighbour
     assert figures["requests"] == 10 * 8
-    for key in ("session_p50_s", "session_p95_s", "first_word_p50_s", "first_word_p90_s", "turn_p50_s"):
+    keys = ["session_p50_s", "session_p95_s", "first_word_p50_s", "first_word_p95_s", "turn_p50_s"]
+    for key in [*keys, "conversation_p50_s", "conversation_p95_s"]:
         assert figures[key] is not None and figures[key] > 0, key
     assert figures["session_p50_s"] <= figures["session_p95_s"]
-    assert figures["first_word_p50_s"] <= figures["first_word_p90_s"]
+    assert figures["first_word_p50_s"] <= figures["first_word_p90_s"] <= figures["first_word_p95_s"]
+    # A conversation is a session and three turns.
+    assert figures["conversation_p50_s"] > 3 * figures["turn_p50_s"] * 0.5
     # The answer streams: its first word arrives well before the whole turn is over.
     assert figures["first_word_p50_s"] < figures["turn_p50_s"]
-    assert "| time to first streamed word p90 |" in proc.stdout
+    assert "| time to first streamed word p95 |" in proc.stdout
+    assert "| whole conversation (session + 3 turns) p95 |" in proc.stdout
+    assert figures["rss_mb"] == {}, "memory is only measured for a backend the script started"
     # Every request reached the server and was answered as the checks expect.
     stats = live.get("/__stats").json()["requests"]
     assert stats["/api/chatkit/session"] == {"200": 10, "total": 10}
@@ -129,3 +134,19 @@ def test_answer_check_catches_another_readers_message():
 )
 def test_percentile_nearest_rank(values, p, expected):
     assert percentile(values, p) == expected
+
+
+def test_own_backend_reports_its_memory(tmp_path):
+    """Started by the script itself (the default store, rate limits off): RSS before and after."""
+    out = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, "load/run.py", "--readers", "4", "--word-delay-ms", "0", "--json", str(out)],
+        cwd=BACKEND_DIR,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rss = json.loads(out.read_text())["rss_mb"]
+    assert 20 < rss["before"] <= rss["peak"] and 20 < rss["after"] <= rss["peak"] < 2000, rss
+    assert "| backend RSS before / after / peak |" in proc.stdout
