@@ -244,3 +244,65 @@ fn the_report_counts_pages_by_language_and_names_untranslated_ones() {
         run.render()
     );
 }
+
+/// The customised textbook fixture (en + ur, right-to-left, a brand colour outside Infima, its
+/// own chat button), run as its maintainer would: first with nothing configured, then retiring
+/// the old button and setting the brand colour.
+#[test]
+fn a_customised_textbook_as_published() {
+    let (tmp, build) = copy_fixture("site-course");
+    let (code, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["localePrefixes"], serde_json::json!(["ur"]));
+    assert!(
+        report["languages"]["ur"].as_u64().is_some_and(|n| n > 0),
+        "{}",
+        report["languages"]
+    );
+    // Its orange lives in custom CSS only: the widget would be Infima blue, and the report says so.
+    assert_eq!(report["accent"]["color"], "#3578e5");
+    assert!(report["accent"]["hint"].is_string(), "{report:#}");
+
+    let ur = runtime_config(&build.join("ur/index.html"));
+    assert_eq!(ur["title"], "کتاب سے پوچھیں");
+    assert_eq!(ur["strings"]["close"], "بند کریں");
+    let en = runtime_config(&build.join("index.html"));
+    assert!(en.get("strings").is_none());
+
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[widget]\nreplaces = [\".course-chat-button\"]\n\n[theme]\naccent = \"#ea580c\"\n",
+    )
+    .expect("config");
+    let (code, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["accent"]["source"]["kind"], "config");
+    assert!(report["accent"].get("hint").is_none());
+    let css_name = report["assets"]["written"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .find(|n| n.ends_with(".css"))
+        })
+        .expect("a css asset")
+        .to_string();
+    let css = fs::read_to_string(build.join(css_name)).expect("css");
+    assert!(
+        css.contains(".course-chat-button{display:none!important}"),
+        "{css}"
+    );
+}
+
+#[test]
+fn a_handbook_with_its_brand_in_its_own_variable_gets_the_hint() {
+    let (tmp, build) = copy_fixture("site-handbook");
+    let (code, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["baseUrl"], "/handbook/");
+    assert_eq!(report["localePrefixes"], serde_json::json!([]));
+    assert_eq!(report["accent"]["color"], "#3578e5");
+    assert!(report["accent"]["hint"].is_string(), "{report:#}");
+    let en = runtime_config(&build.join("index.html"));
+    assert_eq!(en["title"], "Ask the textbook");
+}
