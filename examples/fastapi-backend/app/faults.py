@@ -12,6 +12,7 @@ A course team's own backend needs none of this: delete this file and the lines u
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from .ratelimit import RateLimiter
 from .tokens import TokenSigner
 
 ADMIN_PREFIX = "/__"
@@ -48,6 +50,7 @@ class FaultsUpdate(BaseModel):
     expire_tokens: bool | None = Field(None, description="treat every token issued so far as expired")
     html_error_next: int | None = Field(None, ge=0, description="answer the next N with a 502 HTML page")
     session_no_expiry: bool | None = Field(None, description="session answers omit expires_at")
+    retry_after: int | None = Field(None, ge=1, description="Retry-After of an injected 429 (30)")
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Faults:
     stream_error_next: int = 0
     html_error_next: int = 0
     session_no_expiry: bool = False
+    retry_after: int = 30
     # counters
     requests: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     preflight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -92,6 +96,7 @@ class Faults:
             "stream_error_next": self.stream_error_next,
             "html_error_next": self.html_error_next,
             "session_no_expiry": self.session_no_expiry,
+            "retry_after": self.retry_after,
         }
 
     def stats(self) -> dict[str, Any]:
@@ -153,6 +158,16 @@ class InjectFaultsMiddleware:
         if f.fail_next > 0:
             f.fail_next -= 1
             f.applied["fail"] += 1
+            if f.status == 429:  # shaped like the real rate-limit refusal (main.py)
+                body = json.dumps(
+                    {
+                        "error": "rate_limited",
+                        "message": f"Too many requests (fault switch); try again in {f.retry_after} s.",
+                        "retry_after": f.retry_after,
+                    }
+                ).encode()
+                extra = [(b"retry-after", str(f.retry_after).encode())]
+                return await _send_body(send, 429, "application/json", body, extra)
             body = b'{"error":"injected_fault","message":"Injected failure (fault switch)."}'
             return await _send_body(send, f.status, "application/json", body)
         if f.drop_next > 0:
@@ -167,8 +182,9 @@ class InjectFaultsMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _send_body(send, status: int, content_type: str, body: bytes) -> None:
+async def _send_body(send, status: int, content_type: str, body: bytes, extra: list | None = None) -> None:
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -198,7 +214,7 @@ def _dropping_send(send, after_chunks: int):
     return wrapped
 
 
-def admin_router(faults: Faults, signer: TokenSigner) -> APIRouter:
+def admin_router(faults: Faults, signer: TokenSigner, limiter: RateLimiter | None = None) -> APIRouter:
     router = APIRouter()
 
     def local_only(request: Request) -> JSONResponse | None:
@@ -232,6 +248,8 @@ def admin_router(faults: Faults, signer: TokenSigner) -> APIRouter:
         if denied := local_only(request):
             return denied
         signer.not_before = 0.0
+        if limiter is not None:  # the rate-limit counters start from zero too
+            await limiter.reset()
         fresh = Faults()
         for key in fresh.__dataclass_fields__:
             setattr(faults, key, getattr(fresh, key))

@@ -316,7 +316,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if faults:
         app.add_middleware(CountMiddleware, faults=faults)
-        app.include_router(admin_router(faults, signer))
+        app.include_router(admin_router(faults, signer, limiter))
     return app
 
 

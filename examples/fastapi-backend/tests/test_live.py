@@ -7,6 +7,10 @@ import time
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
 
 from .conftest import ORIGIN, Reader, add_body, assistant_done, create_body, deltas, page_header, parse_sse
 
@@ -236,7 +240,31 @@ def test_reset_turns_everything_off(live):
         "stream_error_next": 0,
         "html_error_next": 0,
         "session_no_expiry": False,
+        "retry_after": 30,
     }
+
+
+def test_fail_next_with_429_looks_like_the_real_rate_limit(live):
+    live.post(
+        "/__faults", json={"fail_next": 1, "status": 429, "retry_after": 7, "paths": ["/api/chatkit/session"]}
+    )
+    r = live.post("/api/chatkit/session", json={}, headers={"Origin": ORIGIN})
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "7"
+    assert r.headers["access-control-allow-origin"] == ORIGIN
+    body = r.json()
+    assert body["error"] == "rate_limited" and body["retry_after"] == 7 and body["message"]
+    assert live.post("/api/chatkit/session", json={}).status_code == 200
+
+
+def test_reset_clears_the_rate_limit_counters():
+    settings = Settings(faults_enabled=True, sessions_per_ip="2/minute", db_path=":memory:")
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
+        for _ in range(2):
+            assert client.post("/api/chatkit/session").status_code == 200
+        assert client.post("/api/chatkit/session").status_code == 429
+        assert client.post("/__faults/reset").status_code == 200
+        assert client.post("/api/chatkit/session").status_code == 200
 
 
 def test_client_closing_the_stream_keeps_the_thread_usable(live):
