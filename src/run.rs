@@ -564,9 +564,20 @@ fn resolve_theme(
         "--ifm-color-primary",
     )
     .unwrap_or_else(|| INFIMA_PRIMARY.to_string());
+    // `[theme] accent` alone, on a site whose dark mode has no primary colour of its own (the
+    // same as its light one, e.g. Infima's stock blue): the configured colour is the brand in
+    // both modes, rather than the site's colour it was set to replace.
+    let site_dark_is_own = extracted.accent_dark.is_some()
+        && extracted.accent_dark.as_deref().map(theme::normalize_color)
+            != extracted.accent.as_deref().map(theme::normalize_color);
+    let dark_found = if o.accent.is_some() && !site_dark_is_own {
+        None
+    } else {
+        extracted.accent_dark.clone()
+    };
     let accent_dark = color(
         &o.accent_dark,
-        &extracted.accent_dark,
+        &dark_found,
         "accent-dark",
         "dark --ifm-color-primary",
     )

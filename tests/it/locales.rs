@@ -278,6 +278,10 @@ fn a_customised_textbook_as_published() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["accent"]["source"]["kind"], "config");
     assert!(report["accent"].get("hint").is_none());
+    // The site's dark mode has no primary of its own (Infima's blue in both): the brand colour
+    // goes for dark mode too, not the blue it replaces.
+    assert_eq!(report["accent"]["dark"], "#ea580c");
+    assert_eq!(report["theme"]["accentDark"], "#ea580c");
     let css_name = report["assets"]["written"]
         .as_array()
         .and_then(|a| {
