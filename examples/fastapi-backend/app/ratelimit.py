@@ -52,13 +52,20 @@ class RateLimiter:
 
     async def hit(self, namespace: str, key: str, windows: list[RateLimitItem]) -> Refusal | None:
         """Count one request against every window, or refuse it (counting nothing)."""
-        for window in windows:
-            if not await self._strategy.test(window, namespace, key):
-                stats = await self._strategy.get_window_stats(window, namespace, key)
-                wait = max(1, math.ceil(stats.reset_time - time.time()))
-                return Refusal(retry_after=wait, limit=str(window))
-        for window in windows:
-            await self._strategy.hit(window, namespace, key)
+        return await self.hit_all([(namespace, key, windows)])
+
+    async def hit_all(self, groups: list[tuple[str, str, list[RateLimitItem]]]) -> Refusal | None:
+        """Count one request against every window of every (namespace, key), or refuse it
+        without counting it anywhere (a refused message does not use up the reader's quota)."""
+        for namespace, key, windows in groups:
+            for window in windows:
+                if not await self._strategy.test(window, namespace, key):
+                    stats = await self._strategy.get_window_stats(window, namespace, key)
+                    wait = max(1, math.ceil(stats.reset_time - time.time()))
+                    return Refusal(retry_after=wait, limit=str(window))
+        for namespace, key, windows in groups:
+            for window in windows:
+                await self._strategy.hit(window, namespace, key)
         return None
 
     async def reset(self) -> None:

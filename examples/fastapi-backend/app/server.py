@@ -25,13 +25,16 @@ from chatkit.types import (
     AudioInput,
     ChatKitReq,
     FeedbackKind,
+    ItemsFeedbackReq,
     ThreadItemAddedEvent,
     ThreadItemDoneEvent,
     ThreadItemUpdatedEvent,
     ThreadMetadata,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsRetryAfterItemReq,
     ThreadStreamEvent,
+    ThreadsUpdateReq,
     TranscriptionResult,
     UserMessageItem,
     UserMessageTagContent,
@@ -58,6 +61,20 @@ class UnsupportedRequest(Exception):
     The SDK's defaults raise RuntimeError or NotImplementedError for these, which would be a 500;
     main.py answers this one with 400 `unsupported_request` instead.
     """
+
+
+# Bounds on the non-streaming requests that write what the reader sends.
+MAX_TITLE = 500
+MAX_FEEDBACK_ITEMS = 100
+
+
+def too_long(field_name: str, message: str) -> Refused:
+    return Refused(
+        400,
+        "invalid_request",
+        message,
+        fields=[{"field": field_name, "message": message, "type": "too_long"}],
+    )
 
 
 class Refused(Exception):
@@ -128,6 +145,10 @@ class TextbookServer(ChatKitServer[RequestContext]):
         parsed = _REQUEST.validate_json(request)  # ValidationError -> 400
         if is_streaming_req(parsed):
             await self.admit(parsed, context)
+        elif isinstance(parsed, ThreadsUpdateReq) and len(parsed.params.title) > MAX_TITLE:
+            raise too_long("params.title", f"A title is at most {MAX_TITLE} characters.")
+        elif isinstance(parsed, ItemsFeedbackReq) and len(parsed.params.item_ids) > MAX_FEEDBACK_ITEMS:
+            raise too_long("params.item_ids", f"Feedback names at most {MAX_FEEDBACK_ITEMS} items.")
         return await super().process(request, context)
 
     async def admit(self, request, context: RequestContext) -> None:
@@ -135,7 +156,13 @@ class TextbookServer(ChatKitServer[RequestContext]):
         limits = self.limits
         if isinstance(request, (ThreadsCreateReq, ThreadsAddUserMessageReq)):
             given = request.params.input
+            # What the reader typed; tags' data and the other fields count against a looser bound
+            # on the whole input, so nothing in it can be large.
             length = sum(len(p.text) for p in given.content) + len(given.quoted_text or "")
+            if length <= limits.max_message_chars and (
+                len(given.model_dump_json()) > 2 * limits.max_message_chars + 10_000
+            ):
+                length = len(given.model_dump_json())
             if length > limits.max_message_chars:
                 raise Refused(
                     413,
@@ -148,7 +175,8 @@ class TextbookServer(ChatKitServer[RequestContext]):
             for attachment_id in given.attachments:
                 await self.store.load_attachment(attachment_id, context)
         thread_id = getattr(request.params, "thread_id", None)
-        if thread_id is not None:
+        # A retry replaces the items after the one it names: it does not grow the thread.
+        if thread_id is not None and not isinstance(request, ThreadsRetryAfterItemReq):
             await self.store.load_thread(thread_id, context)  # 404 before counting anything
             count_items = getattr(self.store, "count_items", None)
             if count_items and await count_items(thread_id, context) >= limits.max_items_per_thread:
@@ -160,18 +188,19 @@ class TextbookServer(ChatKitServer[RequestContext]):
                 )
         if limits.limiter is None:
             return
-        for namespace, key, windows in (
-            ("messages-reader", context.reader, limits.messages_per_reader),
-            ("messages-ip", context.client, limits.messages_per_ip),
-        ):
-            refusal = await limits.limiter.hit(namespace, key, windows)
-            if refusal:
-                raise Refused(
-                    429,
-                    "rate_limited",
-                    f"Too many messages ({refusal.limit}); try again in {refusal.retry_after} s.",
-                    retry_after=refusal.retry_after,
-                )
+        refusal = await limits.limiter.hit_all(
+            [
+                ("messages-reader", context.reader, limits.messages_per_reader),
+                ("messages-ip", context.client, limits.messages_per_ip),
+            ]
+        )
+        if refusal:
+            raise Refused(
+                429,
+                "rate_limited",
+                f"Too many messages ({refusal.limit}); try again in {refusal.retry_after} s.",
+                retry_after=refusal.retry_after,
+            )
 
     async def add_feedback(
         self, thread_id: str, item_ids: list[str], feedback: FeedbackKind, context: RequestContext

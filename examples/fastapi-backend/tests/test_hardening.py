@@ -78,3 +78,43 @@ def test_an_item_id_clash_answers_an_error_instead_of_losing_the_message(client,
     assert r.json()["error"] == "id_clash"
     items = bob.json({"type": "items.list", "params": {"thread_id": thread, "limit": 50}})["data"]
     assert len(items) == 2
+
+
+def test_a_tag_with_a_huge_payload_counts_against_the_message_limit(make_app):
+    client = make_app(max_message_chars=100)
+    body = create_body("short")
+    tag = {"type": "input_tag", "id": "t1", "text": "tag", "data": {"blob": "x" * 50_000}}
+    body["params"]["input"]["content"].append(tag)
+    r = Reader(client).post(body)
+    assert r.status_code == 413 and r.json()["error"] == "message_too_long"
+
+
+def test_a_huge_thread_title_is_refused(client):
+    reader = Reader(client)
+    thread = reader.stream(create_body("hello"))[0]["thread"]["id"]
+    update = {"type": "threads.update", "params": {"thread_id": thread, "title": "t" * 501}}
+    body = reader.json(update, status=400)
+    assert body["error"] == "invalid_request" and body["fields"][0]["field"] == "params.title"
+    update["params"]["title"] = "t" * 500
+    assert reader.json(update)["title"] == "t" * 500
+
+
+def test_feedback_on_too_many_items_is_refused(client):
+    reader = Reader(client)
+    thread = reader.stream(create_body("hello"))[0]["thread"]["id"]
+    ids = [f"msg_{n}" for n in range(101)]
+    feedback = {
+        "type": "items.feedback",
+        "params": {"thread_id": thread, "item_ids": ids, "kind": "negative"},
+    }
+    assert reader.json(feedback, status=400)["fields"][0]["field"] == "params.item_ids"
+
+
+def test_a_retry_in_a_full_thread_is_allowed(make_app):
+    client = make_app(max_items_per_thread=2)
+    reader = Reader(client)
+    events = reader.stream(create_body("hello"))
+    thread, user_item = events[0]["thread"]["id"], events[1]["item"]["id"]
+    assert reader.post(add_body(thread, "more")).status_code == 409
+    retry = {"type": "threads.retry_after_item", "params": {"thread_id": thread, "item_id": user_item}}
+    reader.stream(retry)

@@ -171,3 +171,14 @@ def test_limit_settings_from_environment(monkeypatch):
     monkeypatch.setenv("CHATKIT_LIMIT_MESSAGES_PER_READER", "lots")
     with pytest.raises(SystemExit, match="CHATKIT_LIMIT_MESSAGES_PER_READER"):
         Settings.from_env()
+
+
+def test_a_message_refused_per_address_does_not_use_up_the_readers_quota(make_app):
+    client = make_app(rate_limits=True, messages_per_reader="2/minute", messages_per_ip="1/minute")
+    first, second = Reader(client), Reader(client)
+    first.stream(create_body("one"))
+    assert_429(second.post(create_body("two")))  # the address is full
+    client.app.state.server.limits.messages_per_ip = []  # the address limit is lifted
+    second.stream(create_body("two"))
+    second.stream(create_body("three"))  # the earlier refusal did not count against it
+    assert_429(second.post(create_body("four")))
