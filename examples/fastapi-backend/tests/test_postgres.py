@@ -110,8 +110,17 @@ def test_database_url_from_environment(monkeypatch):
 
 
 def test_two_processes_on_one_database_serve_one_reader_alternately(postgres_url):
+    two_processes_serve_one_reader({"CHATKIT_DATABASE_URL": postgres_url})
+
+
+def test_two_processes_on_one_sqlite_file_serve_one_reader_alternately(tmp_path):
+    """The default store, shared by the workers of one machine (uvicorn --workers)."""
+    two_processes_serve_one_reader({"CHATKIT_DB_PATH": str(tmp_path / "shared.db")})
+
+
+def two_processes_serve_one_reader(store_env: dict[str, str]) -> None:
     env = {
-        "CHATKIT_DATABASE_URL": postgres_url,
+        **store_env,
         "CHATKIT_SESSION_SECRET": "shared-secret-for-the-test",
         "CHATKIT_WORD_DELAY_MS": "0",
     }
