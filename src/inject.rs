@@ -79,8 +79,9 @@ pub struct PageFacts {
     pub placed_in_foreign: bool,
     /// The `lang` attribute of the page's first `<html>` tag, as written.
     pub lang: Option<String>,
-    /// The page held a marked element that is not one of ours (not a `<link>` or a `<script>`):
-    /// removing it removes its content too, which may hold the page's `</body>` or `</head>`.
+    /// The page holds an element marked like ours that is not one of the three this tool writes
+    /// (the page's own, or a broken quote attached the attribute): it is left untouched and
+    /// reported, never removed.
     pub marked_other: bool,
 }
 
@@ -156,21 +157,9 @@ pub fn apply(
             PageFacts::default(),
         ));
     }
-    let (mut out, mut facts) = rewrite(input, mode)?;
-    if matches!(mode, Mode::Inject(_)) && facts.marked_other {
-        // An element marked like ours but not ours went, with everything inside it (found by
-        // the fuzzer: a `</body>` inside it took the body snippet's place with it, so a second
-        // run put the snippet elsewhere). Inject into the page as --strip leaves it, so that
-        // injecting again finds the very same page.
-        let (stripped, _) = rewrite(input, Mode::Strip)?;
-        let (again, f) = rewrite(&stripped, mode)?;
-        out = again;
-        facts = PageFacts {
-            had_injection: true,
-            marked_other: true,
-            ..f
-        };
-    }
+    // An element marked like ours but not ours stays as it is (`marked_other`): only the three
+    // elements this tool writes are ever removed.
+    let (out, facts) = rewrite(input, mode)?;
     match (mode, facts.skip_reason()) {
         (Mode::Inject(_), Some(reason)) => {
             let kept = if facts.had_injection {
@@ -192,7 +181,7 @@ pub fn apply(
             let (again, _) = rewrite(&out, mode)?;
             if stripped_out != stripped_in || again != out {
                 let why = if facts.marked_other {
-                    "the page holds an element marked data-chatkit-inject that is not ours and whose removal changes the page around it"
+                    "the page holds an element marked data-chatkit-inject that is not ours and that the widget cannot be placed around"
                 } else if facts.appended_at_end {
                     "the page has no </body> and ends inside an unfinished tag, comment or script"
                 } else {
@@ -311,6 +300,9 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let redirect = Rc::new(Cell::new(false));
     let had_injection = Rc::new(Cell::new(false));
     let marked_other = Cell::new(false);
+    // Scripts of ours whose end tag has not come yet, and whether one held text we never write.
+    let open_scripts = Rc::new(Cell::new(0usize));
+    let foreign_script_text = Cell::new(false);
     let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
     // Open <svg>/<math> elements: markup placed while one is open lands in foreign content.
@@ -333,21 +325,51 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let mut settings = Settings::new();
     if remove_marked {
         settings = settings.append_element_content_handler(element!(marker_selector(), |el| {
-            had_injection.set(true);
-            let tag = el.tag_name();
-            if !(tag.eq_ignore_ascii_case("link") || tag.eq_ignore_ascii_case("script")) {
+            let Some(shape) = own_shape(el) else {
+                // Marked, but not one of the three elements this tool writes: the page's own
+                // (or a broken quote attached the attribute). It stays, byte for byte.
                 marked_other.set(true);
-            }
-            if el.can_have_content() && tag.eq_ignore_ascii_case("link") {
-                // Our <link> is void in HTML, but inside SVG/MathML content it is not, and
-                // lol_html would count everything after it (and the next end tag) as its own:
-                // take the start tag alone.
-                el.start_tag().remove();
-            } else {
-                el.remove();
+                return Ok(());
+            };
+            had_injection.set(true);
+            match shape {
+                OwnShape::Link => {
+                    // Our <link> is void in HTML, but inside SVG/MathML content it is not, and
+                    // lol_html would count everything after it (and the next end tag) as its
+                    // own: take the start tag alone, which is all we wrote.
+                    el.start_tag().remove();
+                }
+                OwnShape::Config | OwnShape::Loader => {
+                    // Our scripts end right after their JSON (or at once): a script of ours
+                    // that is never closed would take the rest of the page with it.
+                    open_scripts.set(open_scripts.get() + 1);
+                    let open = open_scripts.clone();
+                    if el.can_have_content() {
+                        el.on_end_tag(end_tag!(move |_end| {
+                            open.set(open.get().saturating_sub(1));
+                            Ok(())
+                        }))?;
+                    } else {
+                        open.set(open.get().saturating_sub(1));
+                    }
+                    el.remove();
+                }
             }
             Ok(())
         }));
+        settings = settings.append_element_content_handler(lol_html::text!(
+            "script[data-chatkit-inject]",
+            |text| {
+                // What we write inside our scripts is ASCII JSON with `<`, `>` and `&` escaped;
+                // text with markup in it is not ours (or runs past where ours ended).
+                if open_scripts.get() > 0
+                    && text.as_str().bytes().any(|b| b == b'<' || !b.is_ascii())
+                {
+                    foreign_script_text.set(true);
+                }
+                Ok(())
+            }
+        ));
     }
     let settings = settings
         .append_element_content_handler(element!("svg, math", |el| {
@@ -441,6 +463,12 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             .map_err(|e| RewriteError::from_lol(&e))?;
     }
     rewriter.end().map_err(|e| RewriteError::from_lol(&e))?;
+    if open_scripts.get() > 0 || foreign_script_text.get() {
+        // Removing it would delete text this tool did not write: fail loudly instead.
+        return Err(RewriteError(format!(
+            "the page holds a <script {MARKER}> that is not one this tool wrote (it is never closed, or holds markup); remove that attribute or element by hand"
+        )));
+    }
 
     Ok(PageFacts {
         opted_out: opted_out.get(),
@@ -477,6 +505,56 @@ fn place_before_end_tag(
         }
         Ok(())
     }))
+}
+
+/// Which of the three elements this tool writes an element is, judged by its tag and its exact
+/// set of attributes (names in any letter case, as HTML reads them); `None` for anything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnShape {
+    /// `<link rel="stylesheet" href=".../widget.HASH.css" data-chatkit-inject>`
+    Link,
+    /// `<script type="application/json" id="chatkit-inject-config" data-chatkit-inject>`
+    Config,
+    /// `<script src=".../loader.HASH.js" defer data-chatkit-inject>`
+    Loader,
+}
+
+fn own_shape(el: &Element<'_, '_>) -> Option<OwnShape> {
+    let attrs = el.attributes();
+    let value = |name: &str| {
+        attrs
+            .iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+            .map(|a| a.value())
+    };
+    let file_name = |url: String| {
+        let path = url.split(['?', '#']).next().unwrap_or_default().to_string();
+        path.rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    if value(MARKER).is_none_or(|v| !v.is_empty()) || attrs.len() != 3 {
+        return None;
+    }
+    let tag = el.tag_name();
+    if tag.eq_ignore_ascii_case("link") {
+        let css = value("href").map(file_name)?;
+        let ok = value("rel")?.eq_ignore_ascii_case("stylesheet")
+            && css.starts_with("widget.")
+            && css.ends_with(".css");
+        return ok.then_some(OwnShape::Link);
+    }
+    if !tag.eq_ignore_ascii_case("script") {
+        return None;
+    }
+    if let (Some(kind), Some(id)) = (value("type"), value("id")) {
+        let ok = kind.eq_ignore_ascii_case("application/json") && id == "chatkit-inject-config";
+        return ok.then_some(OwnShape::Config);
+    }
+    let js = value("src").map(file_name)?;
+    let ok = value("defer").is_some() && js.starts_with("loader.") && js.ends_with(".js");
+    ok.then_some(OwnShape::Loader)
 }
 
 fn marker_selector() -> &'static str {
@@ -724,7 +802,7 @@ mod tests {
 
     #[test]
     fn an_earlier_injection_in_upper_case_is_still_removed() {
-        let page = r#"<html><head><LINK REL="stylesheet" HREF="/x.css" DATA-CHATKIT-INJECT></head><body>x</body></html>"#;
+        let page = r#"<html><head><LINK REL="stylesheet" HREF="/Book/chatkit/WIDGET.0a1b2c3d.CSS?v=1" DATA-CHATKIT-INJECT></head><body>x</body></html>"#;
         assert_eq!(strip(page), "<html><head></head><body>x</body></html>");
         let s = snippets();
         assert_eq!(
@@ -784,21 +862,48 @@ mod tests {
     }
 
     #[test]
-    fn a_marked_element_that_is_not_ours_cannot_make_inject_unstable() {
-        // Found by the fuzzer: the marked element swallowed `</body>`, so the first injection
-        // placed the config where the second could not find a `</body>` any more.
-        let page = "<!drrrt><body><s\" data-chatkit-injecT=\"1=\"foiv></body>\n</html>";
+    fn a_marked_element_that_is_not_ours_is_left_byte_for_byte() {
         let s = snippets();
-        let (once, skip, facts) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
-        assert!(skip.is_none() && facts.marked_other && facts.had_injection);
-        let (twice, _, _) = apply(&once, Mode::Inject(&s)).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&once),
-            String::from_utf8_lossy(&twice)
-        );
-        assert_eq!(strip(&String::from_utf8_lossy(&once)), strip(page));
+        for page in [
+            // Found by the fuzzer: a broken quote attaches the marker to an element that holds
+            // the page's `</body>`.
+            "<!drrrt><body><s\" data-chatkit-injecT=\"1=\"foiv></body>\n</html>",
+            // The reader's text inside a marked element of the site's own.
+            "<html><body><div data-chatkit-inject><p>user text</p></div></body></html>",
+            "<html><body><p data-chatkit-inject></body></html>",
+            // Marked elements of our tags whose shape is not ours.
+            "<html><head><link rel=stylesheet href=/site.css data-chatkit-inject></head><body>x</body></html>",
+            "<html><body><script data-chatkit-inject>alert('<b>')</script>x</body></html>",
+            "<html><body><script src=/chatkit/loader.1.js defer async data-chatkit-inject></script></body></html>",
+            "<html><body><script type=application/json id=other data-chatkit-inject>{}</script></body></html>",
+            "<html><body><script src=/chatkit/loader.1.js defer data-chatkit-inject=yes></script></body></html>",
+        ] {
+            let (once, skip, facts) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
+            let once = String::from_utf8(once).unwrap();
+            assert!(skip.is_none() && facts.marked_other && !facts.had_injection, "{page}");
+            // Nothing of the page is lost: taking out exactly what was added gives it back.
+            assert_eq!(strip(&once), page);
+            assert_eq!(once.replace(&s.head, "").replace(&s.body, ""), page);
+            let (twice, _, _) = apply(once.as_bytes(), Mode::Inject(&s)).unwrap();
+            assert_eq!(String::from_utf8_lossy(&twice), once, "{page}");
+        }
         // A page marked only by our own elements takes the one-pass path.
         let (_, facts) = rewrite(inject("<p>x</p>").as_bytes(), Mode::Inject(&s)).unwrap();
         assert!(facts.had_injection && !facts.marked_other);
+    }
+
+    #[test]
+    fn a_script_shaped_like_ours_that_would_take_page_text_with_it_fails_the_page() {
+        let s = snippets();
+        for page in [
+            // Never closed: removing it would remove the rest of the page.
+            "<html><body><p>a</p><script src=/chatkit/loader.1.js defer data-chatkit-inject>",
+            // Holds markup that this tool never writes into its scripts.
+            "<html><body><script type=application/json id=chatkit-inject-config data-chatkit-inject>{\"a\":\"<p>\"}</script></body></html>",
+        ] {
+            let err = apply(page.as_bytes(), Mode::Inject(&s)).unwrap_err();
+            assert!(err.to_string().contains("not one this tool wrote"), "{err}");
+            assert!(rewrite(page.as_bytes(), Mode::Strip).is_err(), "{page}");
+        }
     }
 }

@@ -278,7 +278,12 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                 if let Some(pb) = &progress {
                     pb.inc(1);
                 }
-                if let (Some(w), Some(snippets)) = (widget, ctx.snippets) {
+                if widget.marked_other {
+                    tally
+                        .marked_other
+                        .push(build_dir.join(&page.rel).display().to_string());
+                }
+                if let (Some(w), Some(snippets)) = (widget.widget, ctx.snippets) {
                     tally.add_language(snippets, w.lang.as_deref());
                 }
                 tally.add(build_dir, &page.rel, outcome);
@@ -360,6 +365,13 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     for (lang, n) in &tally.untranslated {
         report.warn(format!(
             "{n} page(s) have <html lang=\"{lang}\">, for which there is no translation: their widget speaks English; add a [locales.{lang}] table to chatkit.toml"
+        ));
+    }
+    let mut marked_other = tally.marked_other;
+    marked_other.sort();
+    for page in marked_other {
+        report.warn(format!(
+            "{page}: holds an element with the {MARKER} attribute that this tool did not write; it was left as it is (remove the attribute if it is a leftover)"
         ));
     }
     report.languages = tally.languages;
@@ -633,23 +645,28 @@ struct PageCtx<'a> {
     exclude: &'a Excludes,
 }
 
-/// A page that carries the widget after this run, with its `<html lang>` as written (which
-/// chose the language of its runtime config).
+/// What a page's rewrite noticed that the report sums up, beside its outcome.
+#[derive(Default)]
+struct PageNotes {
+    /// The page carries the widget after this run, with this `<html lang>` as written (which
+    /// chose the language of its runtime config).
+    widget: Option<WithWidget>,
+    /// The page holds an element marked like ours that is not ours (left as it is).
+    marked_other: bool,
+}
+
 struct WithWidget {
     lang: Option<String>,
 }
 
-fn process_page(ctx: &PageCtx<'_>, page: &Page) -> (Outcome, Option<WithWidget>) {
+fn process_page(ctx: &PageCtx<'_>, page: &Page) -> (Outcome, PageNotes) {
     match process_page_inner(ctx, page) {
         Ok(o) => o,
-        Err(e) => (Outcome::Failed(e), None),
+        Err(e) => (Outcome::Failed(e), PageNotes::default()),
     }
 }
 
-fn process_page_inner(
-    ctx: &PageCtx<'_>,
-    page: &Page,
-) -> Result<(Outcome, Option<WithWidget>), String> {
+fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNotes), String> {
     let src = ctx.build_dir.join(&page.rel);
     if page.is_symlink {
         // A link to a page inside the tree is rewritten where the page lives; a link outside the
@@ -657,7 +674,7 @@ fn process_page_inner(
         if let (Some(out), true) = (ctx.out_dir, ctx.writes) {
             copy_symlink(&src, &out.join(&page.rel)).map_err(|e| e.to_string())?;
         }
-        return Ok((Outcome::Skipped(SkipReason::Symlink), None));
+        return Ok((Outcome::Skipped(SkipReason::Symlink), PageNotes::default()));
     }
     if ctx.interrupted.contains(&page.rel) {
         return Err(format!(
@@ -678,7 +695,7 @@ fn process_page_inner(
     let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| format!("cannot read: {e}"))?;
     let excluded = ctx.exclude.is_match(&page.rel);
-    let mut widget = None;
+    let mut widget = PageNotes::default();
 
     let (output, outcome) = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => {
@@ -705,8 +722,9 @@ fn process_page_inner(
                         }
                     }
                 }
+                widget.marked_other = facts.marked_other;
                 if skip.is_none() {
-                    widget = Some(WithWidget { lang: facts.lang });
+                    widget.widget = Some(WithWidget { lang: facts.lang });
                 }
                 match skip {
                     Some(reason) => (out, Outcome::Skipped(reason)),
@@ -779,7 +797,7 @@ fn process_large_page(
     ctx: &PageCtx<'_>,
     page: &Page,
     src: &Path,
-) -> Result<Option<(Outcome, Option<WithWidget>)>, String> {
+) -> Result<Option<(Outcome, PageNotes)>, String> {
     let excluded = ctx.exclude.is_match(&page.rel);
     let mode = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => Mode::Strip,
@@ -797,10 +815,13 @@ fn process_large_page(
         return Ok(None);
     }
     let widget = match (mode, pass.facts.skip_reason()) {
-        (Mode::Inject(_), None) => Some(WithWidget {
-            lang: pass.facts.lang.clone(),
-        }),
-        _ => None,
+        (Mode::Inject(_), None) => PageNotes {
+            widget: Some(WithWidget {
+                lang: pass.facts.lang.clone(),
+            }),
+            marked_other: false,
+        },
+        _ => PageNotes::default(),
     };
     let mut outcome = match (mode, pass.facts.skip_reason()) {
         (Mode::Strip, _) if excluded => Outcome::Skipped(SkipReason::Excluded),
@@ -1187,6 +1208,8 @@ struct Tally {
     /// Pages whose `<html lang>` (normalised) is not English and matched no locale, so they got
     /// the English strings.
     untranslated: BTreeMap<String, usize>,
+    /// Pages holding an element marked like ours that is not ours (left untouched).
+    marked_other: Vec<String>,
 }
 
 impl Tally {
@@ -1243,6 +1266,7 @@ impl Tally {
         for (k, n) in other.untranslated {
             *self.untranslated.entry(k).or_default() += n;
         }
+        self.marked_other.extend(other.marked_other);
         self
     }
 }

@@ -60,15 +60,24 @@ fuzz_target!(|page: &[u8]| {
     assert!(once == twice, "inject is not idempotent");
     let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("an injected page strips");
     // Attribute names are case-insensitive: `data-chatkit-injecT` marks an element too.
-    if contains(&page.to_ascii_lowercase(), b"chatkit-inject") {
+    if let Ok((page_stripped, _, facts)) = inject::apply(page, Mode::Strip) {
         // The page carried (something like) our markup already: strip(inject(p)) == strip(p).
-        if let Ok((page_stripped, _, _)) = inject::apply(page, Mode::Strip) {
-            assert!(
-                stripped == page_stripped,
-                "strip(inject(page)) != strip(page)"
-            );
+        assert!(
+            stripped == page_stripped,
+            "strip(inject(page)) != strip(page)"
+        );
+        if !facts.had_injection {
+            // None of the page's own bytes go, even inside elements marked like ours: the
+            // injected page minus exactly the added markup is the page.
+            assert!(page_stripped == page, "strip removed bytes it did not add");
+            if skip.is_none() {
+                let body = snippets.body_for(facts.lang.as_deref()).as_bytes();
+                let rest = remove_once(&remove_once(&once, snippets.head.as_bytes()), body);
+                assert!(rest == page, "inject(page) minus the added markup != page");
+            }
         }
-    } else {
+    }
+    if !contains(&page.to_ascii_lowercase(), b"chatkit-inject") {
         assert!(stripped == page, "strip(inject(page)) != page");
         match skip {
             None => assert_eq!(
@@ -80,3 +89,11 @@ fuzz_target!(|page: &[u8]| {
         }
     }
 });
+
+/// `haystack` without the first occurrence of `needle` (unchanged when there is none).
+fn remove_once(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
+    match haystack.windows(needle.len()).position(|w| w == needle) {
+        Some(i) => [&haystack[..i], &haystack[i + needle.len()..]].concat(),
+        None => haystack.to_vec(),
+    }
+}

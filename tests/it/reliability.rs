@@ -1411,17 +1411,34 @@ fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), St
     }
     let (stripped, _, _) = inject::apply(&once, Mode::Strip)
         .map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
+    if let Ok((page_stripped, _, facts)) = inject::apply(page, Mode::Strip) {
+        if stripped != page_stripped {
+            return Err("strip(inject(page)) != strip(page)".into());
+        }
+        // Without an earlier injection of ours, none of the page's bytes go, even inside
+        // elements marked like ours: the injected page minus exactly the added markup is the page.
+        if !facts.had_injection {
+            if page_stripped != page {
+                return Err("strip removed bytes it did not add".into());
+            }
+            if skip.is_none() {
+                let body = snippets.body_for(facts.lang.as_deref());
+                let rest = remove_once(
+                    &remove_once(&once, snippets.head.as_bytes()),
+                    body.as_bytes(),
+                );
+                if rest != page {
+                    return Err("inject(page) minus the added markup != page".into());
+                }
+            }
+        }
+    }
     // Attribute names are case-insensitive: `data-chatkit-injecT` is a marker too.
     if page
         .to_ascii_lowercase()
         .windows(14)
         .any(|w| w == b"chatkit-inject")
     {
-        if let Ok((page_stripped, _, _)) = inject::apply(page, Mode::Strip) {
-            if stripped != page_stripped {
-                return Err("strip(inject(page)) != strip(page)".into());
-            }
-        }
         return Ok(());
     }
     if stripped != page {
@@ -1436,6 +1453,14 @@ fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), St
     }
 }
 
+/// `haystack` without the first occurrence of `needle` (unchanged when there is none).
+fn remove_once(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
+    match haystack.windows(needle.len()).position(|w| w == needle) {
+        Some(i) => [&haystack[..i], &haystack[i + needle.len()..]].concat(),
+        None => haystack.to_vec(),
+    }
+}
+
 /// A page whose `<head>` holds an unclosed `<svg>` (a truncated or spliced page): the parser is
 /// in SVG content there, where `<link>` is not a void element. Found by the mutation test.
 #[test]
@@ -1445,7 +1470,7 @@ fn marked_link_in_svg_context_is_removed_alone() {
         b"<!doctype html><html><head><svg><title>x</title></head><body><p>keep me</p></body></html>";
     rewrite_properties(head_svg, &dev).expect("unclosed <svg> in <head>");
     // Strip alone: a marked link inside SVG content goes, and nothing after it.
-    let page = br#"<html><head><title>t</title></head><body><svg><link rel="stylesheet" href="/x.css" data-chatkit-inject><p>keep me</p></body></html>"#;
+    let page = br#"<html><head><title>t</title></head><body><svg><link rel="stylesheet" href="/chatkit/widget.00000000.css" data-chatkit-inject><p>keep me</p></body></html>"#;
     let (stripped, _) = inject::rewrite(page, Mode::Strip).expect("strip");
     assert_eq!(
         String::from_utf8_lossy(&stripped),
