@@ -312,6 +312,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=ALLOWED_HEADERS + settings.extra_allowed_headers,
+        # The widget reads how long to wait on a 429 (the body also carries `retry_after`).
+        expose_headers=["Retry-After"],
         max_age=600,
     )
     if faults:

@@ -34,6 +34,8 @@ def test_sessions_per_address_answer_429_with_retry_after(make_app):
     r = client.post(SESSION, json={}, headers={"Origin": "http://localhost:3000"})
     assert r.status_code == 429
     assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+    # ...and the browser lets the widget read Retry-After cross-origin.
+    assert "retry-after" in r.headers["access-control-expose-headers"].lower()
 
 
 def test_default_session_limit_lets_a_class_start_but_stops_a_script():

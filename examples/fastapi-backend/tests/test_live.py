@@ -252,6 +252,7 @@ def test_fail_next_with_429_looks_like_the_real_rate_limit(live):
     assert r.status_code == 429
     assert r.headers["retry-after"] == "7"
     assert r.headers["access-control-allow-origin"] == ORIGIN
+    assert r.headers["access-control-expose-headers"] == "Retry-After"
     body = r.json()
     assert body["error"] == "rate_limited" and body["retry_after"] == 7 and body["message"]
     assert live.post("/api/chatkit/session", json={}).status_code == 200
