@@ -384,3 +384,44 @@ fn large_pages_are_streamed_with_the_same_result() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+/// A page of the site's own that carries the marker attribute keeps every byte through inject,
+/// a second inject and --strip; the run names it in a warning; a script shaped like ours that
+/// would take the page's text with it fails that page (exit 1) and leaves it as it was.
+#[test]
+fn marked_elements_that_are_not_ours_keep_the_readers_text() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let own = build.join("docs/intro.html");
+    let html = fs::read_to_string(&own).unwrap();
+    let marked = html.replacen(
+        "<article>",
+        "<article><div data-chatkit-inject><p>reader text</p></div><p data-chatkit-inject>",
+        1,
+    );
+    assert_ne!(marked, html, "the fixture page has an <article>");
+    fs::write(&own, &marked).unwrap();
+    let broken = build.join("docs/broken.html");
+    let broken_html = "<html><body><p>keep</p><script src=/chatkit/loader.1.js defer data-chatkit-inject><p>reader text</p></body></html>";
+    fs::write(&broken, broken_html).unwrap();
+
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("intro.html") && warnings.contains("did not write"),
+        "{warnings}"
+    );
+    let failures = report["failures"].to_string();
+    assert!(failures.contains("broken.html"), "{failures}");
+    assert_eq!(fs::read_to_string(&broken).unwrap(), broken_html);
+
+    let injected = fs::read_to_string(&own).unwrap();
+    assert!(injected
+        .contains("<div data-chatkit-inject><p>reader text</p></div><p data-chatkit-inject>"));
+    assert_eq!(injected.matches("chatkit-inject-config").count(), 1);
+    run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(fs::read_to_string(&own).unwrap(), injected, "second run");
+    run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(fs::read_to_string(&own).unwrap(), marked, "--strip");
+}
