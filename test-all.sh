@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run every test suite of chatkit-inject, installing what each needs on a fresh Debian machine.
-# Usage: ./test-all.sh [suite ...]   suites: rust widget backend e2e bench fuzz (default: all)
+# Usage: ./test-all.sh [suite ...]   suites: rust widget backend e2e npm bench fuzz (default: all)
 set -uo pipefail
 cd "$(dirname "$0")"
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e bench fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(rust widget backend e2e npm bench fuzz)
 
 rust() {
   python3 fixtures/check.py &&
@@ -16,6 +16,8 @@ rust() {
 widget() { bash widget-assets/ci.sh; }
 backend() { bash examples/fastapi-backend/test.sh; }
 e2e() { bash tests/e2e/run; }
+# npm launcher + plugin unit tests, version agreement, release workflow lint, fresh-site e2e.
+npm() { bash npm/ci.sh; }
 bench() { python3 -m unittest discover -s bench -p 'test_*.py' && bash bench/run --quick; }
 fuzz() { bash fuzz/run.sh "${FUZZ_SECONDS:-60}"; }
 
