@@ -148,3 +148,26 @@ test("platformKey spells linux with its libc", () => {
   assert.equal(platformKey({ platform: "linux", arch: "arm64", libc: "musl" }), "linux-arm64-musl");
   assert.equal(platformKey({ platform: "darwin", arch: "arm64", libc: null }), "darwin-arm64");
 });
+
+test("this machine's libc is detected (glibc here; null off Linux)", () => {
+  const { detectLibc } = require("../chatkit-inject/lib/platform");
+  const libc = detectLibc();
+  if (process.platform === "linux") assert.ok(libc === "glibc" || libc === "musl");
+  else assert.equal(libc, null);
+});
+
+test("the packed launcher holds every file its bin, main and exports name", () => {
+  const { execFileSync } = require("node:child_process");
+  const dir = path.join(__dirname, "..", "chatkit-inject");
+  const [{ files }] = JSON.parse(
+    execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: dir, encoding: "utf8", shell: process.platform === "win32" }),
+  );
+  const packed = new Set(files.map((f) => f.path));
+  const named = [
+    ...Object.values(launcherPkg.bin),
+    launcherPkg.main,
+    ...Object.values(launcherPkg.exports).flatMap((e) => (typeof e === "string" ? [e] : Object.values(e))),
+    "lib/run.js",
+  ].map((f) => f.replace(/^\.\//, ""));
+  for (const f of named) assert.ok(packed.has(f), `${f} is not in the tarball`);
+});
