@@ -75,8 +75,21 @@ pub struct PageFacts {
     pub csp: Vec<String>,
     /// No `</body>` (or `</head>`/`<body>`) was found, so the snippets went at the very end.
     pub appended_at_end: bool,
-    /// A snippet was placed while an `<svg>` or `<math>` element was open (a broken page).
+    /// A snippet was placed while an `<svg>` or `<math>` element was open (a broken page): it
+    /// is parsed as SVG/MathML there, where a `<script src>` never loads.
     pub placed_in_foreign: bool,
+    /// A snippet was placed while a `<template>` was open: template content never runs.
+    pub placed_in_template: bool,
+    /// A snippet was placed while a `<select>` was open (the parser's rules differ there).
+    pub placed_in_select: bool,
+    /// The page holds a `<frameset>` element.
+    pub frameset: bool,
+    /// The `href` of the page's first `<base href>`, as written.
+    pub base_href: Option<String>,
+    /// The encoding the page declares (`<meta charset>` or `http-equiv="Content-Type"`).
+    pub charset: Option<String>,
+    /// The page's bytes are UTF-16 (by its byte order mark, or NULs among ASCII).
+    pub utf16: Option<&'static str>,
     /// The `lang` attribute of the page's first `<html>` tag, as written.
     pub lang: Option<String>,
     /// The page holds an element marked like ours that is not one of the three this tool writes
@@ -86,6 +99,39 @@ pub struct PageFacts {
 }
 
 impl PageFacts {
+    /// Where the markup this run added would never run, if it would not.
+    pub fn dead(&self) -> Option<Dead> {
+        if let Some(name) = self.utf16 {
+            return Some(Dead::Encoding(name.to_string()));
+        }
+        if let Some(label) = &self.charset {
+            let label = label.trim().to_ascii_lowercase();
+            if REPLACEMENT_LABELS.contains(&label.as_str()) {
+                return Some(Dead::Encoding(label));
+            }
+        }
+        if self.frameset {
+            return Some(Dead::Frameset);
+        }
+        if self.placed_in_template {
+            return Some(Dead::Template);
+        }
+        if self.placed_in_foreign {
+            return Some(Dead::Foreign);
+        }
+        match &self.base_href {
+            Some(href) if base_moves_origin(href) => Some(Dead::Base(href.clone())),
+            _ => None,
+        }
+    }
+
+    /// Is the rewrite's own view of where the markup landed uncertain, so that the result must
+    /// be read back before it is written? True only for rare pages (no `</body>`, a marked
+    /// element that is not ours, an open `<select>`), so most pages are parsed once.
+    pub fn needs_verification(&self) -> bool {
+        self.appended_at_end || self.marked_other || self.placed_in_select
+    }
+
     /// Should this page be left without a widget?
     pub fn skip_reason(&self) -> Option<SkipReason> {
         if self.opted_out {
@@ -125,10 +171,20 @@ impl SkipReason {
     }
 }
 
-/// The page could not be parsed by lol_html.
+/// Why a page cannot be rewritten; it is then left as it is and reported as failed.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot parse the page as HTML: {0}")]
-pub struct RewriteError(String);
+pub enum RewriteError {
+    /// lol_html could not parse the page, or no safe place for the markup was found.
+    #[error("cannot parse the page as HTML: {0}")]
+    Parse(String),
+    /// The markup would land where a browser never runs it.
+    #[error("the widget would never run on this page: {0}; the page was left as it is")]
+    Dead(Dead),
+    /// The injected page could not be read again by this tool (a later inject, `--check` or
+    /// `--strip` would fail on it), so it is not written.
+    #[error("the page with the widget added could not be read back by this tool ({0}); the page was left as it is")]
+    Unreadable(String),
+}
 
 impl RewriteError {
     /// lol_html explains itself in paragraphs; the report wants the first sentence.
@@ -139,13 +195,59 @@ impl RewriteError {
             Some(i) => &first[..=i],
             None => first,
         };
-        RewriteError(sentence.trim().to_string())
+        RewriteError::Parse(sentence.trim().to_string())
+    }
+}
+
+/// Where the added markup would be dead: present in the file, but never run by a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dead {
+    /// Inside `<template>` content, which is inert.
+    Template,
+    /// Inside an unclosed `<svg>` or `<math>`: SVG's `<script>` ignores `src`, and a `<link>`
+    /// there loads nothing.
+    Foreign,
+    /// The page holds a `<frameset>`: a frameset page has no body (the parser drops what would
+    /// go there), and after a stray one lol_html cannot read our `<script>` again.
+    Frameset,
+    /// A page in an encoding that is not ASCII-compatible (UTF-16 by its byte order mark, or a
+    /// label the browser decodes as one replacement character): the ASCII markup is garbage there.
+    Encoding(String),
+    /// A `<base href>` that moves the widget's root-relative URLs to another origin.
+    Base(String),
+}
+
+impl std::fmt::Display for Dead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dead::Template => f.write_str(
+                "a <template> element is still open where the widget would go, and template content never runs",
+            ),
+            Dead::Foreign => f.write_str(
+                "an <svg> or <math> element is left open where the widget would go, so a browser may read the widget as SVG or MathML, whose script never loads its src",
+            ),
+            Dead::Frameset => f.write_str(
+                "the page holds a <frameset>: browsers drop the widget from a frameset page, and a stray one stops this tool reading the page again",
+            ),
+            Dead::Encoding(name) => write!(
+                f,
+                "the page is encoded as {name}, which is not ASCII-compatible, so the widget's markup would be read as other characters; re-encode the page as UTF-8"
+            ),
+            Dead::Base(href) => write!(
+                f,
+                "its <base href={href:?}> sends the widget's root-relative URLs to another site; remove the <base> element or exclude the page"
+            ),
+        }
     }
 }
 
 /// The page-level decision: inject (or strip) and leave pages that opted out or are redirect
 /// stubs as they were, only taking out an earlier injection. Returns the new bytes and why the
 /// page got no widget, if it did not.
+///
+/// An injected page is returned only if the widget runs there and this tool can read the result
+/// again; otherwise the page fails with the reason ([`RewriteError::Dead`],
+/// [`RewriteError::Unreadable`]) and is not written.
 pub fn apply(
     input: &[u8],
     mode: Mode<'_>,
@@ -169,32 +271,97 @@ pub fn apply(
             };
             Ok((kept, Some(reason), facts))
         }
-        (Mode::Inject(_), None)
-            if facts.appended_at_end || facts.placed_in_foreign || facts.marked_other =>
-        {
-            // Markup appended after the last byte is only safe if the page ends between tags:
-            // after an unfinished `<a` or `</` it would become part of that tag or comment. Markup
-            // placed inside an unclosed <svg> or <math> is parsed as foreign content. Prove the
-            // result sound: it must strip back to the page and stay put when injected again.
-            let (stripped_out, _) = rewrite(&out, Mode::Strip)?;
-            let (stripped_in, _) = rewrite(input, Mode::Strip)?;
-            let (again, _) = rewrite(&out, mode)?;
-            if stripped_out != stripped_in || again != out {
-                let why = if facts.marked_other {
-                    "the page holds an element marked data-chatkit-inject that is not ours and that the widget cannot be placed around"
-                } else if facts.appended_at_end {
-                    "the page has no </body> and ends inside an unfinished tag, comment or script"
-                } else {
-                    "the page leaves an <svg> or <math> element open where the widget would go"
-                };
-                return Err(RewriteError(format!(
-                    "{why}, so there is no safe place to add the widget"
-                )));
+        (Mode::Inject(_), None) => {
+            if let Some(dead) = facts.dead() {
+                return Err(RewriteError::Dead(dead));
+            }
+            if facts.needs_verification() {
+                verify(input, &out, mode, &facts)?;
             }
             Ok((out, None, facts))
         }
         _ => Ok((out, None, facts)),
     }
+}
+
+/// Prove an injection the rewrite's own view is unsure of sound: the result must strip back to
+/// the page and stay put when injected again (so a later inject, `--check` and `--strip` all
+/// work on it).
+fn verify(input: &[u8], out: &[u8], mode: Mode<'_>, facts: &PageFacts) -> Result<(), RewriteError> {
+    // Markup appended after the last byte is only safe if the page ends between tags: after an
+    // unfinished `<a` or `</` it would become part of that tag or comment. A `<select>` or a
+    // stray `<frameset>` changes how the parser reads what follows.
+    let read_back = |page: &[u8], mode| {
+        rewrite(page, mode).map_err(|e| match e {
+            RewriteError::Parse(why) => RewriteError::Unreadable(why),
+            other => other,
+        })
+    };
+    let (stripped_out, _) = read_back(out, Mode::Strip)?;
+    let (stripped_in, _) = rewrite(input, Mode::Strip)?;
+    let (again, _) = read_back(out, mode)?;
+    if stripped_out == stripped_in && again == out {
+        return Ok(());
+    }
+    let why = if facts.marked_other {
+        "the page holds an element marked data-chatkit-inject that is not ours and that the widget cannot be placed around"
+    } else if facts.appended_at_end {
+        "the page has no </body> and ends inside an unfinished tag, comment or script"
+    } else {
+        return Err(RewriteError::Unreadable(
+            "a second run would not find the widget where this one put it".into(),
+        ));
+    };
+    Err(RewriteError::Parse(format!(
+        "{why}, so there is no safe place to add the widget"
+    )))
+}
+
+/// The name of the UTF-16 encoding a page is in, judged by its byte order mark or, without
+/// one, by a NUL byte beside its first character (ASCII text in UTF-16).
+fn utf16_bytes(page: &[u8]) -> Option<&'static str> {
+    match page {
+        [0xff, 0xfe, ..] => Some("UTF-16LE"),
+        [0xfe, 0xff, ..] => Some("UTF-16BE"),
+        [0, b, ..] if *b != 0 => Some("UTF-16BE"),
+        [b, 0, ..] if *b != 0 => Some("UTF-16LE"),
+        _ => None,
+    }
+}
+
+/// Labels (WHATWG Encoding) a browser decodes as a single replacement character: nothing of
+/// the page, the widget included, survives.
+const REPLACEMENT_LABELS: &[&str] = &[
+    "csiso2022kr",
+    "hz-gb-2312",
+    "iso-2022-cn",
+    "iso-2022-cn-ext",
+    "iso-2022-kr",
+    "replacement",
+];
+
+/// Does a `<base href>` move root-relative URLs (`/chatkit/...`) to another origin? Only an
+/// absolute URL (`scheme:`) or a scheme-relative one (`//host`) names an origin; a path does
+/// not. Whitespace around it and tabs or newlines in it are ignored, as URL parsing does.
+fn base_moves_origin(href: &str) -> bool {
+    let href: String = href
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if href.starts_with("//")
+        || href.starts_with("\\\\")
+        || href.starts_with("/\\")
+        || href.starts_with("\\/")
+    {
+        return true;
+    }
+    let Some((scheme, _)) = href.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Chunks read from a file, for streaming a page that is too large to hold in memory. A read
@@ -305,9 +472,11 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let foreign_script_text = Cell::new(false);
     let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
-    // Open <svg>/<math> elements: markup placed while one is open lands in foreign content.
-    let foreign_depth = Rc::new(Cell::new(0usize));
-    let placed_in_foreign = Rc::new(Cell::new(false));
+    // Elements open where the markup goes that change how a browser reads it.
+    let open = Rc::new(OpenAt::default());
+    let frameset = Cell::new(false);
+    let base_href: RefCell<Option<String>> = RefCell::new(None);
+    let charset: RefCell<Option<String>> = RefCell::new(None);
     // Where the snippets went; anything not placed by the end of the page goes at the very end.
     let head_placed = Rc::new(Cell::new(false));
     let body_placed = Rc::new(Cell::new(false));
@@ -372,17 +541,50 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         ));
     }
     let settings = settings
-        .append_element_content_handler(element!("svg, math", |el| {
-            if el.can_have_content() {
-                foreign_depth.set(foreign_depth.get() + 1);
-                let depth = foreign_depth.clone();
-                el.on_end_tag(end_tag!(move |_end| {
-                    depth.set(depth.get().saturating_sub(1));
-                    Ok(())
-                }))?;
+        .append_element_content_handler(element!(
+            "svg, math, template, select, frameset, base",
+            |el| {
+                let tag = el.tag_name();
+                let counter = if tag.eq_ignore_ascii_case("template") {
+                    &open.template
+                } else if tag.eq_ignore_ascii_case("select") {
+                    &open.select
+                } else if tag.eq_ignore_ascii_case("frameset") {
+                    frameset.set(true);
+                    return Ok(());
+                } else if tag.eq_ignore_ascii_case("base") {
+                    let mut base = base_href.borrow_mut();
+                    if base.is_none() {
+                        *base = el.get_attribute("href");
+                    }
+                    return Ok(());
+                } else {
+                    &open.foreign
+                };
+                if el.can_have_content() {
+                    counter.set(counter.get() + 1);
+                    let open = open.clone();
+                    let which = tag.to_ascii_lowercase();
+                    el.on_end_tag(end_tag!(move |end| {
+                        // lol_html also calls this when an ancestor's end tag closes the element
+                        // implicitly, before that end tag's own handler: closed by `</head>` or
+                        // `</body>`, it is still open where the widget goes, just before them.
+                        let by = end.name();
+                        if by != which && matches!(by.as_str(), "head" | "body" | "html") {
+                            return Ok(());
+                        }
+                        let counter = match which.as_str() {
+                            "template" => &open.template,
+                            "select" => &open.select,
+                            _ => &open.foreign,
+                        };
+                        counter.set(counter.get().saturating_sub(1));
+                        Ok(())
+                    }))?;
+                }
+                Ok(())
             }
-            Ok(())
-        }))
+        ))
         .append_element_content_handler(element!("html", |el| {
             if !seen_html.replace(true) {
                 *lang.borrow_mut() = el.get_attribute("lang");
@@ -390,7 +592,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             Ok(())
         }))
         .append_element_content_handler(element!("meta", |el| {
-            inspect_meta(el, &opted_out, &redirect, &csp);
+            inspect_meta(el, &opted_out, &redirect, &csp, &charset);
             Ok(())
         }))
         .append_element_content_handler(element!("head", |el| {
@@ -401,13 +603,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 return Ok(());
             }
             if el.can_have_content() {
-                place_before_end_tag(
-                    el,
-                    &snippets.head,
-                    &head_placed,
-                    &foreign_depth,
-                    &placed_in_foreign,
-                )?;
+                place_before_end_tag(el, &snippets.head, &head_placed, &open)?;
             }
             Ok(())
         }))
@@ -422,17 +618,14 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             if !head_placed.get() {
                 el.before(&snippets.head, ContentType::Html);
                 head_placed.set(true);
-                if foreign_depth.get() > 0 {
-                    placed_in_foreign.set(true);
-                }
+                open.note_placement();
             }
             if el.can_have_content() {
                 place_before_end_tag(
                     el,
                     snippets.body_for(lang.borrow().as_deref()),
                     &body_placed,
-                    &foreign_depth,
-                    &placed_in_foreign,
+                    &open,
                 )?;
             }
             Ok(())
@@ -451,13 +644,20 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 if !tail.is_empty() {
                     doc_end.append(&tail, ContentType::Html);
                     appended_at_end.set(true);
+                    open.note_placement();
                 }
             }
             Ok(())
         }));
 
     let mut rewriter = HtmlRewriter::new(settings, |c: &[u8]| sink(c));
+    // The first two bytes tell a UTF-16 page (a chunk may hold only one).
+    let mut first = Vec::with_capacity(2);
     for chunk in chunks {
+        if first.len() < 2 {
+            let c = chunk.as_ref();
+            first.extend_from_slice(&c[..c.len().min(2 - first.len())]);
+        }
         rewriter
             .write(chunk.as_ref())
             .map_err(|e| RewriteError::from_lol(&e))?;
@@ -465,7 +665,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     rewriter.end().map_err(|e| RewriteError::from_lol(&e))?;
     if open_scripts.get() > 0 || foreign_script_text.get() {
         // Removing it would delete text this tool did not write: fail loudly instead.
-        return Err(RewriteError(format!(
+        return Err(RewriteError::Parse(format!(
             "the page holds a <script {MARKER}> that is not one this tool wrote (it is never closed, or holds markup); remove that attribute or element by hand"
         )));
     }
@@ -476,32 +676,63 @@ fn rewrite_pass<C: AsRef<[u8]>>(
         had_injection: had_injection.get(),
         csp: csp.into_inner(),
         appended_at_end: appended_at_end.get(),
-        placed_in_foreign: placed_in_foreign.get(),
+        placed_in_foreign: open.placed_in_foreign.get(),
+        placed_in_template: open.placed_in_template.get(),
+        placed_in_select: open.placed_in_select.get(),
+        frameset: frameset.get(),
+        base_href: base_href.into_inner(),
+        charset: charset.into_inner(),
         lang: lang.into_inner(),
         marked_other: marked_other.get(),
+        utf16: utf16_bytes(&first),
     })
 }
 
-/// Put `snippet` just before the element's end tag (once), noting whether an `<svg>`/`<math>`
-/// was still open there.
+/// The elements open at the current point of the page that change how a browser reads markup
+/// placed there, and whether a snippet was placed while one was.
+#[derive(Default)]
+struct OpenAt {
+    /// `<svg>`/`<math>`: markup lands in foreign content.
+    foreign: Cell<usize>,
+    /// `<template>`: markup lands in inert template content.
+    template: Cell<usize>,
+    /// `<select>`: the parser's rules differ there.
+    select: Cell<usize>,
+    placed_in_foreign: Cell<bool>,
+    placed_in_template: Cell<bool>,
+    placed_in_select: Cell<bool>,
+}
+
+impl OpenAt {
+    /// A snippet is being placed here: note what is open.
+    fn note_placement(&self) {
+        for (open, placed) in [
+            (&self.foreign, &self.placed_in_foreign),
+            (&self.template, &self.placed_in_template),
+            (&self.select, &self.placed_in_select),
+        ] {
+            if open.get() > 0 {
+                placed.set(true);
+            }
+        }
+    }
+}
+
+/// Put `snippet` just before the element's end tag (once), noting what was still open there.
 fn place_before_end_tag(
     el: &mut Element<'_, '_>,
     snippet: &str,
     placed: &Rc<Cell<bool>>,
-    foreign_depth: &Rc<Cell<usize>>,
-    placed_in_foreign: &Rc<Cell<bool>>,
+    open: &Rc<OpenAt>,
 ) -> lol_html::HandlerResult {
     let snippet = snippet.to_string();
     let placed = placed.clone();
-    let depth = foreign_depth.clone();
-    let foreign = placed_in_foreign.clone();
+    let open = open.clone();
     el.on_end_tag(end_tag!(move |end| {
         if !placed.get() {
             end.before(&snippet, ContentType::Html);
             placed.set(true);
-            if depth.get() > 0 {
-                foreign.set(true);
-            }
+            open.note_placement();
         }
         Ok(())
     }))
@@ -566,11 +797,25 @@ fn inspect_meta(
     opted_out: &Cell<bool>,
     redirect: &Cell<bool>,
     csp: &RefCell<Vec<String>>,
+    charset: &RefCell<Option<String>>,
 ) {
+    if let Some(label) = el.get_attribute("charset") {
+        charset.borrow_mut().get_or_insert(label);
+    }
     if let Some(equiv) = el.get_attribute("http-equiv") {
         let equiv = equiv.trim();
         if equiv.eq_ignore_ascii_case("refresh") {
             redirect.set(true);
+        } else if equiv.eq_ignore_ascii_case("content-type") {
+            let content = el.get_attribute("content").unwrap_or_default();
+            let label = content
+                .split(';')
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                .map(|(_, v)| v.trim().trim_matches(['"', '\'']).to_string());
+            if let Some(label) = label {
+                charset.borrow_mut().get_or_insert(label);
+            }
         } else if equiv.eq_ignore_ascii_case("content-security-policy") {
             csp.borrow_mut()
                 .push(el.get_attribute("content").unwrap_or_default());
@@ -904,6 +1149,101 @@ mod tests {
             let err = apply(page.as_bytes(), Mode::Inject(&s)).unwrap_err();
             assert!(err.to_string().contains("not one this tool wrote"), "{err}");
             assert!(rewrite(page.as_bytes(), Mode::Strip).is_err(), "{page}");
+        }
+    }
+
+    #[test]
+    fn markup_that_would_never_run_fails_the_page_untouched() {
+        let s = snippets();
+        let dead = |page: &[u8]| match apply(page, Mode::Inject(&s)) {
+            Err(RewriteError::Dead(d)) => Some(d),
+            _ => None,
+        };
+        for (page, want) in [
+            // Template content is inert; `</body>` inside it is ignored by the parser.
+            ("<html><body><template><p>x</body></html>", Dead::Template),
+            ("<html><body><p>x<select><template><option>a</body></html>", Dead::Template),
+            ("<html><head><template><meta x></head><body>y</body></html>", Dead::Template),
+            ("<body><template><p>no end", Dead::Template),
+            // SVG's <script> ignores src.
+            ("<html><body><svg><g><path d=M0></body></html>", Dead::Foreign),
+            ("<html><body><math><mi>x</body></html>", Dead::Foreign),
+            // Frameset pages, and a stray frameset after which lol_html cannot read our script.
+            ("<html><head></head><frameset><frame src=a.html></frameset></html>", Dead::Frameset),
+            ("<html><head></head><body><p>x</p><frameset></frameset></body></html>", Dead::Frameset),
+            // Encodings that are not ASCII-compatible.
+            ("<html><head><meta charset=\"ISO-2022-KR\"></head><body>x</body></html>", Dead::Encoding("iso-2022-kr".into())),
+            ("<html><head><meta http-equiv=content-type content='text/html; charset=hz-gb-2312'></head><body>x</body></html>", Dead::Encoding("hz-gb-2312".into())),
+            // A base that moves /chatkit/ to another origin.
+            ("<html><head><base href=\"https://cdn.example.com/\"></head><body>x</body></html>", Dead::Base("https://cdn.example.com/".into())),
+            ("<html><head><base href=' //cdn.example.com'></head><body>x</body></html>", Dead::Base(" //cdn.example.com".into())),
+        ] {
+            assert_eq!(dead(page.as_bytes()), Some(want), "{page}");
+        }
+        for page in [
+            b"\xff\xfe<\x00h\x00t\x00m\x00l\x00>\x00".as_slice(),
+            b"\xfe\xff\x00<\x00p\x00>",
+            b"<\x00p\x00>\x00",
+        ] {
+            assert!(
+                matches!(dead(page), Some(Dead::Encoding(e)) if e.starts_with("UTF-16")),
+                "{page:?}"
+            );
+        }
+        // Chunks of one byte see the byte order mark too.
+        let page = b"\xff\xfe<\x00b\x00>\x00";
+        let facts = rewrite_chunks(page.chunks(1), Mode::Inject(&s), |_| {}).unwrap();
+        assert_eq!(facts.dead(), Some(Dead::Encoding("UTF-16LE".into())));
+        // Live placements stay injected: closed elements, a base that keeps the origin, UTF-8
+        // and ASCII-compatible legacy encodings, UTF-16 labels (browsers read them as UTF-8).
+        for page in [
+            "<html><body><template><p>x</p></template><svg><g></g></svg><math></math></body></html>",
+            "<html><body><div><svg><g></div>x</body></html>",
+            "<html><head><base href=\"/docs/\"><meta charset=utf-8></head><body>x</body></html>",
+            "<html><head><base target=_blank><meta charset=windows-1252></head><body>x</body></html>",
+            "<html><head><meta charset=utf-16></head><body>x</body></html>",
+            "<html><body><select><option>a</option></select>x</body></html>",
+        ] {
+            let (out, skip, _) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
+            assert!(skip.is_none() && out != page.as_bytes(), "{page}");
+        }
+    }
+
+    #[test]
+    fn an_injected_page_is_returned_only_if_it_can_be_read_again() {
+        let s = snippets();
+        // An open <select> where the scripts go: the result is read back before it is kept.
+        let page = "<html><body><p>x<select><option>a</body></html>";
+        let (once, _, facts) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
+        assert!(facts.placed_in_select);
+        assert_eq!(apply(&once, Mode::Inject(&s)).unwrap().0, once);
+        assert_eq!(apply(&once, Mode::Strip).unwrap().0, page.as_bytes());
+        // The issue's pages, which the first run used to write and no later run could read.
+        for page in [
+            "<html><body><p>x</p><frameset></frameset></body></html>",
+            "<html><body><p>x<select><template><option>a</body></html>",
+        ] {
+            assert!(apply(page.as_bytes(), Mode::Inject(&s)).is_err(), "{page}");
+        }
+    }
+
+    #[test]
+    fn only_a_base_with_an_origin_moves_root_relative_urls() {
+        for (href, moves) in [
+            ("https://x.example/", true),
+            ("HTTP://x", true),
+            ("//x.example", true),
+            ("\\\\x.example", true),
+            (" \t//x", true),
+            ("/\n/x", true),
+            ("data:,x", true),
+            ("/docs/", false),
+            ("docs/", false),
+            ("./a:b", false),
+            ("", false),
+            ("#top", false),
+        ] {
+            assert_eq!(base_moves_origin(href), moves, "{href:?}");
         }
     }
 }

@@ -791,8 +791,9 @@ const STREAM_CHUNK: usize = 64 << 10;
 
 /// The large-page path: stream the page through the rewriter into a temporary file beside its
 /// destination, comparing with the original on the way so an unchanged page is not replaced.
-/// `Ok(None)` hands the page back to the in-memory path (the rare page with no `</body>`, whose
-/// end-of-page injection must be verified by re-reading it).
+/// `Ok(None)` hands the page back to the in-memory path, which shares every check: the rare page
+/// whose injection must be verified by reading it back (no `</body>`, an open `<select>`), or
+/// that fails because the widget would be dead there.
 fn process_large_page(
     ctx: &PageCtx<'_>,
     page: &Page,
@@ -810,7 +811,7 @@ fn process_large_page(
     let keep_output = ctx.writes;
     let mut pass = stream_pass(src, &dst, mode, keep_output)?;
     if matches!(mode, Mode::Inject(_))
-        && (pass.facts.appended_at_end || pass.facts.placed_in_foreign || pass.facts.marked_other)
+        && (pass.facts.needs_verification() || pass.facts.dead().is_some())
     {
         return Ok(None);
     }

@@ -425,3 +425,107 @@ fn marked_elements_that_are_not_ours_keep_the_readers_text() {
     run_in(tmp.path(), &["build", "--strip"], tmp.path());
     assert_eq!(fs::read_to_string(&own).unwrap(), marked, "--strip");
 }
+
+/// Pages where the widget would be dead (inside template content, an unclosed `<svg>`, a
+/// frameset page, UTF-16, a `<base href>` on another host) or that no later run could read are
+/// left byte for byte and reported as failed with the reason, never counted as injected; the
+/// rest of the site is injected, and a second run and `--check` agree. A large page takes the
+/// streamed path and gets the same verdict.
+#[test]
+fn pages_where_the_widget_would_never_run_fail_untouched() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let site_pages = page_count(&build);
+    let pages: [(&str, &[u8], &str); 7] = [
+        (
+            "docs/template.html",
+            b"<html><head></head><body><template><p>x</body></html>",
+            "<template>",
+        ),
+        (
+            "docs/select-template.html",
+            b"<html><head></head><body><p>x<select><template><option>a</body></html>",
+            "<template>",
+        ),
+        (
+            "docs/svg.html",
+            b"<html><head></head><body><svg><g><path d=M0></body></html>",
+            "<svg>",
+        ),
+        (
+            "docs/frameset.html",
+            b"<html><head></head><body><p>x</p><frameset></frameset></body></html>",
+            "<frameset>",
+        ),
+        (
+            "docs/utf16.html",
+            b"\xff\xfe<\x00h\x00t\x00m\x00l\x00>\x00",
+            "UTF-16LE",
+        ),
+        (
+            "docs/base.html",
+            b"<html><head><base href=\"https://cdn.example.com/\"></head><body>x</body></html>",
+            "<base href",
+        ),
+        (
+            "docs/kr.html",
+            b"<html><head><meta charset=iso-2022-kr></head><body>x</body></html>",
+            "iso-2022-kr",
+        ),
+    ];
+    for (rel, bytes, _) in &pages {
+        fs::write(build.join(rel), bytes).unwrap();
+    }
+    // Over the streaming threshold (8 MiB), with a template left open before </body>.
+    let large = build.join("docs/large-template.html");
+    let mut big = b"<html><head></head><body><template>".to_vec();
+    big.resize(9 << 20, b'a');
+    big.extend_from_slice(b"</body></html>");
+    fs::write(&large, &big).unwrap();
+
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), pages.len() + 1, "{failures:?}");
+    for (rel, bytes, why) in &pages {
+        assert_eq!(
+            &fs::read(build.join(rel)).unwrap(),
+            bytes,
+            "{rel} was written"
+        );
+        let row = failures
+            .iter()
+            .find(|f| f["path"].as_str().unwrap_or_default().ends_with(rel))
+            .unwrap_or_else(|| panic!("{rel} not reported: {failures:?}"));
+        let error = row["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("would never run") && error.contains(why),
+            "{rel}: {error}"
+        );
+    }
+    assert!(
+        fs::read(&large).unwrap() == big,
+        "the large page was written"
+    );
+    let counts = &report["pages"];
+    assert_eq!(counts["failed"].as_u64(), Some(pages.len() as u64 + 1));
+    assert_eq!(
+        counts["injected"].as_u64(),
+        Some(site_pages as u64 - 2),
+        "every page but the two redirect stubs: {counts}"
+    );
+
+    // The pages that were injected can be read again: --check passes on them, and only the
+    // failed pages fail it.
+    let check = run_in(
+        tmp.path(),
+        &["build", "--check", "--format", "json"],
+        tmp.path(),
+    );
+    let report: serde_json::Value = serde_json::from_str(&check.raw_stdout).unwrap();
+    assert_eq!(report["outdated"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        report["failures"].as_array().map(Vec::len),
+        Some(pages.len() + 1)
+    );
+}
