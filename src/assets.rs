@@ -5,6 +5,7 @@
 //! [`is_hashed_asset_name`] but is not part of this run is stale and removed. Nothing else in
 //! the asset folder is ever touched.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use minijinja::{context, Environment, UndefinedBehavior};
@@ -137,6 +138,32 @@ pub fn is_hashed_asset_name(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The names of our hashed files that `page` mentions (a page loads them through its link, its
+/// loader script and its runtime config's panel URL).
+pub fn names_in(page: &[u8]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (i, _) in page.iter().enumerate().filter(|(_, b)| **b == b'.') {
+        for stem in ["widget", "loader", "panel"] {
+            let Some(start) = i.checked_sub(stem.len()) else {
+                continue;
+            };
+            if !page[start..i].eq_ignore_ascii_case(stem.as_bytes()) {
+                continue;
+            }
+            for ext in [".css", ".js"] {
+                let end = i + 1 + 8 + ext.len();
+                if let Some(candidate) = page.get(start..end) {
+                    let candidate = String::from_utf8_lossy(candidate);
+                    if is_hashed_asset_name(&candidate) {
+                        names.insert(candidate.into_owned());
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
 /// What writing (or checking) the assets did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AssetChanges {
@@ -146,6 +173,10 @@ pub struct AssetChanges {
     pub unchanged: Vec<String>,
     /// Stale files removed (or that would be).
     pub removed: Vec<String>,
+    /// Files that would have been removed but that a page this run could not rewrite (a failed
+    /// page) may still load, so they stay.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
 
 /// Our hashed files currently in `dir/chatkit/`, sorted.
@@ -176,7 +207,7 @@ fn rel(name: &str) -> String {
 /// done, remove stale hashed files: [`remove_stale`]. With `dry_run`, only report.
 pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
     let mut changes = write_current(dir, set, dry_run)?;
-    remove_stale(dir, set, dry_run, &mut changes)?;
+    remove_stale(dir, set, dry_run, &mut changes, &|_| false)?;
     Ok(changes)
 }
 
@@ -201,17 +232,23 @@ pub fn write_current(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetC
 }
 
 /// Remove our hashed files that are not part of `set` (pages of an older run loaded them; call
-/// this once every page loads the current set). With `dry_run`, only report.
+/// this once every page loads the current set), except those `still_loaded` says a page still
+/// loads (a page the run could not rewrite). With `dry_run`, only report.
 pub fn remove_stale(
     dir: &Path,
     set: &AssetSet,
     dry_run: bool,
     changes: &mut AssetChanges,
+    still_loaded: &dyn Fn(&str) -> bool,
 ) -> Result<(), PathError> {
     let asset_dir = dir.join(ASSET_DIR);
     let current: Vec<String> = set.all().iter().map(|a| a.file_name()).collect();
     for name in existing_hashed(dir)? {
         if !current.contains(&name) {
+            if still_loaded(&name) {
+                changes.kept.push(rel(&name));
+                continue;
+            }
             if !dry_run {
                 fsx::remove_file(&asset_dir.join(&name))?;
             }
@@ -237,11 +274,20 @@ pub fn check(dir: &Path, set: &AssetSet) -> (Vec<String>, Vec<String>) {
     (missing, present)
 }
 
-/// Remove every hashed file of ours (for `--strip`), and the folder if that leaves it empty.
-pub fn remove_all(dir: &Path, dry_run: bool) -> Result<AssetChanges, PathError> {
+/// Remove every hashed file of ours (for `--strip`) but those `still_loaded` says a page still
+/// loads (a page the run could not strip), and the folder if that leaves it empty.
+pub fn remove_all(
+    dir: &Path,
+    dry_run: bool,
+    still_loaded: &dyn Fn(&str) -> bool,
+) -> Result<AssetChanges, PathError> {
     let asset_dir = dir.join(ASSET_DIR);
     let mut changes = AssetChanges::default();
     for name in existing_hashed(dir)? {
+        if still_loaded(&name) {
+            changes.kept.push(rel(&name));
+            continue;
+        }
         if !dry_run {
             fsx::remove_file(&asset_dir.join(&name))?;
         }
@@ -358,8 +404,43 @@ mod tests {
         let again = write(dir.path(), &set, false).unwrap();
         assert!(again.written.is_empty() && again.removed.is_empty());
         assert_eq!(again.unchanged.len(), 3);
-        let stripped = remove_all(dir.path(), false).unwrap();
+        let stripped = remove_all(dir.path(), false, &|_| false).unwrap();
         assert_eq!(stripped.removed.len(), 3);
         assert!(asset_dir.join("README.txt").exists());
+    }
+
+    #[test]
+    fn names_a_page_loads_are_found() {
+        let page = br#"<link href="/b/chatkit/widget.0123abcd.css" data-chatkit-inject><script>{"panelUrl":"/chatkit/panel.89abcdef.js"}</script><script src="/chatkit/loader.deadbeef.js?v=1"></script> widget.0123abcd.js loader.xyz"#;
+        let names: Vec<String> = names_in(page).into_iter().collect();
+        assert_eq!(
+            names,
+            [
+                "loader.deadbeef.js",
+                "panel.89abcdef.js",
+                "widget.0123abcd.css"
+            ]
+        );
+        assert!(names_in(b"").is_empty() && names_in(b".widget.").is_empty());
+    }
+
+    #[test]
+    fn assets_a_page_still_loads_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let asset_dir = dir.path().join(ASSET_DIR);
+        std::fs::create_dir_all(&asset_dir).unwrap();
+        std::fs::write(asset_dir.join("loader.deadbeef.js"), b"old").unwrap();
+        std::fs::write(asset_dir.join("widget.deadbeef.css"), b"old").unwrap();
+        let set = build(render_css(&ctx()).unwrap());
+        let mut changes = write_current(dir.path(), &set, false).unwrap();
+        let old_css = |name: &str| name == "widget.deadbeef.css";
+        remove_stale(dir.path(), &set, false, &mut changes, &old_css).unwrap();
+        assert_eq!(changes.removed, vec!["chatkit/loader.deadbeef.js"]);
+        assert_eq!(changes.kept, vec!["chatkit/widget.deadbeef.css"]);
+        assert!(asset_dir.join("widget.deadbeef.css").exists());
+        let stripped = remove_all(dir.path(), false, &old_css).unwrap();
+        assert_eq!(stripped.removed.len(), 3);
+        assert_eq!(stripped.kept, vec!["chatkit/widget.deadbeef.css"]);
+        assert!(asset_dir.join("widget.deadbeef.css").exists());
     }
 }

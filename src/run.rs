@@ -378,6 +378,9 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     report.pages = tally.counts;
     report.failures.extend(tally.failures);
     report.outdated.extend(tally.outdated);
+    // Assets go only when no page loads them: a page this run could not rewrite may still.
+    let still_loaded = StillLoaded::read(&target, &tally.failed);
+    let still_loaded = |name: &str| still_loaded.loads(name);
 
     let mut blocked = csp_blocked.into_inner().unwrap_or_default();
     blocked.sort();
@@ -390,7 +393,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
 
     match (settings.action, &plan) {
         (Action::Strip, _) => {
-            report.assets = assets::remove_all(&target, !writes)?;
+            report.assets = assets::remove_all(&target, !writes, &still_loaded)?;
         }
         (Action::Check, Some((_, set))) => {
             let (missing, _) = assets::check(&target, set);
@@ -401,17 +404,53 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             }
         }
         (Action::Inject, Some((_, set))) => {
-            assets::remove_stale(&target, set, !writes, &mut report.assets)?;
+            assets::remove_stale(&target, set, !writes, &mut report.assets, &still_loaded)?;
         }
         _ => {}
     }
 
+    if !report.assets.kept.is_empty() {
+        report.warn(format!(
+            "{}: kept {} because page(s) that failed may still load them; fix those pages and run again to remove them",
+            assets::asset_dir(&target).display(),
+            report.assets.kept.join(", ")
+        ));
+    }
     report.failures.sort_by(|a, b| a.path.cmp(&b.path));
     report.outdated.sort();
     report.pages.failed = report.failures.len();
     report.pages.outdated = report.outdated.len();
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The asset names the pages a run failed on still mention, as they are in the target tree.
+struct StillLoaded {
+    names: std::collections::BTreeSet<String>,
+    /// A failed page could not be read: it may load anything.
+    unknown: bool,
+}
+
+impl StillLoaded {
+    fn read(target: &Path, failed: &[PathBuf]) -> Self {
+        let mut loaded = StillLoaded {
+            names: std::collections::BTreeSet::new(),
+            unknown: false,
+        };
+        for rel in failed {
+            match fs::read(target.join(rel)) {
+                Ok(page) => loaded.names.extend(assets::names_in(&page)),
+                // Under --out a failed page is not copied: nothing there loads anything.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => loaded.unknown = true,
+            }
+        }
+        loaded
+    }
+
+    fn loads(&self, name: &str) -> bool {
+        self.unknown || self.names.contains(name)
+    }
 }
 
 /// The markup, the assets, the theme, where its accent came from, and any warnings about it.
@@ -1211,6 +1250,9 @@ struct Tally {
     untranslated: BTreeMap<String, usize>,
     /// Pages holding an element marked like ours that is not ours (left untouched).
     marked_other: Vec<String>,
+    /// Pages that failed, relative to the build directory: they may still load assets that
+    /// would otherwise be removed.
+    failed: Vec<PathBuf>,
 }
 
 impl Tally {
@@ -1242,10 +1284,13 @@ impl Tally {
             Outcome::Outdated => self
                 .outdated
                 .push(build_dir.join(rel).display().to_string()),
-            Outcome::Failed(error) => self.failures.push(Failure {
-                path: build_dir.join(rel).display().to_string(),
-                error,
-            }),
+            Outcome::Failed(error) => {
+                self.failed.push(rel.to_path_buf());
+                self.failures.push(Failure {
+                    path: build_dir.join(rel).display().to_string(),
+                    error,
+                });
+            }
         }
         c.total += 1;
     }
@@ -1260,6 +1305,7 @@ impl Tally {
             *a.skipped.entry(reason).or_default() += n;
         }
         self.failures.extend(other.failures);
+        self.failed.extend(other.failed);
         self.outdated.extend(other.outdated);
         for (k, n) in other.languages {
             *self.languages.entry(k).or_default() += n;

@@ -529,3 +529,81 @@ fn pages_where_the_widget_would_never_run_fail_untouched() {
         Some(pages.len() + 1)
     );
 }
+
+/// The widget files go only when no page loads them: `--strip` with one page it cannot strip
+/// (exit 1) keeps the files that page loads and says why; once the page is fixed, the next
+/// `--strip` removes them. A re-inject that changes the CSS keeps the old CSS while a failed
+/// page still links it.
+#[test]
+fn assets_stay_while_a_failed_page_still_loads_them() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let asset_files = |build: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(build.join("chatkit"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let injected_assets = asset_files(&build);
+    assert_eq!(injected_assets.len(), 3);
+    // An injected page that also holds a script shaped like ours that is never closed: no run
+    // can rewrite it, and it loads the current files.
+    let stuck = build.join("docs/intro.html");
+    let mut html = fs::read_to_string(&stuck).unwrap();
+    html.push_str("<script src=/chatkit/loader.1.js defer data-chatkit-inject>");
+    fs::write(&stuck, &html).unwrap();
+
+    // A new accent changes the CSS: the old CSS stays, since the failed page links it.
+    fs::write(
+        tmp.path().join("chatkit.toml"),
+        "[theme]\naccent = \"#aa3300\"\n",
+    )
+    .unwrap();
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let old_css = injected_assets
+        .iter()
+        .find(|n| n.ends_with(".css"))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        report["assets"]["kept"],
+        serde_json::json!([format!("chatkit/{old_css}")]),
+        "{}",
+        run.render()
+    );
+    assert!(build.join("chatkit").join(&old_css).exists());
+    assert!(report["warnings"]
+        .to_string()
+        .contains("may still load them"));
+
+    let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    assert!(run.stderr.contains("docs/intro.html"), "{}", run.render());
+    let kept = asset_files(&build);
+    assert!(!kept.is_empty(), "--strip removed what a page still loads");
+    for name in &kept {
+        assert!(html.contains(name.as_str()), "{name} kept but not loaded");
+    }
+    assert_eq!(fs::read_to_string(&stuck).unwrap(), html);
+
+    // Fixed by hand: the next --strip removes everything.
+    fs::write(
+        &stuck,
+        html.replace(
+            "<script src=/chatkit/loader.1.js defer data-chatkit-inject>",
+            "",
+        ),
+    )
+    .unwrap();
+    let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(!build.join("chatkit").exists());
+}
