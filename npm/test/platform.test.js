@@ -171,3 +171,10 @@ test("the packed launcher holds every file its bin, main and exports name", () =
   ].map((f) => f.replace(/^\.\//, ""));
   for (const f of named) assert.ok(packed.has(f), `${f} is not in the tarball`);
 });
+
+test("the release workflow's matrix builds every platform package", () => {
+  const workflow = fs.readFileSync(path.join(__dirname, "..", "..", ".github", "workflows", "release.yml"), "utf8");
+  const matrix = [...workflow.matchAll(/^\s*- \{ npm: ([a-z0-9-]+), target: /gm)].map((m) => m[1]).sort();
+  const folders = fs.readdirSync(path.join(__dirname, "..", "platforms")).sort();
+  assert.deepEqual(matrix, folders);
+});
