@@ -7,7 +7,8 @@ pub enum ExitCode {
     Success,
     /// One or more pages failed, or `--check` found pages that are out of date.
     PagesFailed,
-    /// Usage, configuration or input-directory error: nothing was done.
+    /// Usage, configuration or input-directory error, found before anything was written. From
+    /// the first write on, a failure is a row of the report and the code is `PagesFailed`.
     UsageError,
 }
 

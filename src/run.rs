@@ -243,8 +243,20 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
 
     // New assets go in before the pages that load them (a killed run never leaves a page
     // pointing at a file that is not there); stale ones go once no page loads them.
+    // From here on files are written: a failure is a row of the report (exit 1), never exit 2.
     if let (Action::Inject, Some((_, set))) = (settings.action, &plan) {
-        report.assets = assets::write_current(&target, set, !writes)?;
+        match assets::write_current(&target, set, !writes) {
+            Ok(changes) => report.assets = changes,
+            Err(e) => {
+                // No page is rewritten to load files that are not all there.
+                report.failures.push(failure_of(e));
+                report.warn(format!(
+                    "{}: the widget files could not all be written, so no page was changed",
+                    assets::asset_dir(&target).display()
+                ));
+                return Ok(finish(report, started));
+            }
+        }
     }
 
     let progress = progress_bar(settings.progress, || {
@@ -299,10 +311,15 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                 page.display()
             ));
         }
-        j.finish()?;
+        if let Err(e) = j.finish() {
+            report.failures.push(failure_of(e));
+        }
     }
+    // A directory that could not be listed: the pages under it were not seen, so no widget
+    // file is removed (those pages may load any of them).
+    let walk_complete = found.error.is_none();
     if let Some(e) = found.error {
-        return Err(e);
+        report.failures.push(failure_of(e));
     }
     report.warnings.splice(notes_at..notes_at, found.notes);
     // Temporary files a killed run left behind: never served, never kept. (Listed during the
@@ -312,6 +329,26 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             if fs::remove_file(tmp).is_ok() {
                 report.leftovers_removed += 1;
             }
+        }
+    } else if out_dir.is_none()
+        && !found.leftovers.is_empty()
+        && !matches!(lock_dir(build_dir), Err(RunError::Locked(_)))
+    {
+        // --check and --dry-run write nothing: they name what the next run removes (unless a
+        // run holds the directory right now, whose own temporary files these are).
+        if settings.action == Action::Check {
+            for tmp in &found.leftovers {
+                report.outdated.push(format!(
+                    "{} (temporary file left by an interrupted run)",
+                    tmp.display()
+                ));
+            }
+        } else {
+            report.warn(format!(
+                "{}: {} temporary file(s) left by an interrupted run; a run without --dry-run removes them",
+                build_dir.display(),
+                found.leftovers.len()
+            ));
         }
     }
 
@@ -335,6 +372,11 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                     .collect()
             });
             report.failures.extend(copy_failures);
+        }
+        // Temporary files a killed --out run left in the output folder (this run holds its
+        // lock, and its own have all been renamed or removed by now).
+        if writes {
+            report.leftovers_removed += remove_leftovers(out);
         }
     }
     if let Some(pb) = progress {
@@ -379,7 +421,8 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     report.failures.extend(tally.failures);
     report.outdated.extend(tally.outdated);
     // Assets go only when no page loads them: a page this run could not rewrite may still.
-    let still_loaded = StillLoaded::read(&target, &tally.failed);
+    let mut still_loaded = StillLoaded::read(&target, &tally.failed);
+    still_loaded.unknown |= !walk_complete;
     let still_loaded = |name: &str| still_loaded.loads(name);
 
     let mut blocked = csp_blocked.into_inner().unwrap_or_default();
@@ -392,9 +435,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     }
 
     match (settings.action, &plan) {
-        (Action::Strip, _) => {
-            report.assets = assets::remove_all(&target, !writes, &still_loaded)?;
-        }
+        (Action::Strip, _) => match assets::remove_all(&target, !writes, &still_loaded) {
+            Ok(changes) => report.assets = changes,
+            Err(e) => report.failures.push(failure_of(e)),
+        },
         (Action::Check, Some((_, set))) => {
             let (missing, _) = assets::check(&target, set);
             for m in missing {
@@ -404,7 +448,11 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             }
         }
         (Action::Inject, Some((_, set))) => {
-            assets::remove_stale(&target, set, !writes, &mut report.assets, &still_loaded)?;
+            if let Err(e) =
+                assets::remove_stale(&target, set, !writes, &mut report.assets, &still_loaded)
+            {
+                report.failures.push(failure_of(e));
+            }
         }
         _ => {}
     }
@@ -416,12 +464,38 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             report.assets.kept.join(", ")
         ));
     }
+    Ok(finish(report, started))
+}
+
+/// Remove this tool's temporary files under `dir`; returns how many went.
+fn remove_leftovers(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file() && fsx::is_temp_file_name(&e.file_name().to_string_lossy())
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// Sort the report's rows and count them.
+fn finish(mut report: Report, started: Instant) -> Report {
     report.failures.sort_by(|a, b| a.path.cmp(&b.path));
     report.outdated.sort();
     report.pages.failed = report.failures.len();
     report.pages.outdated = report.outdated.len();
     report.elapsed = started.elapsed();
-    Ok(report)
+    report
+}
+
+/// A file error after writing began, as a row of the report.
+fn failure_of(e: PathError) -> Failure {
+    Failure {
+        path: e.path.display().to_string(),
+        error: describe(&e),
+    }
 }
 
 /// The asset names the pages a run failed on still mention, as they are in the target tree.
@@ -1063,8 +1137,8 @@ struct Found {
     notes: Vec<String>,
     /// Temporary files left by an interrupted run (absolute paths).
     leftovers: Vec<PathBuf>,
-    /// A directory that could not be listed: the run stops there.
-    error: Option<RunError>,
+    /// A directory that could not be listed: the walk stops there.
+    error: Option<PathError>,
 }
 
 /// What the walk makes of one directory entry.
@@ -1087,7 +1161,7 @@ fn walk_dir(build_dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::D
         .filter_entry(|e| !(e.depth() == 1 && e.file_name() == journal::DIR_NAME))
 }
 
-fn list_error(build_dir: &Path, e: walkdir::Error) -> RunError {
+fn list_error(build_dir: &Path, e: walkdir::Error) -> PathError {
     // An unreadable subdirectory: named, and the run stops.
     let path = e
         .path()
@@ -1096,7 +1170,7 @@ fn list_error(build_dir: &Path, e: walkdir::Error) -> RunError {
     let io = e
         .into_io_error()
         .unwrap_or_else(|| std::io::Error::other("walk error"));
-    RunError::Io(PathError::new(&path, "cannot list", io))
+    PathError::new(&path, "cannot list", io)
 }
 
 fn classify(build_dir: &Path, root: &Path, entry: &walkdir::DirEntry) -> Entry {
@@ -1211,7 +1285,7 @@ fn first_pages(build_dir: &Path, n: usize) -> Result<Vec<PathBuf>, RunError> {
     let root = fs::canonicalize(build_dir).unwrap_or_else(|_| build_dir.to_path_buf());
     let mut pages = Vec::new();
     for entry in walk_dir(build_dir) {
-        let entry = entry.map_err(|e| list_error(build_dir, e))?;
+        let entry = entry.map_err(|e| RunError::Io(list_error(build_dir, e)))?;
         if let Entry::Page(page) = classify(build_dir, &root, &entry) {
             if !page.is_symlink {
                 pages.push(page.rel);

@@ -607,3 +607,69 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     assert_eq!(run.code, 0, "{}", run.render());
     assert!(!build.join("chatkit").exists());
 }
+
+/// Temporary files a killed run left are named by `--check` (exit 1) and `--dry-run`, and
+/// removed by the next run, in place or into the same `--out` folder.
+#[test]
+fn leftovers_of_a_killed_run_are_reported_and_removed_under_out_too() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let run = run_in(tmp.path(), &["build", "--out", "public"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    let out = tmp.path().join("public");
+    // What a --out run killed while streaming a large page leaves beside it.
+    let in_out = out.join("docs/.chatkit-inject-k1ll3d.tmp");
+    fs::write(&in_out, "half a page").unwrap();
+    let check = run_in(
+        tmp.path(),
+        &["public", "--check", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(check.code, 1, "{}", check.render());
+    assert!(
+        check
+            .raw_stdout
+            .contains(".chatkit-inject-k1ll3d.tmp (temporary file left by an interrupted run)"),
+        "{}",
+        check.render()
+    );
+    let dry = run_in(tmp.path(), &["public", "--dry-run"], tmp.path());
+    assert!(
+        dry.stderr
+            .contains("1 temporary file(s) left by an interrupted run"),
+        "{}",
+        dry.render()
+    );
+    assert!(in_out.exists(), "--dry-run removed a file");
+
+    let run = run_in(
+        tmp.path(),
+        &["build", "--out", "public", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    assert_eq!(report["leftoversRemoved"].as_u64(), Some(1));
+    assert!(!in_out.exists());
+    let check = run_in(tmp.path(), &["public", "--check"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+    assert!(build.join("index.html").exists());
+}
+
+/// A failure once writing has begun is a row of the report with exit 1, and the JSON report is
+/// printed: here the widget files cannot be written (`chatkit` is a file), so no page changes.
+#[test]
+fn a_failure_after_writing_began_is_a_row_with_exit_1() {
+    let (tmp, build) = copy_fixture("site-flat");
+    fs::write(build.join("chatkit"), "the site's own file").unwrap();
+    let before = snapshot_tree(&build);
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
+    assert_eq!(run.code, 1, "{}", run.render());
+    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {}", run.render()));
+    let failures = report["failures"].to_string();
+    assert!(failures.contains("chatkit"), "{failures}");
+    assert!(report["warnings"]
+        .to_string()
+        .contains("no page was changed"));
+    assert!(before == snapshot_tree(&build), "a page changed");
+}
