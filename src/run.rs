@@ -65,8 +65,11 @@ pub enum RunError {
     NoPages(PathBuf),
     #[error("{}: --out must not be inside the build directory {}", out.display(), build.display())]
     OutInsideBuild { out: PathBuf, build: PathBuf },
-    #[error("{}: another chatkit-inject run is working on this directory; wait for it to finish", .0.display())]
+    #[error("{}: another chatkit-inject run is working on this directory, on a folder inside it, or is reading it for --out; wait for it to finish", .0.display())]
     Locked(PathBuf),
+    /// A run on `other`, which contains `dir`, holds it.
+    #[error("{}: another chatkit-inject run is working on {}, which holds this directory; wait for it to finish", dir.display(), other.display())]
+    LockedAbove { dir: PathBuf, other: PathBuf },
     #[error("--base-url {0:?}: expected a URL path such as / or /textbook/")]
     BadBaseUrl(String),
     #[error("{}: cannot render the widget CSS template: {message}", template.display())]
@@ -118,14 +121,17 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let target = out_dir.clone().unwrap_or_else(|| build_dir.clone());
     let writes = !settings.dry_run && settings.action != Action::Check;
 
-    // Two runs on one directory at once would race on the same pages: the second one waits for
-    // nobody and refuses. The lock is an advisory lock on the directory itself, so nothing is
-    // left behind if the run is killed.
+    // Two runs on overlapping trees at once would race on the same pages: the second one waits
+    // for nobody and refuses. The locks are advisory locks on the directories themselves, so
+    // nothing is left behind if the run is killed.
     let _lock = if writes {
         if out_dir.is_some() {
             fsx::create_dir_all(&target)?;
         }
-        Some(lock_dir(&target)?)
+        Some(TreeLock::new(
+            &target,
+            out_dir.is_some().then_some(build_dir.as_path()),
+        )?)
     } else {
         None
     };
@@ -148,7 +154,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let mut interrupted = std::collections::HashSet::new();
     if !in_place {
         let pending = journal::pending(build_dir)?;
-        if !pending.is_empty() && matches!(lock_dir(build_dir), Err(RunError::Locked(_))) {
+        // An --out run holds the build directory for reading: no run can be writing it.
+        let written_now =
+            _lock.is_none() && matches!(lock_dir(build_dir), Err(RunError::Locked(_)));
+        if !pending.is_empty() && written_now {
             // Not interrupted: a run is writing the directory right now.
             report.warn(format!(
                 "{}: another chatkit-inject run is writing this directory right now; what this run saw is not final",
@@ -1449,6 +1458,54 @@ fn is_inside(child: &Path, parent: &Path) -> bool {
         resolved.push(name);
     }
     resolved.starts_with(&parent)
+}
+
+/// The locks a writing run holds: exclusive on the directory it writes, shared on each directory
+/// above it (a run on an ancestor takes that one exclusively, so either run refuses the other),
+/// and under `--out` shared on the build directory it reads and the directories above that (a
+/// run writing any of them refuses, and is refused).
+struct TreeLock {
+    _held: Vec<fs::File>,
+}
+
+impl TreeLock {
+    fn new(target: &Path, reads: Option<&Path>) -> Result<TreeLock, RunError> {
+        let absolute = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let target = absolute(target);
+        let mut held = vec![lock_dir(&target)?];
+        let mut seen = vec![target.clone()];
+        let reads = reads.map(absolute);
+        // Each directory to hold shared, with the directory of this run it holds.
+        let above_target = target.ancestors().skip(1).map(|d| (d, &target));
+        let read_tree = reads
+            .iter()
+            .flat_map(|r| r.ancestors().map(move |d| (d, r)));
+        for (dir, below) in above_target.chain(read_tree) {
+            if seen.iter().any(|s| s == dir) {
+                continue;
+            }
+            seen.push(dir.to_path_buf());
+            let Ok(file) = fs::File::open(dir) else {
+                // A directory that cannot be opened cannot be locked by another run either.
+                continue;
+            };
+            match file.try_lock_shared() {
+                Ok(()) => held.push(file),
+                // The build directory itself, which this --out run reads, is being written.
+                Err(fs::TryLockError::WouldBlock) if dir == below.as_path() => {
+                    return Err(RunError::Locked(dir.to_path_buf()));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(RunError::LockedAbove {
+                        dir: below.clone(),
+                        other: dir.to_path_buf(),
+                    });
+                }
+                Err(fs::TryLockError::Error(_)) => {}
+            }
+        }
+        Ok(TreeLock { _held: held })
+    }
 }
 
 fn lock_dir(dir: &Path) -> Result<fs::File, RunError> {

@@ -673,3 +673,57 @@ fn a_failure_after_writing_began_is_a_row_with_exit_1() {
         .contains("no page was changed"));
     assert!(before == snapshot_tree(&build), "a page changed");
 }
+
+/// Runs on overlapping trees refuse each other (exit 2, naming the other run's directory), as
+/// runs on one directory do: a run on a folder above holds it exclusively, a run on a folder
+/// inside holds the directories above it shared, and an `--out` run holds the tree it reads
+/// shared. Nothing is written by a refused run.
+#[test]
+fn runs_on_overlapping_trees_refuse_each_other() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let before = snapshot_tree(&build);
+    let refused = |args: &[&str], why: &str| {
+        let run = run_in(tmp.path(), args, tmp.path());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.render());
+        assert!(run.stderr.contains(why), "{args:?}: {}", run.render());
+    };
+    // A run on the folder that holds the build directory.
+    let parent = fs::File::open(tmp.path()).unwrap();
+    parent.try_lock().unwrap();
+    refused(
+        &["build"],
+        "is working on [TEMP], which holds this directory",
+    );
+    refused(
+        &["build/docs"],
+        "is working on [TEMP], which holds this directory",
+    );
+    parent.unlock().unwrap();
+    // A run on the build directory, while a run on a folder of it is asked for, and the other way.
+    let dir = fs::File::open(&build).unwrap();
+    dir.try_lock().unwrap();
+    refused(
+        &["build/docs"],
+        "is working on [TEMP]/build, which holds this directory",
+    );
+    // An --out run would read a tree that is being written.
+    refused(
+        &["build", "--out", "public"],
+        "build: another chatkit-inject run is working on this directory",
+    );
+    dir.unlock().unwrap();
+    // A run inside the build directory (or an --out run reading it) holds it shared.
+    dir.try_lock_shared().unwrap();
+    refused(
+        &["build"],
+        "on a folder inside it, or is reading it for --out",
+    );
+    // Reading it alongside is fine.
+    let out = run_in(tmp.path(), &["build", "--out", "public"], tmp.path());
+    assert_eq!(out.code, 0, "{}", out.render());
+    dir.unlock().unwrap();
+    assert!(before == snapshot_tree(&build), "a refused run wrote");
+    // Nothing held any more: the run goes ahead.
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+}
