@@ -2,8 +2,10 @@
 //! (`templates/strings.json`, shared with the widget, which falls back to its "en" entry), and
 //! how a page's `<html lang>` picks a locale.
 //!
-//! Only the strings of a page's own language go into its runtime config, chosen at build time,
-//! so other languages cost nothing per page.
+//! A page's runtime config names the built-in translation the widget should use (`locale`); the
+//! panel module carries the built-in translations itself. The page carries only the strings the
+//! loader shows before the panel module exists (where they differ from English) and those the
+//! maintainer changed, so other languages, and the panel's own strings, cost nothing per page.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -48,6 +50,11 @@ pub const MESSAGE_KEYS: [&str; 9] = [
     "unknown",
 ];
 
+/// The [`MESSAGE_KEYS`] the widget's loader shows itself, before the panel module (which holds
+/// the built-in translations) exists: the message and the Retry button shown when the panel
+/// module cannot be loaded. The loader's only fallback is English.
+pub const LOADER_KEYS: [&str; 3] = ["retry", "offline", "unreachable"];
+
 impl Strings {
     /// The string for one of [`MESSAGE_KEYS`] (or `title`, `greeting`, `placeholder`).
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -87,15 +94,19 @@ impl Strings {
         })
     }
 
-    /// The [`MESSAGE_KEYS`] whose value differs from the widget's built-in English, with their
-    /// values: what a page's runtime config carries as `strings` (empty for English).
-    pub fn messages_differing_from_english(&self) -> BTreeMap<&'static str, String> {
+    /// What a page with this text carries as its runtime config's `strings`, where `base` is the
+    /// built-in translation the panel falls back to on that page: every one of [`MESSAGE_KEYS`]
+    /// whose value differs from `base`, and the [`LOADER_KEYS`] whose value differs from English
+    /// (the loader's fallback). Empty on an English page the maintainer did not change.
+    pub fn page_messages(&self, base: &Strings) -> BTreeMap<&'static str, String> {
         let en = english();
         MESSAGE_KEYS
             .iter()
             .filter_map(|&k| {
                 let mine = self.get(k)?;
-                (Some(mine) != en.get(k)).then(|| (k, mine.to_string()))
+                let differs = Some(mine) != base.get(k)
+                    || (LOADER_KEYS.contains(&k) && Some(mine) != en.get(k));
+                differs.then(|| (k, mine.to_string()))
             })
             .collect()
     }
@@ -118,6 +129,15 @@ pub fn english() -> &'static Strings {
     BUILT_IN
         .get(FALLBACK)
         .expect("templates/strings.json has \"en\" (see its unit test)")
+}
+
+/// The built-in translation the widget uses on pages of locale `tag` (a normalised tag, as in
+/// [`crate::config::Resolved::locales`]): `tag`'s own, else its primary subtag's, else English.
+pub fn built_in_for(tag: &str) -> (&'static str, &'static Strings) {
+    [tag, primary(tag)]
+        .into_iter()
+        .find_map(|t| BUILT_IN.get_key_value(t))
+        .map_or((FALLBACK, english()), |(k, v)| (k.as_str(), v))
 }
 
 /// A language tag as used for matching: trimmed, lowercase, `_` read as `-`.
@@ -193,12 +213,39 @@ mod tests {
     }
 
     #[test]
-    fn english_carries_no_messages_and_others_do() {
-        assert!(english().messages_differing_from_english().is_empty());
+    fn pages_carry_only_the_loaders_strings_and_what_the_maintainer_changed() {
+        assert!(english().page_messages(english()).is_empty());
+        // A built-in translation: only what the loader shows before the panel module exists.
         let fr = &built_in()["fr"];
-        let diff = fr.messages_differing_from_english();
-        assert_eq!(diff.len(), MESSAGE_KEYS.len());
+        let diff = fr.page_messages(fr);
+        assert_eq!(diff.keys().copied().collect::<Vec<_>>(), {
+            let mut k = LOADER_KEYS.to_vec();
+            k.sort_unstable();
+            k
+        });
         assert_eq!(diff["retry"], "Réessayer");
+        // A changed key goes too, and a loader key set back to English does as well.
+        let mut changed = fr.clone();
+        changed.loading = "Patientez…".into();
+        changed.retry = english().retry.clone();
+        let diff = changed.page_messages(fr);
+        assert_eq!(diff["loading"], "Patientez…");
+        assert_eq!(diff["retry"], "Retry");
+        // A language with no built-in translation falls back to English: everything that differs.
+        let mut ko = english().clone();
+        ko.close = "닫기".into();
+        let diff = ko.page_messages(english());
+        assert_eq!(diff.len(), 1);
+        assert_eq!(diff["close"], "닫기");
+    }
+
+    #[test]
+    fn the_built_in_translation_of_a_locale() {
+        assert_eq!(built_in_for("fr").0, "fr");
+        assert_eq!(built_in_for("pt-br").0, "pt");
+        assert_eq!(built_in_for("en-gb").0, "en");
+        assert_eq!(built_in_for("ko").0, "en");
+        assert_eq!(built_in_for("ko").1, english());
     }
 
     #[test]

@@ -640,25 +640,25 @@ pub struct AssetUrls {
 /// The markup of a run: one head link for every page, and one body snippet (runtime config and
 /// loader) per locale, so each page carries the widget's strings in its own language only.
 pub fn snippets(config: &Resolved, theme: &RuntimeTheme, urls: &AssetUrls) -> Snippets {
-    let body = |locale| {
-        let runtime = RuntimeConfig::new(config, locale, urls.panel.clone(), theme.clone());
+    let body = |tag: &str, locale| {
+        let runtime = RuntimeConfig::new(config, tag, locale, urls.panel.clone(), theme.clone());
         format!(
             r#"<script type="application/json" id="chatkit-inject-config" {MARKER}>{}</script><script src="{}" defer {MARKER}></script>"#,
             runtime.to_script_json(),
             attr_escape(&urls.loader)
         )
     };
-    let (_, english) = config.locale_for(None);
+    let (english_tag, english) = config.locale_for(None);
     let mut snippets = Snippets::new(
         format!(
             r#"<link rel="stylesheet" href="{}" {MARKER}>"#,
             attr_escape(&urls.css)
         ),
-        body(english),
+        body(english_tag, english),
     );
     for (tag, locale) in &config.locales {
         if tag != crate::i18n::FALLBACK {
-            snippets.localized.insert(tag.clone(), body(locale));
+            snippets.localized.insert(tag.clone(), body(tag, locale));
         }
     }
     snippets

@@ -27,13 +27,24 @@ pub struct RuntimeConfig {
     pub script_url: String,
     pub panel_url: String,
     pub title: String,
-    pub greeting: String,
-    pub placeholder: String,
+    /// Left out when it equals the built-in translation named by `locale` (English without it):
+    /// the panel module holds the built-in translations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    /// As `greeting`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
     pub prompts: Vec<Prompt>,
     pub theme: RuntimeTheme,
-    /// The widget's other strings in the page's language (close, retry, loading, responding,
-    /// offline, unreachable, session, script, unknown): only those that differ from the
-    /// widget's built-in English, and the key is left out when none does.
+    /// The built-in translation (a key of `templates/strings.json`) the panel module takes its
+    /// strings from on this page; left out for English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<&'static str>,
+    /// The widget's other strings (close, retry, loading, responding, offline, unreachable,
+    /// session, script, unknown) that the page must carry itself: those the loader shows before
+    /// the panel module exists (retry, offline, unreachable) where they differ from English,
+    /// and any that differs from the built-in translation (a maintainer's change); the key is
+    /// left out when there is none. See [`crate::i18n::Strings::page_messages`].
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub strings: BTreeMap<&'static str, String>,
 }
@@ -50,13 +61,18 @@ pub struct RuntimeTheme {
 }
 
 impl RuntimeConfig {
-    /// The runtime config of pages of one locale (`locale` is one of `config.locales`).
+    /// The runtime config of pages of one locale (`tag` and `locale` are an entry of
+    /// `config.locales`).
     pub fn new(
         config: &Resolved,
+        tag: &str,
         locale: &LocaleText,
         panel_url: String,
         theme: RuntimeTheme,
     ) -> Self {
+        let (base_tag, base) = crate::i18n::built_in_for(tag);
+        let unless_built_in =
+            |mine: &String, built_in: &String| (mine != built_in).then(|| mine.clone());
         RuntimeConfig {
             v: VERSION,
             env: config.env.clone(),
@@ -67,11 +83,12 @@ impl RuntimeConfig {
             script_url: config.script_url.clone(),
             panel_url,
             title: locale.strings.title.clone(),
-            greeting: locale.strings.greeting.clone(),
-            placeholder: locale.strings.placeholder.clone(),
+            greeting: unless_built_in(&locale.strings.greeting, &base.greeting),
+            placeholder: unless_built_in(&locale.strings.placeholder, &base.placeholder),
             prompts: locale.prompts.clone(),
             theme,
-            strings: locale.strings.messages_differing_from_english(),
+            locale: (base_tag != crate::i18n::FALLBACK).then_some(base_tag),
+            strings: locale.strings.page_messages(base),
         }
     }
 
@@ -122,9 +139,11 @@ mod tests {
 
     fn sample_for(lang: Option<&str>) -> RuntimeConfig {
         let resolved = config::resolve(&Loaded::default(), "dev").unwrap();
+        let (tag, text) = resolved.locale_for(lang);
         RuntimeConfig::new(
             &resolved,
-            resolved.locale_for(lang).1,
+            tag,
+            text,
             "/chatkit/panel.1a2b3c4d.js".into(),
             RuntimeTheme {
                 accent: "#2e8555".into(),
@@ -154,8 +173,6 @@ mod tests {
             "scriptUrl",
             "panelUrl",
             "title",
-            "greeting",
-            "placeholder",
             "prompts",
             "theme",
         ];
@@ -167,27 +184,43 @@ mod tests {
         assert_eq!(value["backendUrl"], "http://localhost:8000");
         assert_eq!(value["theme"]["accentDark"], "#25c2a0");
         assert_eq!(value["theme"]["radius"], "round");
-        // English pages carry no `strings`.
+        // English pages carry no `strings` and no `locale`, and the built-in greeting and
+        // placeholder are left to the panel module.
         assert!(value.get("strings").is_none());
+        assert!(value.get("locale").is_none());
+        assert!(value.get("greeting").is_none());
         assert_eq!(value["title"], crate::i18n::english().title.as_str());
+        let mut c = sample();
+        c.greeting = Some("Ask about this chapter.".into());
+        c.placeholder = Some("Your question".into());
+        let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
+        assert_eq!(value["greeting"], "Ask about this chapter.");
+        assert_eq!(value["placeholder"], "Your question");
     }
 
     #[test]
-    fn other_languages_carry_their_strings() {
+    fn other_languages_name_their_translation_and_carry_what_the_loader_shows() {
         let value: serde_json::Value =
             serde_json::from_str(&sample_for(Some("ur")).to_script_json()).unwrap();
         let ur = &crate::i18n::built_in()["ur"];
+        assert_eq!(value["locale"], "ur");
         assert_eq!(value["title"], ur.title.as_str());
-        assert_eq!(value["greeting"], ur.greeting.as_str());
-        assert_eq!(value["placeholder"], ur.placeholder.as_str());
+        // The panel module has the built-in greeting and placeholder.
+        assert!(value.get("greeting").is_none());
+        assert!(value.get("placeholder").is_none());
         let strings = value["strings"].as_object().unwrap();
         let mut keys: Vec<&str> = strings.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        let mut expected = crate::i18n::MESSAGE_KEYS.to_vec();
+        let mut expected = crate::i18n::LOADER_KEYS.to_vec();
         expected.sort_unstable();
         assert_eq!(keys, expected);
-        assert!(strings.values().all(serde_json::Value::is_string));
         assert_eq!(strings["retry"], ur.retry.as_str());
+        assert_eq!(strings["offline"], ur.offline.as_str());
+        assert_eq!(strings["unreachable"], ur.unreachable.as_str());
+        // A regional tag uses its language's translation.
+        let value: serde_json::Value =
+            serde_json::from_str(&sample_for(Some("pt-BR")).to_script_json()).unwrap();
+        assert_eq!(value["locale"], "pt");
     }
 
     #[test]
@@ -198,17 +231,24 @@ mod tests {
         )
         .unwrap();
         let resolved = config::resolve(&loaded, "dev").unwrap();
-        let c = RuntimeConfig::new(
-            &resolved,
-            resolved.locale_for(Some("en-GB")).1,
-            "/p.js".into(),
-            sample().theme,
-        );
+        let (tag, text) = resolved.locale_for(Some("en-GB"));
+        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into(), sample().theme);
         let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
         assert_eq!(
             value["strings"],
             serde_json::json!({"loading": "Loading, please wait…"})
         );
+        assert!(value.get("locale").is_none());
+        // A maintainer's change on a translated page travels too, beside the loader's strings.
+        let loaded = config::parse("[locales.fr]\nloading = \"Patientez…\"\n", None).unwrap();
+        let resolved = config::resolve(&loaded, "dev").unwrap();
+        let (tag, text) = resolved.locale_for(Some("fr"));
+        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into(), sample().theme);
+        let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
+        assert_eq!(value["locale"], "fr");
+        let strings = value["strings"].as_object().unwrap();
+        assert_eq!(strings["loading"], "Patientez…");
+        assert_eq!(strings.len(), 1 + crate::i18n::LOADER_KEYS.len());
     }
 
     #[test]

@@ -37,11 +37,16 @@ fn the_widget_tests_on_the_runtime_config_the_cli_writes() {
     theme.insert("fontFamily".into());
     assert_eq!(keys(&sample["theme"]), theme, "theme keys");
     assert_eq!(sample["v"], english["v"]);
-    // Other languages add only `strings`.
+    // The sample's placeholder is the built-in one, which the CLI leaves to the panel module.
+    assert!(sample.get("placeholder").is_none());
+    // Other languages add only `locale` (the built-in translation) and `strings` (what the
+    // loader shows before the panel module exists).
     let urdu = cli_config(Some("ur"));
     let mut with_strings = keys(&english);
+    with_strings.insert("locale".into());
     with_strings.insert("strings".into());
     assert_eq!(keys(&urdu), with_strings);
+    assert_eq!(urdu["locale"], "ur");
 }
 
 #[test]

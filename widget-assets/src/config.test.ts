@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, type RuntimeConfig, validateConfig } from "./config";
+import { parseConfig, parseLoaderConfig, type RuntimeConfig, validateConfig } from "./config";
 import { SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
 
 const sample = (): Record<string, unknown> => JSON.parse(sampleText) as Record<string, unknown>;
@@ -19,7 +19,9 @@ describe("parseConfig", () => {
     expect(config.backendUrl).toBe("https://chat.example.edu");
     expect(config.prompts).toHaveLength(2);
     expect(config.theme.radius).toBe("round");
-    expect(config.placeholder).toBe("Ask a question…");
+    expect(config.greeting).toBe("Ask me anything about this chapter.");
+    // The sample's placeholder is the built-in one: the CLI leaves it out.
+    expect(config.placeholder).toBeUndefined();
   });
 
   it("accepts the example from docs/architecture.md", () => {
@@ -67,6 +69,9 @@ describe("parseConfig", () => {
     ["strings: null", { ...sample(), strings: null }, "strings"],
     ["a numeric string", { ...sample(), strings: { close: "Fermer", retry: 1 } }, "strings.retry"],
     ["a null string", { ...sample(), strings: { unknown: null } }, "strings.unknown"],
+    ["a numeric greeting", { ...sample(), greeting: 1 }, "greeting"],
+    ["a null placeholder", { ...sample(), placeholder: null }, "placeholder"],
+    ["a numeric locale", { ...sample(), locale: 7 }, "locale"],
   ])("rejects %s", (_name, value, field) => {
     expect(validateConfig(value)).toEqual({ ok: false, error: field });
   });
@@ -81,5 +86,43 @@ describe("parseConfig", () => {
     const result = validateConfig({ ...sample(), strings });
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.config.strings?.close).toBe("Fermer");
+  });
+});
+
+describe("optional keys", () => {
+  it("allows greeting and placeholder to be absent (the built-in translation's), and takes a locale", () => {
+    const { greeting: _g, placeholder: _p, ...rest } = sample();
+    const result = validateConfig({ ...rest, locale: "ur" });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config.locale).toBe("ur");
+  });
+});
+
+describe("parseLoaderConfig (what the loader checks before the first open)", () => {
+  it("accepts the sample config", () => {
+    expect(parseLoaderConfig(sampleText)).toMatchObject({ ok: true, config: { title: "Textbook assistant" } });
+  });
+
+  it.each([
+    ["text that is not JSON", "{v:1", "JSON"],
+    ["no config at all", "", "JSON"],
+    ["a non-object", "[]", "(not an object)"],
+    ["another version", JSON.stringify({ ...sample(), v: 2 }), "v"],
+    ["a missing title", JSON.stringify({ ...sample(), title: undefined }), "title"],
+    ["a numeric panel URL", JSON.stringify({ ...sample(), panelUrl: 1 }), "panelUrl"],
+    ["a missing script URL", JSON.stringify({ ...sample(), scriptUrl: undefined }), "scriptUrl"],
+    ["a numeric backend URL", JSON.stringify({ ...sample(), backendUrl: 1 }), "backendUrl"],
+    ["strings that are not an object", JSON.stringify({ ...sample(), strings: "x" }), "strings"],
+    ["a numeric Retry", JSON.stringify({ ...sample(), strings: { retry: 1 } }), "strings.retry"],
+    ["a null offline message", JSON.stringify({ ...sample(), strings: { offline: null } }), "strings.offline"],
+    ["a numeric unreachable message", JSON.stringify({ ...sample(), strings: { unreachable: 2 } }), "strings.unreachable"],
+  ])("rejects %s", (_name, text, field) => {
+    expect(parseLoaderConfig(text)).toEqual({ ok: false, error: field });
+  });
+
+  it("leaves the rest to the panel module's full check", () => {
+    const text = JSON.stringify({ ...sample(), theme: null, strings: { close: 1 } });
+    expect(parseLoaderConfig(text).ok).toBe(true);
+    expect(parseConfig(text)).toEqual({ ok: false, error: "theme" });
   });
 });

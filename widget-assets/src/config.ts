@@ -2,6 +2,12 @@
  * Runtime config (v1): the JSON the CLI writes into `#chatkit-inject-config`.
  * Parsed and validated here; anything malformed is rejected as a whole, so the
  * widget either runs with a complete config or not at all.
+ *
+ * Validation happens in two steps, to keep what every page loads small: the
+ * loader checks the version and the fields it uses itself before the first open
+ * ({@link parseLoaderConfig}); the panel module checks the whole shape
+ * ({@link validateConfig}) before it does anything, and turns the widget off
+ * (toggle and panel removed, a console warning) when the config is invalid.
  */
 
 import { type Strings, UI_STRING_KEYS } from "./strings";
@@ -32,13 +38,31 @@ export interface RuntimeConfig {
   scriptUrl: string;
   panelUrl: string;
   title: string;
-  greeting: string;
-  placeholder: string;
+  /** Absent when it is the built-in translation's (of `locale`, else English); see panel-strings.ts. */
+  greeting?: string;
+  /** As `greeting`. */
+  placeholder?: string;
   prompts: Prompt[];
   theme: ThemeConfig;
-  /** The widget's own strings in the page's language; absent keys are English. */
+  /**
+   * The built-in translation the CLI chose for the page (a tag of
+   * templates/strings.json, e.g. "ur"); absent on English pages. The panel
+   * module takes its strings from it.
+   */
+  locale?: string;
+  /**
+   * Strings the page carries itself: those the loader shows before the panel
+   * module exists (retry, offline, unreachable) where they differ from English,
+   * and any key the maintainer overrode. Absent keys come from `locale`'s
+   * built-in translation in the panel, and from English in the loader.
+   */
   strings?: Strings;
 }
+
+/** The fields the loader reads before the panel module exists. */
+export type LoaderConfig = Pick<RuntimeConfig, "v" | "backendUrl" | "scriptUrl" | "panelUrl" | "title"> & {
+  strings?: Pick<Strings, (typeof LOADER_STRING_KEYS)[number]>;
+};
 
 /** The result of parsing: a config, or the reason it was rejected. */
 export type ParseResult = { ok: true; config: RuntimeConfig } | { ok: false; error: string };
@@ -55,9 +79,11 @@ const STRING_KEYS = [
   "scriptUrl",
   "panelUrl",
   "title",
-  "greeting",
-  "placeholder",
 ] as const;
+
+const LOADER_KEYS = ["backendUrl", "scriptUrl", "panelUrl", "title"] as const;
+/** The strings the loader shows itself (the error when the panel module cannot be loaded). */
+export const LOADER_STRING_KEYS = ["retry", "offline", "unreachable"] as const;
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +103,7 @@ function problem(value: unknown): string | null {
   if (!isObject(value)) return "(not an object)";
   if (value.v !== 1) return "v";
   for (const key of STRING_KEYS) if (typeof value[key] !== "string") return key;
+  for (const key of ["greeting", "placeholder", "locale"]) if (value[key] !== undefined && typeof value[key] !== "string") return key;
   const backendUrl = value.backendUrl as string;
   if (!/^https?:\/\/[^/]/.test(backendUrl) || backendUrl.endsWith("/")) return "backendUrl";
   for (const key of ["sessionPath", "chatPath"]) if (!(value[key] as string).startsWith("/")) return key;
@@ -95,6 +122,33 @@ function problem(value: unknown): string | null {
   // Unknown keys are ignored (a newer CLI may know more strings).
   for (const key of UI_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
   return null;
+}
+
+/**
+ * The loader's check: the version and the fields the loader reads, or null.
+ * Terse on purpose: it ships on every page. The rest waits for {@link problem}.
+ */
+function loaderProblem(value: unknown): string | null {
+  if (!isObject(value)) return "(not an object)";
+  if (value.v !== 1) return "v";
+  for (const key of LOADER_KEYS) if (typeof value[key] !== "string") return key;
+  const strings = value.strings;
+  if (strings === undefined) return null;
+  if (!isObject(strings)) return "strings";
+  for (const key of LOADER_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
+  return null;
+}
+
+/** Parses the config element's text as the loader does (see {@link loaderProblem}). */
+export function parseLoaderConfig(text: string): { ok: true; config: LoaderConfig } | { ok: false; error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "JSON" };
+  }
+  const error = loaderProblem(value);
+  return error === null ? { ok: true, config: value as LoaderConfig } : { ok: false, error };
 }
 
 /** Validates an already decoded JSON value against the v1 shape. */

@@ -1,17 +1,21 @@
 /**
  * The loader: the only code that runs on every page. It reads the runtime
- * config, renders the toggle button and the (empty, hidden) panel, and fetches
- * nothing until the reader opens the panel; pointer or keyboard intent on the
- * toggle may prefetch. The first open imports the panel module and loads the
- * ChatKit script in parallel, then mounts the panel.
+ * config, renders the toggle button and an empty, hidden panel element (so the
+ * toggle's aria-controls names a real element), keeps the toggle clear of the
+ * site's fixed elements, and fetches nothing until the reader opens the panel;
+ * pointer or keyboard intent on the toggle may prefetch. The first open imports
+ * the panel module and loads the ChatKit script in parallel; the panel module
+ * builds the panel's frame (header, title, close button, body) and brings its
+ * own stylesheet. Escape closes from here, so it works even when the panel
+ * module could not be loaded (the panel then holds only the load error).
  */
 
-import { CONFIG_ELEMENT_ID, parseConfig, type RuntimeConfig } from "./config";
+import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig } from "./config";
 import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
 import type { PanelModule } from "./panel-api";
 import { watchPlacement } from "./placement";
 import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
-import { CLOSE, RETRY } from "./strings";
+import { RETRY } from "./strings";
 
 export const TOGGLE_ID = "chatkit-inject-toggle";
 export const PANEL_ID = "chatkit-inject-panel";
@@ -34,28 +38,23 @@ export interface Loader {
   ready(): Promise<void>;
 }
 
-const svg = (size: number, path: string): string =>
-  `<svg aria-hidden="true" viewBox="0 0 24 24" width="${size}" height="${size}" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="${path}"/></svg>`;
-const ICON_CHAT = svg(26, "M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z");
-const ICON_CLOSE = svg(20, "M6 6l12 12M18 6L6 18");
+const ICON_CHAT =
+  '<svg aria-hidden="true" viewBox="0 0 24 24" width="26" height="26" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
 
-function isPanelModule(value: unknown): value is PanelModule {
-  return typeof value === "object" && value !== null && typeof (value as { mount?: unknown }).mount === "function";
-}
-
-/** The validated config from the page, or null (with a console warning) when absent or invalid. */
-export function readConfig(doc: Document): { config: RuntimeConfig; scriptTimeoutMs: number } | null {
+/**
+ * The config from the page, its version and the loader's own fields checked,
+ * or null (with a console warning) when absent or invalid. The panel module
+ * checks the rest on first open.
+ */
+export function readConfig(doc: Document): { config: LoaderConfig; scriptTimeoutMs: number } | null {
   const element = doc.getElementById(CONFIG_ELEMENT_ID);
-  if (!element) {
-    console.warn("[chatkit-inject] no config; widget off");
-    return null;
-  }
-  const result = parseConfig(element.textContent ?? "");
+  // No element reads as an empty text, reported as "bad config (JSON)".
+  const result = parseLoaderConfig(element?.textContent ?? "");
   if (!result.ok) {
     console.warn(`[chatkit-inject] bad config (${result.error}); widget off`);
     return null;
   }
-  const timeout = Number(element.getAttribute("data-script-timeout"));
+  const timeout = Number(element?.getAttribute("data-script-timeout"));
   return { config: result.config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
 }
 
@@ -104,14 +103,6 @@ export function startLoader(env: LoaderEnv): Loader | null {
     tabindex: "-1",
   });
   panel.hidden = true;
-  const header = el(doc, "div", { class: "chatkit-inject-header" });
-  const title = el(doc, "span", { class: "chatkit-inject-title" });
-  title.textContent = config.title;
-  const close = el(doc, "button", { type: "button", class: "chatkit-inject-close", "aria-label": strings?.close ?? CLOSE });
-  close.innerHTML = ICON_CLOSE;
-  const body = el(doc, "div", { class: "chatkit-inject-body" });
-  header.append(title, close);
-  panel.append(header, body);
   doc.body.append(toggle, panel);
   watchPlacement(doc, toggle, panel);
 
@@ -146,7 +137,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
       void load();
     });
     box.append(text, retry);
-    body.replaceChildren(box);
+    panel.replaceChildren(box);
   }
 
   function load(): Promise<void> {
@@ -168,9 +159,9 @@ export function startLoader(env: LoaderEnv): Loader | null {
     loading = env
       .importPanel(panelUrl)
       .then((module) => {
-        if (!isPanelModule(module)) throw new Error("no mount() in " + panelUrl);
-        body.replaceChildren();
-        module.mount(body, { config, scriptTimeoutMs });
+        panel.replaceChildren();
+        // A module without mount() throws here, and is reported like a module that did not load.
+        (module as PanelModule).mount(panel, { config, scriptTimeoutMs, close });
       })
       .catch(showLoadError);
     return loading;
@@ -188,19 +179,19 @@ export function startLoader(env: LoaderEnv): Loader | null {
     }
   }
 
-  toggle.addEventListener("click", () => setOpen(!open));
-  close.addEventListener("click", () => {
+  function close(): void {
     setOpen(false);
     toggle.focus();
-  });
+  }
+
+  toggle.addEventListener("click", () => setOpen(!open));
   toggle.addEventListener("pointerenter", prefetch);
   toggle.addEventListener("focus", prefetch);
   doc.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || !open || event.defaultPrevented) return;
     const active = doc.activeElement;
     if (active !== toggle && !panel.contains(active)) return;
-    setOpen(false);
-    toggle.focus();
+    close();
   });
 
   if (readItem(store, OPEN_KEY) === "1") setOpen(true, false);

@@ -5,18 +5,26 @@
 
 import type { RuntimeConfig } from "./config";
 
-export interface PanelContext {
-  config: RuntimeConfig;
+/** What the loader hands to `mount`: the config as read from the page, checked only as far as the loader needs. */
+export interface MountContext {
+  config: unknown;
   /** How long to wait for the ChatKit script to define `<openai-chatkit>`. */
   scriptTimeoutMs: number;
+  /** Closes the panel and returns focus to the toggle (the close button calls it). */
+  close: () => void;
+}
+
+/** The panel's context once the panel module has validated the whole config. */
+export interface PanelContext extends Omit<MountContext, "config"> {
+  config: RuntimeConfig;
 }
 
 export interface PanelHandle {
-  /** Removes the panel's content; the host element stays. */
+  /** Removes the panel's content (frame included); the host element stays. */
   unmount(): void;
 }
 
-export type MountPanel = (host: HTMLElement, context: PanelContext) => PanelHandle;
+export type MountPanel = (host: HTMLElement, context: MountContext) => PanelHandle;
 
 export interface PanelModule {
   mount: MountPanel;

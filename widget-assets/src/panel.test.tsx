@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ERROR_MESSAGES, ScriptLoadError } from "./errors";
 import type { PanelContext, PanelHandle } from "./panel-api";
-import { createServices, type PanelServices, renderPanel } from "./panel";
+import { createServices, mount, type PanelServices, renderPanel } from "./panel";
 import { DEFAULT_POLICY } from "./retry";
 import type { Strings } from "./strings";
 import { SESSION_KEY, THREAD_KEY } from "./storage";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { type Answer, fakeFetch, json, MemoryStore } from "./testing/fake-backend";
 import { currentChatKit, defineFakeChatKit, FakeChatKit } from "./testing/fake-chatkit";
 import { sampleConfig } from "./testing/fixtures";
@@ -32,11 +34,12 @@ afterEach(() => {
 
 function setup(
   routes: { session?: Answer[]; chat?: Answer[] } = {},
-  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings } = {},
+  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings; locale?: string } = {},
 ) {
   const config = sampleConfig();
   if (patch.strings) config.strings = patch.strings;
-  const context: PanelContext = { config, scriptTimeoutMs: 100 };
+  if (patch.locale) config.locale = patch.locale;
+  const context: PanelContext = { config, scriptTimeoutMs: 100, close: () => undefined };
   const backend = fakeFetch({
     "/api/chatkit/session": routes.session ?? [issued("s1")],
     "/chatkit": routes.chat ?? [],
@@ -316,5 +319,74 @@ describe("strings", () => {
     setup({ session: [json({}, 500), json({}, 500), json({}, 500), json({}, 500)] }, { strings: { close: "Fermer" } });
     await waitFor(() => expect(errorBox()?.querySelector("p")?.textContent).toBe(ERROR_MESSAGES.unreachable));
     expect(retryButton()?.textContent).toBe("Retry");
+  });
+});
+
+describe("mount (the loader's entry point)", () => {
+  const table = JSON.parse(readFileSync(resolve(__dirname, "../../templates/strings.json"), "utf8")) as Record<
+    string,
+    Record<string, string>
+  >;
+
+  it("builds the frame in the empty panel element, ChatKit in its body, in the built-in translation of locale", async () => {
+    const backend = fakeFetch({ "/api/chatkit/session": [issued("s1")] });
+    vi.spyOn(globalThis, "fetch").mockImplementation(backend.fetch);
+    sessionStorage.clear();
+    const { greeting: _g, placeholder: _p, ...config } = sampleConfig();
+    const close = vi.fn();
+    host.id = "chatkit-inject-panel";
+    handle = mount(host, { config: { ...config, locale: "ur" }, scriptTimeoutMs: 100, close });
+    expect(host.querySelector(".chatkit-inject-header .chatkit-inject-title")?.textContent).toBe("Textbook assistant");
+    expect(host.querySelector(".chatkit-inject-close")?.getAttribute("aria-label")).toBe(table.ur.close);
+    expect(host.querySelector(".chatkit-inject-body .chatkit-inject-loading")?.textContent).toBe(table.ur.loading);
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    expect(host.querySelector(".chatkit-inject-body openai-chatkit")).not.toBeNull();
+    expect(chatkit.options.startScreen).toEqual({ greeting: table.ur.greeting, prompts: config.prompts });
+    expect(chatkit.options.composer).toEqual({ placeholder: table.ur.placeholder });
+    host.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.click();
+    expect(close).toHaveBeenCalledTimes(1);
+    handle.unmount();
+    handle = null;
+    expect(host.childElementCount).toBe(0);
+  });
+
+  it("an invalid config turns the widget off: toggle and panel removed, a console warning, nothing fetched", () => {
+    const backend = fakeFetch({});
+    vi.spyOn(globalThis, "fetch").mockImplementation(backend.fetch);
+    const toggle = document.createElement("button");
+    toggle.id = "chatkit-inject-toggle";
+    document.body.append(toggle);
+    document.documentElement.classList.add("chatkit-inject-open");
+    sessionStorage.setItem("chatkit-inject:open", "1");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    mount(host, { config: { ...sampleConfig(), strings: { close: 1 } }, scriptTimeoutMs: 100, close: vi.fn() });
+    expect(String(warn.mock.calls[0][0])).toContain("(strings.close)");
+    expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
+    expect(host.isConnected).toBe(false);
+    expect(document.documentElement.classList.contains("chatkit-inject-open")).toBe(false);
+    expect(sessionStorage.getItem("chatkit-inject:open")).toBeNull();
+    expect(backend.seen).toHaveLength(0);
+    expect(document.querySelector("openai-chatkit")).toBeNull();
+  });
+});
+
+describe("built-in translations (config.locale)", () => {
+  it("show Loading, the errors, Retry and the typing text in the page's language without config.strings", async () => {
+    const table = JSON.parse(readFileSync(resolve(__dirname, "../../templates/strings.json"), "utf8")) as Record<
+      string,
+      Record<string, string>
+    >;
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    setup({ session: [json({}, 401), issued("s2")] }, { locale: "ja", loadScript: () => gate });
+    await waitFor(() => expect(host.querySelector(".chatkit-inject-loading")?.textContent).toBe(table.ja.loading));
+    release();
+    await waitFor(() => expect(errorBox()?.querySelector("p")?.textContent).toBe(table.ja.session));
+    expect(retryButton()?.textContent).toBe(table.ja.retry);
+    retryButton()?.click();
+    const chatkit = await waitFor(() => currentChatKit());
+    chatkit.emit("chatkit.response.start");
+    await waitFor(() => expect(status()?.textContent).toBe(table.ja.responding));
   });
 });

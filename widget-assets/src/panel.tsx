@@ -1,6 +1,6 @@
 /**
  * Entry of `dist/panel.js` (an ES module imported by the loader on first
- * open): the ChatKit panel. It creates the session eagerly, so a dead backend
+ * open): the ChatKit panel, with its frame and stylesheet (see frame.ts). It creates the session eagerly, so a dead backend
  * is reported at open, then mounts `<openai-chatkit>` through
  * `@openai/chatkit-react`, and shows friendly errors with a Retry button.
  */
@@ -9,17 +9,21 @@ import { ChatKit, type UseChatKitOptions, useChatKit } from "@openai/chatkit-rea
 import { type MutableRefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
-import type { RuntimeConfig } from "./config";
-import { classifyError, type ErrorKind, errorMessage } from "./errors";
+import { type RuntimeConfig, validateConfig } from "./config";
+import { classifyError, type ErrorKind } from "./errors";
+import { buildFrame } from "./frame";
 import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
 import { loadElementScript } from "./script";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
 import { SessionClient } from "./session";
-import { type KeyValueStore, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
-import { LOADING, RESPONDING, RETRY } from "./strings";
+import { type KeyValueStore, OPEN_KEY, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
+import { text } from "./panel-strings";
 import { buildTheme, type ColorScheme, readColorScheme, resolveLocale, watchColorScheme } from "./theme";
 
 export const STATUS_ID = "chatkit-inject-status";
+/** The loader's ids (loader.ts), repeated so this module does not bundle the loader. */
+const TOGGLE_ID = "chatkit-inject-toggle";
+const OPEN_CLASS = "chatkit-inject-open";
 export const ERROR_ID = "chatkit-inject-error";
 
 /** Everything the panel talks to; replaced in tests. */
@@ -103,8 +107,8 @@ function ChatView({ config, services, scheme, onError, onResponding, ask }: Chat
     theme: buildTheme(config.theme, scheme),
     frameTitle: config.title,
     header: { title: { text: config.title } },
-    startScreen: { greeting: config.greeting, prompts: config.prompts },
-    composer: { placeholder: config.placeholder },
+    startScreen: { greeting: text(config, "greeting"), prompts: config.prompts },
+    composer: { placeholder: text(config, "placeholder") },
     initialThread,
     onReady: () => console.info("[chatkit-inject] ChatKit ready"),
     onError: ({ error }) => {
@@ -150,7 +154,7 @@ export function Panel({ context, services }: PanelProps) {
   const [scheme, setScheme] = useState<ColorScheme>(() => readColorScheme(document));
   const retryRef = useRef<HTMLButtonElement>(null);
   const ask = useRef<((text: string) => Promise<void>) | null>(null);
-  const strings = context.config.strings;
+  const config = context.config;
   // Whether a reply is streaming now (the state below is also reset by errors),
   // and the question whose reply failed, which Retry asks again.
   const replying = useRef(false);
@@ -239,17 +243,17 @@ export function Panel({ context, services }: PanelProps) {
         aria-live="polite"
         data-state={responding ? "responding" : "idle"}
       >
-        {responding ? (strings?.responding ?? RESPONDING) : ""}
+        {responding ? text(config, "responding") : ""}
       </div>
       {errorKind !== null && (
         <div id={ERROR_ID} className="chatkit-inject-error" role="alert">
-          <p>{errorMessage(errorKind, strings)}</p>
+          <p>{text(config, errorKind)}</p>
           <button type="button" data-action="retry" ref={retryRef} onClick={retry}>
-            {strings?.retry ?? RETRY}
+            {text(config, "retry")}
           </button>
         </div>
       )}
-      {phase.state === "starting" && <div className="chatkit-inject-loading">{strings?.loading ?? LOADING}</div>}
+      {phase.state === "starting" && <div className="chatkit-inject-loading">{text(config, "loading")}</div>}
       {phase.state === "ready" && (
         <ChatView
           key={attempt}
@@ -272,4 +276,30 @@ export function renderPanel(host: HTMLElement, context: PanelContext, services: 
   return { unmount: () => root.unmount() };
 }
 
-export const mount: MountPanel = (host, context) => renderPanel(host, context, createServices(context));
+/**
+ * Entry point for the loader: checks the whole config (the loader checked only
+ * what it reads), builds the frame (stylesheet, header, close button, body) in
+ * the empty panel element `host` and renders the panel into its body. An
+ * invalid config turns the widget off, as the loader does for the fields it
+ * checks: toggle and panel removed, a console warning.
+ */
+export const mount: MountPanel = (host, { config: raw, ...rest }) => {
+  const result = validateConfig(raw);
+  if (!result.ok) {
+    console.warn(`[chatkit-inject] bad config (${result.error}); widget off`);
+    const doc = host.ownerDocument;
+    doc.getElementById(TOGGLE_ID)?.remove();
+    doc.documentElement.classList.remove(OPEN_CLASS);
+    writeItem(sessionStore(), OPEN_KEY, null);
+    host.remove();
+    return { unmount: () => undefined };
+  }
+  const context: PanelContext = { ...rest, config: result.config };
+  const panel = renderPanel(buildFrame(host, context), context, createServices(context));
+  return {
+    unmount: () => {
+      panel.unmount();
+      host.replaceChildren();
+    },
+  };
+};

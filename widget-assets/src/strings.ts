@@ -1,10 +1,12 @@
 /**
  * The widget's own strings (besides title, greeting and placeholder, which are
- * top-level config keys). The CLI writes `config.strings` with the page's
- * language where it differs from English; each absent key falls back to the
- * built-in English here, which equals templates/strings.json "en" (a unit test
- * compares). One constant per string, so each bundle carries only the English
- * it uses.
+ * top-level config keys). The panel module takes them from `config.strings`,
+ * else the built-in translation `config.locale` names (panel-strings.ts). The
+ * loader, which has no translations, takes the few it shows (Retry and the
+ * offline/unreachable messages) from `config.strings`, where the CLI writes
+ * them when they differ from English, else the English here, which equals
+ * templates/strings.json "en" (a unit test compares). One constant per string,
+ * so the loader carries only the English it uses.
  */
 
 export const UI_STRING_KEYS = [

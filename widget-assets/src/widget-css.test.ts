@@ -1,7 +1,9 @@
-// The CSS template (templates/widget.css.j2), rendered as the CLI renders it.
+// The CSS template (templates/widget.css.j2), rendered as the CLI renders it: what every page
+// loads. And the panel's stylesheet (panel-css.ts), which the panel module applies on first open.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type CssValue, renderCss, TEMPLATE_PATH } from "../scripts/render-css.mjs";
+import { PANEL_CSS } from "./panel-css";
 import { sampleCssContext } from "./testing/fixtures";
 
 const TEMPLATE = readFileSync(TEMPLATE_PATH, "utf8");
@@ -119,14 +121,34 @@ describe("widget.css.j2", () => {
     expect(rule("#old-bot,.chat-fab > button,[data-widget='x']", out)).toBe("display:none!important");
   });
 
-  it("keeps the panel within 400x600 on larger screens", () => {
-    const panel = rule(".chatkit-inject-panel");
-    expect(panel).toMatch(/width:min\(400px,/);
+  it("places the panel above the toggle; the panel module's stylesheet does the rest", () => {
+    expect(rule(".chatkit-inject-panel")).toBe("bottom:calc(var(--cki-bottom) + var(--cki-size) + 12px);max-width:400px");
+    expect(css).not.toContain("chatkit-inject-header");
+    expect(css).not.toContain("480px");
+    // What the panel's stylesheet reads from here.
+    expect(declarations(rule(":root"))["--cki-off"]).toBe("16px");
+    for (const name of PANEL_CSS.match(/var\(--cki-[a-z-]+/g) ?? []) {
+      const prop = name.slice(4);
+      expect([prop, css.includes(`${prop}:`) || PANEL_CSS.includes(`${prop}:`)]).toEqual([prop, true]);
+    }
+  });
+
+  it("keeps the error of a panel module that could not load readable, before the panel's stylesheet exists", () => {
+    expect(rule(".chatkit-inject-error")).toContain("border-inline-start:4px solid");
+    expect(rule(".chatkit-inject-error button")).toContain("background:var(--cki-accent)");
+  });
+});
+
+describe("the panel's stylesheet (panel-css.ts)", () => {
+  it("keeps the panel within 400x600 on larger screens, within the corner offset", () => {
+    const panel = rule(".chatkit-inject-panel", PANEL_CSS);
+    expect(panel).toMatch(/width:min\(400px,calc\(100vw - 2 \* var\(--cki-off\)\)\)/);
     expect(panel).toMatch(/height:min\(600px,/);
   });
 
   it("is a full-screen sheet on phones, above everything, with the page behind locked", () => {
-    const phone = media("(max-width:480px)");
+    const css = PANEL_CSS;
+    const phone = media("(max-width:480px)", css);
     const sheet = declarations(rule(".chatkit-inject-panel", phone));
     expect(sheet.inset).toBe("0");
     expect(sheet["z-index"]).toBe("2147483647");
@@ -139,22 +161,29 @@ describe("widget.css.j2", () => {
     // Docusaurus' Helmet rewrites <html class> when it hydrates and on navigation; :has() holds anyway.
     expect(rule("html:has(.chatkit-inject-panel:not([hidden]))", rest)).toBe("overflow:hidden");
     // The header (title and close button) never shrinks away.
-    expect(declarations(rule(".chatkit-inject-header")).flex).toBe("none");
-    expect(declarations(rule(".chatkit-inject-close")).flex).toBe("none");
+    expect(declarations(rule(".chatkit-inject-header", css)).flex).toBe("none");
+    expect(declarations(rule(".chatkit-inject-close", css)).flex).toBe("none");
   });
 
   it("follows the page's direction inside the panel", () => {
-    expect(rule(".chatkit-inject-header")).toContain("padding-inline-start:16px");
-    expect(rule(".chatkit-inject-error")).toContain("border-inline-start:4px solid");
+    expect(rule(".chatkit-inject-header", PANEL_CSS)).toContain("padding-inline-start:16px");
   });
 
   it("hides a closed panel even though it is a flex container", () => {
-    expect(rule(".chatkit-inject-panel[hidden]")).toBe("display:none");
+    expect(rule(".chatkit-inject-panel", PANEL_CSS)).toContain("display:flex");
+    expect(rule(".chatkit-inject-panel[hidden]", PANEL_CSS)).toBe("display:none");
   });
 
+  it("is balanced CSS, and respects reduced motion", () => {
+    expect(PANEL_CSS.split("{").length).toBe(PANEL_CSS.split("}").length);
+    expect(media("(prefers-reduced-motion:reduce)", PANEL_CSS)).toBe(".chatkit-inject-panel{animation:none}");
+  });
+});
+
+describe("widget.css.j2, continued", () => {
   it("shows focus and respects reduced motion", () => {
-    expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible[^{]*\{outline:3px solid/);
-    expect(media("(prefers-reduced-motion:reduce)")).toMatch(/\{transition:none;animation:none\}/);
+    expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible,\.chatkit-inject-panel button:focus-visible\{outline:3px solid/);
+    expect(media("(prefers-reduced-motion:reduce)")).toBe(".chatkit-inject-toggle{transition:none}.chatkit-inject-toggle:hover{transform:none}");
   });
 
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {

@@ -74,6 +74,18 @@ export const env = {
 /** The repository's root (fixtures/, target/). */
 export const REPO = path.resolve(E2E_DIR, "..", "..");
 
+const BUILT_IN_STRINGS = JSON.parse(readFileSync(path.join(REPO, "templates", "strings.json"), "utf8"));
+
+/**
+ * What the widget shows for `key` on a page with this runtime config: the page's own value
+ * (`greeting`/`placeholder`, or `strings[key]`), else the built-in translation its `locale` names,
+ * else English (docs/architecture.md, "Runtime config").
+ */
+export function pageText(config, key) {
+  const own = key === "greeting" || key === "placeholder" ? config[key] : config.strings?.[key];
+  return own ?? BUILT_IN_STRINGS[config.locale ?? "en"]?.[key] ?? BUILT_IN_STRINGS.en[key];
+}
+
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

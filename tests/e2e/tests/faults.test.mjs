@@ -31,6 +31,8 @@ const PROXY_PAGE = /Bad Gateway|nginx|<\s*\/?\s*(html|head|body|center|h1|hr|tit
 
 let browser;
 before(async () => {
+  // Earlier test files in the same run share this backend: start from clean counters.
+  await backend.reset();
   browser = await launch();
 });
 after(async () => {

@@ -16,6 +16,7 @@ import {
   under,
   waitForEvent,
   waitForReply,
+  pageText,
 } from "../lib/harness.mjs";
 
 let browser;
@@ -61,10 +62,10 @@ for (const run of [1, 2, 3]) test(`first open (reader ${run}): one session reque
     assert.equal(options.api.url, config.backendUrl + config.chatPath);
     assert.equal(options.api.domainKey, config.domainKey);
     assert.equal(options.api.fetch, "[function]");
-    assert.equal(options.startScreen.greeting, config.greeting);
+    assert.equal(options.startScreen.greeting, pageText(config, "greeting"));
 
     await page.waitForSelector(sel.greeting, { state: "visible" });
-    assert.equal(await page.locator(sel.greeting).textContent(), config.greeting);
+    assert.equal(await page.locator(sel.greeting).textContent(), pageText(config, "greeting"));
     assert.equal(await page.locator(sel.composer).inputValue(), "");
     assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
     assert.equal(await page.locator(sel.error).count(), 0);

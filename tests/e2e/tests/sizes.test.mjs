@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { artifact, env, launch, newContext, openReady, sel, under } from "../lib/harness.mjs";
+import { artifact, env, launch, newContext, openPanel, openReady, sel, under } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -94,3 +94,49 @@ for (const [width, height] of SIZES) {
     }
   });
 }
+
+test("under a strict style-src CSP (no 'unsafe-inline') the panel is styled: its stylesheet is a constructable one", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const url = under(env.site, "docs/intro");
+    // The site's HTML page answered with a CSP that allows only stylesheets from the site itself.
+    await page.route(url, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": "style-src 'self'" } });
+    });
+    const violations = [];
+    await page.exposeFunction("__cspViolation", (v) => violations.push(v));
+    await page.addInitScript(() =>
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.__cspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample }),
+      ),
+    );
+    await page.goto(url);
+    // The frame and its stylesheet come with the panel module, whatever happens to ChatKit next.
+    await openPanel(page);
+    await page.waitForSelector(`${sel.panel} .chatkit-inject-header`, { state: "visible" });
+    const styled = await page.evaluate(() => {
+      const panel = document.getElementById("chatkit-inject-panel");
+      const header = panel.querySelector(".chatkit-inject-header");
+      return {
+        display: getComputedStyle(panel).display,
+        width: panel.getBoundingClientRect().width,
+        height: panel.getBoundingClientRect().height,
+        headerFlex: getComputedStyle(header).flexShrink,
+        sheets: document.adoptedStyleSheets.length,
+        styleElements: document.querySelectorAll("style#chatkit-inject-panel-css").length,
+      };
+    });
+    assert.equal(styled.display, "flex", JSON.stringify(styled));
+    assert.ok(styled.width > 300 && styled.width <= 400.5 && styled.height > 400, JSON.stringify(styled));
+    assert.equal(styled.headerFlex, "0", JSON.stringify(styled));
+    assert.equal(styled.sheets, 1, JSON.stringify(styled));
+    assert.equal(styled.styleElements, 0, JSON.stringify(styled));
+    // Whatever the CSP refuses of the site itself, nothing of ours was refused.
+    const ours = violations.filter((v) => /chatkit|cki-/.test(`${v.blocked} ${v.sample}`));
+    assert.deepEqual(ours, [], JSON.stringify(violations));
+  } finally {
+    await context.close();
+  }
+});

@@ -3,7 +3,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { doubleLog, env, launch, newContext, openReady, sel, under } from "../lib/harness.mjs";
+import { doubleLog, env, launch, newContext, openReady, sel, under,
+  pageText,
+} from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -58,7 +60,7 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
     assert.equal(options.theme.color.accent.primary.toLowerCase(), config.theme.accentDark.toLowerCase());
     // The whole option set each time (setOptions does not merge).
     assert.equal(options.api.url, config.backendUrl + config.chatPath);
-    assert.equal(options.startScreen.greeting, config.greeting);
+    assert.equal(options.startScreen.greeting, pageText(config, "greeting"));
     assert.notEqual(dark.toggle, light.toggle, `toggle color follows the mode: ${JSON.stringify({ light, dark })}`);
     assert.notEqual(dark.panelBackground, light.panelBackground, `panel follows the mode: ${JSON.stringify({ light, dark })}`);
     assert.equal(await page.locator("openai-chatkit >> .root").getAttribute("data-color-scheme"), "dark");
