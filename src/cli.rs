@@ -66,6 +66,11 @@ pub struct Cli {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
 
+    /// Run on a folder that does not look like a site build (no generator tag or Docusaurus
+    /// markers, or more than 20,000 pages), which is refused otherwise.
+    #[arg(long)]
+    pub force: bool,
+
     /// Print only errors.
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -128,6 +133,7 @@ impl Cli {
                 out_dir: self.out,
                 action,
                 dry_run: self.dry_run,
+                force: self.force,
                 base_url: self.base_url,
                 jobs: self.jobs.map(NonZeroUsize::get),
                 config,

@@ -43,6 +43,8 @@ pub struct RunSettings {
     pub out_dir: Option<PathBuf>,
     pub action: Action,
     pub dry_run: bool,
+    /// Run on a folder that does not look like a site build.
+    pub force: bool,
     pub base_url: Option<String>,
     pub jobs: Option<usize>,
     /// `None` for `--strip`, which needs no configuration.
@@ -70,6 +72,10 @@ pub enum RunError {
     /// A run on `other`, which contains `dir`, holds it.
     #[error("{}: another chatkit-inject run is working on {}, which holds this directory; wait for it to finish", dir.display(), other.display())]
     LockedAbove { dir: PathBuf, other: PathBuf },
+    #[error("{}: does not look like a site build (no generator tag, Docusaurus root or asset layout in its home page, 404 page or first pages); pass the folder `docusaurus build` wrote, or --force to inject anyway", .0.display())]
+    NotASite(PathBuf),
+    #[error("{}: more than {limit} pages, far more than a textbook (is this the folder `docusaurus build` wrote?); pass --force to inject anyway", dir.display())]
+    TooManyPages { dir: PathBuf, limit: usize },
     #[error("--base-url {0:?}: expected a URL path such as / or /textbook/")]
     BadBaseUrl(String),
     #[error("{}: cannot render the widget CSS template: {message}", template.display())]
@@ -190,6 +196,26 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     }
     let notes_at = report.warnings.len();
     let info = site::probe(build_dir, &first);
+    // A folder that is not a site build (a home directory, a source tree) is refused before
+    // anything is written: rewriting every HTML file in it would be a disaster to undo.
+    if settings.action != Action::Strip && !settings.force {
+        if !(info.docusaurus || info.generator.is_some() || info.base_url.is_some()) {
+            return Err(RunError::NotASite(build_dir.clone()));
+        }
+        // A Docusaurus home or 404 page at the top settles it; any other folder is counted (a
+        // listing, stopped at the limit), so the usual build pays nothing for this.
+        let docusaurus_at_top = info.docusaurus
+            && matches!(
+                info.probe_page.as_deref().and_then(Path::to_str),
+                Some("index.html" | "404.html")
+            );
+        if !docusaurus_at_top && more_pages_than(build_dir, MAX_SITE_PAGES) {
+            return Err(RunError::TooManyPages {
+                dir: build_dir.clone(),
+                limit: MAX_SITE_PAGES,
+            });
+        }
+    }
     if !info.docusaurus {
         report.warn(format!(
             "{}: does not look like a Docusaurus build (no Docusaurus generator tag or #__docusaurus root); injecting anyway",
@@ -331,6 +357,13 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         report.failures.push(failure_of(e));
     }
     report.warnings.splice(notes_at..notes_at, found.notes);
+    if found.other_html > 0 {
+        report.warn(format!(
+            "{}: {} .htm or .xhtml file(s) left as they are: only .html pages get the widget",
+            build_dir.display(),
+            found.other_html
+        ));
+    }
     // Temporary files a killed run left behind: never served, never kept. (Listed during the
     // walk, removed now: a file of this run that the walk saw has been renamed away since.)
     if in_place {
@@ -1146,6 +1179,8 @@ struct Found {
     notes: Vec<String>,
     /// Temporary files left by an interrupted run (absolute paths).
     leftovers: Vec<PathBuf>,
+    /// Files with another HTML extension (`.htm`, `.xhtml`), which get no widget.
+    other_html: usize,
     /// A directory that could not be listed: the walk stops there.
     error: Option<PathError>,
 }
@@ -1281,12 +1316,41 @@ impl Iterator for PageWalk<'_> {
                         });
                     }
                 }
-                Entry::Other(rel) if self.keep_others => self.found().others.push(rel),
+                Entry::Other(rel) => {
+                    let other_html = has_extension(entry.file_name(), ".htm")
+                        || has_extension(entry.file_name(), ".xhtml");
+                    if other_html || self.keep_others {
+                        let mut found = self.found();
+                        found.other_html += usize::from(other_html);
+                        if self.keep_others {
+                            found.others.push(rel);
+                        }
+                    }
+                }
                 Entry::Leftover(path) => self.found().leftovers.push(path),
-                Entry::Other(_) | Entry::Skip => {}
+                Entry::Skip => {}
             }
         }
     }
+}
+
+/// More pages than any textbook has: a folder with more is most likely not the site build.
+pub const MAX_SITE_PAGES: usize = 20_000;
+
+/// Does the build directory hold more than `limit` pages? (A listing only, stopped at `limit`.)
+fn more_pages_than(build_dir: &Path, limit: usize) -> bool {
+    walk_dir(build_dir)
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && has_extension(e.file_name(), ".html"))
+        .take(limit + 1)
+        .count()
+        > limit
+}
+
+/// Does a file name end with `ext` (a dot and letters), in any letter case?
+fn has_extension(name: &std::ffi::OsStr, ext: &str) -> bool {
+    let name = name.as_encoded_bytes();
+    name.len() > ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
 }
 
 /// The first `n` pages of the build directory (to probe the site on), or the error listing it.

@@ -17,6 +17,8 @@ pub struct SiteInfo {
     pub stylesheets: Vec<PathBuf>,
     /// `<meta name="generator" content="Docusaurus ...">` or Docusaurus' asset layout.
     pub docusaurus: bool,
+    /// The `content` of the probed page's `<meta name="generator">` (any site generator).
+    pub generator: Option<String>,
     /// The top-level folders that hold the site in another locale (`fr`, `pt-BR`), sorted.
     pub locale_prefixes: Vec<String>,
 }
@@ -75,6 +77,7 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
             base_url,
             stylesheets,
             docusaurus,
+            generator: found.generator.clone(),
             locale_prefixes,
         };
     }

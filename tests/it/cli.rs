@@ -220,26 +220,100 @@ fn input_errors_exit_2_with_one_clear_line() {
     insta::assert_snapshot!("input_errors", all);
 }
 
+/// A folder that does not look like a site build (no generator tag, no Docusaurus root or asset
+/// layout) is refused before anything is written, unless --force; then it is injected with a
+/// warning. Files with another HTML extension are named, not injected.
 #[test]
-fn not_docusaurus_warns_but_works() {
+fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
     let tmp = tempfile::tempdir().expect("tmp");
     let build = tmp.path().join("build");
     fs::create_dir(&build).expect("mkdir");
-    fs::write(
-        build.join("index.html"),
-        "<html><head></head><body>hi</body></html>",
-    )
-    .expect("write");
-    let run = run_in(tmp.path(), &["build"], tmp.path());
+    let page = "<html><head></head><body>hi</body></html>";
+    fs::write(build.join("index.html"), page).expect("write");
+    fs::write(build.join("notes.htm"), page).expect("write");
+    fs::write(build.join("feed.XHTML"), page).expect("write");
+    for args in [
+        &["build"][..],
+        &["build", "--dry-run"],
+        &["build", "--check"],
+    ] {
+        let run = run_in(tmp.path(), args, tmp.path());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.render());
+        assert!(
+            run.stderr.contains("does not look like a site build")
+                && run.stderr.contains("--force"),
+            "{}",
+            run.render()
+        );
+    }
+    assert_eq!(fs::read_to_string(build.join("index.html")).unwrap(), page);
+    assert!(!build.join("chatkit").exists());
+
+    let run = run_in(tmp.path(), &["build", "--force"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
     assert!(
         run.stderr.contains("does not look like a Docusaurus build"),
         "{}",
         run.render()
     );
+    assert!(
+        run.stderr
+            .contains("2 .htm or .xhtml file(s) left as they are"),
+        "{}",
+        run.render()
+    );
     assert!(fs::read_to_string(build.join("index.html"))
         .expect("page")
         .contains("chatkit-inject-config"));
+    assert_eq!(fs::read_to_string(build.join("notes.htm")).unwrap(), page);
+    // Another generator's build is a site: injected, with the Docusaurus warning.
+    fs::write(
+        build.join("index.html"),
+        "<html><head><meta name=generator content=\"Hugo 0.120\"></head><body>hi</body></html>",
+    )
+    .unwrap();
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    // --strip only ever removes what this tool wrote: it needs no --force.
+    let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+}
+
+/// Far more pages than a textbook (the limit is 20,000) in a folder whose home page is not a
+/// Docusaurus page: refused unless --force, nothing written. Pages are empty files, so the
+/// forced run only counts them.
+#[test]
+fn far_more_pages_than_a_textbook_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let build = tmp.path().join("build");
+    fs::create_dir(&build).unwrap();
+    fs::write(
+        build.join("index.html"),
+        "<html><head><meta name=generator content=\"Hugo 0.120\"></head><body>hi</body></html>",
+    )
+    .unwrap();
+    for d in 0..21 {
+        let dir = build.join(format!("{d:02}"));
+        fs::create_dir_all(&dir).unwrap();
+        for i in 0..1000 {
+            fs::write(dir.join(format!("{i}.html")), "").unwrap();
+        }
+    }
+    let run = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
+    assert_eq!(run.code, 2, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("more than 20000 pages, far more than a textbook"),
+        "{}",
+        run.render()
+    );
+    assert!(!build.join("chatkit").exists());
+    let run = run_in(tmp.path(), &["build", "--dry-run", "--force"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    // A Docusaurus build is not counted: its own home page says what it is.
+    fs::copy(fixtures().join("site/index.html"), build.join("index.html")).unwrap();
+    let run = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
 }
 
 #[test]
