@@ -869,13 +869,8 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNo
             } else {
                 let (out, skip, facts) =
                     inject::apply(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
-                if let (None, false, Some(needs)) = (skip, facts.csp.is_empty(), ctx.csp_needs) {
-                    let blocked = csp::check(&facts.csp, needs);
-                    if !blocked.is_empty() {
-                        if let Ok(mut list) = ctx.csp_blocked.lock() {
-                            list.push((page.rel.clone(), csp::describe(&blocked)));
-                        }
-                    }
+                if skip.is_none() {
+                    note_csp(ctx, &page.rel, &facts.csp);
                 }
                 widget.marked_other = facts.marked_other;
                 if skip.is_none() {
@@ -970,6 +965,9 @@ fn process_large_page(
     {
         return Ok(None);
     }
+    if let (Mode::Inject(_), None) = (mode, pass.facts.skip_reason()) {
+        note_csp(ctx, &page.rel, &pass.facts.csp);
+    }
     let widget = match (mode, pass.facts.skip_reason()) {
         (Mode::Inject(_), None) => PageNotes {
             widget: Some(WithWidget {
@@ -1010,6 +1008,20 @@ fn process_large_page(
         }
     }
     Ok(Some((outcome, widget)))
+}
+
+/// Note a page whose Content-Security-Policy would block the widget, for the report. Both page
+/// paths (in memory and streamed) call it, so page size never changes what is checked.
+fn note_csp(ctx: &PageCtx<'_>, rel: &Path, policies: &[String]) {
+    let (false, Some(needs)) = (policies.is_empty(), ctx.csp_needs) else {
+        return;
+    };
+    let blocked = csp::check(policies, needs);
+    if !blocked.is_empty() {
+        if let Ok(mut list) = ctx.csp_blocked.lock() {
+            list.push((rel.to_path_buf(), csp::describe(&blocked)));
+        }
+    }
 }
 
 /// One streaming rewrite of a page.

@@ -801,3 +801,30 @@ fn runs_on_overlapping_trees_refuse_each_other() {
     let run = run_in(tmp.path(), &["build"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
 }
+
+/// The streamed path (pages over 8 MiB) checks the Content-Security-Policy like the in-memory
+/// one: the same blocking page padded to 9 MiB is reported, and fails --check.
+#[test]
+fn a_large_page_gets_the_same_csp_check() {
+    let (tmp, build) = copy_fixture("site-flat");
+    let page = fs::read_to_string(fixtures().join("edge/csp.html")).expect("edge page");
+    let padding = format!("<p>{}</p></body>", "a".repeat(9 << 20));
+    let large = page.replacen("</body>", &padding, 1);
+    assert!(large.len() > 9 << 20, "the edge page has a </body>");
+    fs::write(build.join("csp-large.html"), &large).unwrap();
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("build/csp-large.html: Content-Security-Policy would block the widget"),
+        "{}",
+        run.render()
+    );
+    let check = run_in(tmp.path(), &["build", "--check"], tmp.path());
+    assert_eq!(check.code, 1, "{}", check.render());
+    assert!(
+        check.stderr.contains("csp-large.html"),
+        "{}",
+        check.render()
+    );
+}
