@@ -451,6 +451,28 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             "{n} page(s) have <html lang=\"{lang}\">, for which there is no translation: their widget speaks English; add a [locales.{lang}] table to chatkit.toml"
         ));
     }
+    // Files derived from the pages that this tool does not rewrite go stale when pages change.
+    if tally.counts.injected + tally.counts.stripped > 0 {
+        if found.precompressed > 0 {
+            report.warn(format!(
+                "{}: {} precompressed page copies (.html.gz, .html.br) were left as they were and still hold the pages without this change; compress the pages again after chatkit-inject",
+                build_dir.display(),
+                found.precompressed
+            ));
+        }
+        for sw in &found.service_workers {
+            let precaches = fs::read(sw).is_ok_and(|js| {
+                let js = js.to_ascii_lowercase();
+                js.windows(8).any(|w| w == b"precache") && js.windows(5).any(|w| w == b".html")
+            });
+            if precaches {
+                report.warn(format!(
+                    "{}: a service worker that precaches pages by revision; its revisions are from before this run, so readers who installed it keep the old pages until it is generated again after chatkit-inject",
+                    sw.display()
+                ));
+            }
+        }
+    }
     let mut marked_other = tally.marked_other;
     marked_other.sort();
     for page in marked_other {
@@ -1193,6 +1215,10 @@ struct Found {
     leftovers: Vec<PathBuf>,
     /// Files with another HTML extension (`.htm`, `.xhtml`), which get no widget.
     other_html: usize,
+    /// Precompressed copies of pages (`.html.gz`, `.html.br`), which this tool does not rewrite.
+    precompressed: usize,
+    /// Service worker scripts (`sw.js`, `service-worker.js`), which may precache the pages.
+    service_workers: Vec<PathBuf>,
     /// A directory that could not be listed: the walk stops there.
     error: Option<PathError>,
 }
@@ -1329,11 +1355,18 @@ impl Iterator for PageWalk<'_> {
                     }
                 }
                 Entry::Other(rel) => {
-                    let other_html = has_extension(entry.file_name(), ".htm")
-                        || has_extension(entry.file_name(), ".xhtml");
-                    if other_html || self.keep_others {
+                    let name = entry.file_name();
+                    let other_html = has_extension(name, ".htm") || has_extension(name, ".xhtml");
+                    let precompressed =
+                        has_extension(name, ".html.gz") || has_extension(name, ".html.br");
+                    let service_worker = name == "sw.js" || name == "service-worker.js";
+                    if other_html || precompressed || service_worker || self.keep_others {
                         let mut found = self.found();
                         found.other_html += usize::from(other_html);
+                        found.precompressed += usize::from(precompressed);
+                        if service_worker {
+                            found.service_workers.push(entry.path().to_path_buf());
+                        }
                         if self.keep_others {
                             found.others.push(rel);
                         }

@@ -828,3 +828,38 @@ fn a_large_page_gets_the_same_csp_check() {
         check.render()
     );
 }
+
+/// Files derived from the pages (precompressed copies, a service worker's precache manifest)
+/// are named when pages change, with what to do; a run that changes nothing says nothing.
+#[test]
+fn derived_files_that_go_stale_are_named() {
+    let (tmp, build) = copy_fixture("site-flat");
+    fs::write(build.join("index.html.gz"), b"\x1f\x8b old").unwrap();
+    fs::write(build.join("docs/intro.html.br"), b"old").unwrap();
+    fs::write(
+        build.join("sw.js"),
+        "self.__WB_MANIFEST=[];precacheAndRoute([{url:'/index.html',revision:'1a2b'}]);",
+    )
+    .unwrap();
+    let run = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(run.code, 0, "{}", run.render());
+    assert!(
+        run.stderr
+            .contains("2 precompressed page copies (.html.gz, .html.br)"),
+        "{}",
+        run.render()
+    );
+    assert!(
+        run.stderr
+            .contains("sw.js: a service worker that precaches pages"),
+        "{}",
+        run.render()
+    );
+    let again = run_in(tmp.path(), &["build"], tmp.path());
+    assert_eq!(again.code, 0, "{}", again.render());
+    assert!(
+        !again.stderr.contains("precompressed"),
+        "{}",
+        again.render()
+    );
+}
