@@ -103,6 +103,9 @@ pub struct LocaleSection {
     pub session: Option<String>,
     pub script: Option<String>,
     pub unknown: Option<String>,
+    pub busy: Option<String>,
+    pub long: Option<String>,
+    pub full: Option<String>,
 }
 
 impl LocaleSection {
@@ -121,13 +124,16 @@ impl LocaleSection {
             "session" => self.session.as_ref(),
             "script" => self.script.as_ref(),
             "unknown" => self.unknown.as_ref(),
+            "busy" => self.busy.as_ref(),
+            "long" => self.long.as_ref(),
+            "full" => self.full.as_ref(),
             _ => None,
         }
     }
 }
 
 /// Every string key of the widget, in the order of `templates/strings.json`.
-const STRING_KEYS: [&str; 12] = [
+const STRING_KEYS: [&str; 15] = [
     "title",
     "greeting",
     "placeholder",
@@ -140,6 +146,9 @@ const STRING_KEYS: [&str; 12] = [
     "session",
     "script",
     "unknown",
+    "busy",
+    "long",
+    "full",
 ];
 
 /// The widget's text on pages of one locale, every key resolved.

@@ -34,11 +34,17 @@ pub struct Strings {
     pub session: String,
     pub script: String,
     pub unknown: String,
+    /// Too many requests (a 429 after the widget's retries): wait, then try again.
+    pub busy: String,
+    /// The message is longer than the backend accepts (413).
+    pub long: String,
+    /// The conversation holds as many items as the backend keeps (409 `thread_full`).
+    pub full: String,
 }
 
 /// The keys of the runtime config's optional `strings` object (the strings that are not
 /// top-level keys of the runtime config).
-pub const MESSAGE_KEYS: [&str; 9] = [
+pub const MESSAGE_KEYS: [&str; 12] = [
     "close",
     "retry",
     "loading",
@@ -48,6 +54,9 @@ pub const MESSAGE_KEYS: [&str; 9] = [
     "session",
     "script",
     "unknown",
+    "busy",
+    "long",
+    "full",
 ];
 
 /// The [`MESSAGE_KEYS`] the widget's loader shows itself, before the panel module (which holds
@@ -71,6 +80,9 @@ impl Strings {
             "session" => &self.session,
             "script" => &self.script,
             "unknown" => &self.unknown,
+            "busy" => &self.busy,
+            "long" => &self.long,
+            "full" => &self.full,
             _ => return None,
         })
     }
@@ -90,6 +102,9 @@ impl Strings {
             "session" => &mut self.session,
             "script" => &mut self.script,
             "unknown" => &mut self.unknown,
+            "busy" => &mut self.busy,
+            "long" => &mut self.long,
+            "full" => &mut self.full,
             _ => return None,
         })
     }

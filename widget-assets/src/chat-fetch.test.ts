@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createChatFetch, questionOf, type SecretSource } from "./chat-fetch";
-import { BackendUnavailableError, SessionRefusedError } from "./errors";
+import { BackendUnavailableError, classifyError, RequestRefusedError, SessionRefusedError } from "./errors";
 import type { PageContext } from "./page-context";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
 import { fakeFetch, json } from "./testing/fake-backend";
@@ -102,6 +102,29 @@ describe("chat fetch", () => {
     expect((await chatFetch(CHAT, post)).status).toBe(500);
     expect(seen).toHaveLength(4);
     expect(onFailure.mock.calls[0][0]).toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it("reports refusals the reader can act on: 429 after retries, 413, 409 thread_full", async () => {
+    const busy = setup([json({}, 429), json({}, 429), json({}, 429), json({ error: "rate_limited" }, 429)]);
+    expect((await busy.chatFetch(CHAT, post)).status).toBe(429);
+    expect(classifyError(busy.onFailure.mock.calls[0][0], true)).toBe("busy");
+
+    const long = setup([json({ error: "message_too_long", limit: 8000 }, 413)]);
+    expect((await long.chatFetch(CHAT, post)).status).toBe(413);
+    expect(long.seen).toHaveLength(1);
+    expect(long.onFailure.mock.calls[0][0]).toEqual(new RequestRefusedError("long", 413));
+    expect(classifyError(long.onFailure.mock.calls[0][0], true)).toBe("long");
+
+    const full = setup([json({ error: "thread_full" }, 409)]);
+    const answer = await full.chatFetch(CHAT, post);
+    // ChatKit still gets the whole answer: the code was read from a copy.
+    expect(await answer.json()).toEqual({ error: "thread_full" });
+    expect(classifyError(full.onFailure.mock.calls[0][0], true)).toBe("full");
+
+    // Another 409 is ChatKit's to handle, not a full conversation.
+    const other = setup([json({ error: "conflict" }, 409)]);
+    await other.chatFetch(CHAT, post);
+    expect(other.onFailure).not.toHaveBeenCalled();
   });
 
   it("rejects after network failures and reports them", async () => {

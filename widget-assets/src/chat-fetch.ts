@@ -7,7 +7,7 @@
  * question whose reply failed can be asked again.
  */
 
-import { BackendUnavailableError, SessionRefusedError } from "./errors";
+import { BackendUnavailableError, RequestRefusedError, SessionRefusedError } from "./errors";
 import { encodePageContext, PAGE_HEADER, type PageContext, readPageContext } from "./page-context";
 import { DEFAULT_POLICY, fetchWithRetry, isRetryableStatus, type RetryPolicy } from "./retry";
 
@@ -50,6 +50,18 @@ export function questionOf(body: unknown): string | null {
   return text === "" ? null : text;
 }
 
+/** The `error` code of a JSON error answer (`{"error": "thread_full", ...}`), read from a copy. */
+async function errorCode(response: Response): Promise<string | null> {
+  try {
+    const body: unknown = await response.clone().json();
+    return typeof body === "object" && body !== null && typeof (body as { error?: unknown }).error === "string"
+      ? (body as { error: string }).error
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 export function createChatFetch(options: ChatFetchOptions): typeof fetch {
   const policy = options.policy ?? DEFAULT_POLICY;
   const pageContext = options.pageContext ?? ((): PageContext => readPageContext());
@@ -78,6 +90,10 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
         options.onFailure?.(new SessionRefusedError(response.status));
       } else if (isRetryableStatus(response.status)) {
         options.onFailure?.(new BackendUnavailableError(`chat endpoint answered HTTP ${response.status}`, response.status));
+      } else if (response.status === 413) {
+        options.onFailure?.(new RequestRefusedError("long", 413));
+      } else if (response.status === 409 && (await errorCode(response)) === "thread_full") {
+        options.onFailure?.(new RequestRefusedError("full", 409));
       } else {
         options.onSuccess?.();
       }

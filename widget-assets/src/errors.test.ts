@@ -40,7 +40,7 @@ describe("messages", () => {
 
   it("tells the reader what to do next", () => {
     for (const kind of Object.keys(ERROR_MESSAGES) as ErrorKind[]) {
-      expect(errorMessage(kind)).toMatch(/try again|reload|allow/i);
+      expect(errorMessage(kind)).toMatch(/try again|reload|allow|new conversation/i);
     }
   });
 

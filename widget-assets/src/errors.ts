@@ -39,7 +39,22 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-export type ErrorKind = "offline" | "unreachable" | "session" | "script" | "unknown";
+/**
+ * The backend refused the request for a reason the reader can act on: the
+ * message is too long (413), or the conversation is full (409 `thread_full`).
+ */
+export class RequestRefusedError extends Error {
+  constructor(
+    readonly kind: "long" | "full",
+    readonly status: number,
+  ) {
+    super(`chat endpoint refused the request (${kind}, HTTP ${status})`);
+    this.name = "RequestRefusedError";
+  }
+}
+
+/** `busy`: too many requests (429, after the retries that honour Retry-After). */
+export type ErrorKind = "offline" | "unreachable" | "session" | "script" | "unknown" | "busy" | "long" | "full";
 
 export const OFFLINE_MESSAGE = "You appear to be offline. Check your internet connection and try again.";
 export const UNREACHABLE_MESSAGE = "The assistant can't be reached right now. Please try again in a moment.";
@@ -51,6 +66,9 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorKind, string>> = {
   script:
     "The chat component could not be loaded. It may be blocked by a browser extension or network filter; allow it and try again.",
   unknown: "Something went wrong with the assistant. Please try again.",
+  busy: "Too many questions at once. Please wait a moment, then try again.",
+  long: "That message is too long. Please shorten it and try again.",
+  full: "This conversation has reached its limit. Start a new conversation to keep asking.",
 };
 
 /**
@@ -61,7 +79,8 @@ export function classifyError(error: unknown, online: boolean): ErrorKind {
   if (!online) return "offline";
   if (error instanceof ScriptLoadError) return "script";
   if (error instanceof SessionRefusedError) return "session";
-  if (error instanceof BackendUnavailableError) return "unreachable";
+  if (error instanceof RequestRefusedError) return error.kind;
+  if (error instanceof BackendUnavailableError) return error.status === 429 ? "busy" : "unreachable";
   // fetch() rejects with a TypeError on network failure and on CORS refusal.
   if (error instanceof TypeError) return "unreachable";
   return "unknown";

@@ -220,6 +220,41 @@ describe("errors", () => {
     await waitFor(() => expect(currentChatKit().options.initialThread).toBe("thr_1"));
   });
 
+  it("a message the backend finds too long: Retry only dismisses, nothing is asked again", async () => {
+    setup({ chat: [json({ error: "message_too_long", limit: 8000 }, 413)] });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const api = chatkit.options.api as { url: string; fetch: typeof fetch };
+    const input = { content: [{ type: "input_text", text: "x".repeat(9000) }] };
+    chatkit.emit("chatkit.response.start");
+    await api.fetch(api.url, { method: "POST", body: JSON.stringify({ type: "threads.add_user_message", params: { thread_id: "thr_1", input } }) });
+    chatkit.emit("chatkit.error", { error: new Error("HTTP error 413") });
+    chatkit.emit("chatkit.response.end");
+    await waitFor(() => expect(errorBox()?.textContent).toContain("too long"));
+    expect(errorBox()?.textContent).not.toContain("413");
+    retryButton()?.click();
+    await waitFor(() => expect(errorBox()).toBeNull());
+    expect(chatkit.sent).toEqual([]);
+    expect(currentChatKit()).toBe(chatkit);
+  });
+
+  it("a full conversation: Retry starts a new one", async () => {
+    const store = new MemoryStore();
+    store.setItem(THREAD_KEY, "thr_1");
+    setup({ chat: [json({ error: "thread_full" }, 409)] }, { store });
+    const first = await waitFor(() => currentChatKit());
+    expect(first.options.initialThread).toBe("thr_1");
+    await waitFor(() => expect(first.calls.length).toBeGreaterThan(0));
+    const api = first.options.api as { url: string; fetch: typeof fetch };
+    await api.fetch(api.url, { method: "POST", body: "{}" });
+    first.emit("chatkit.error", { error: new Error("HTTP error 409") });
+    await waitFor(() => expect(errorBox()?.textContent).toContain("new conversation"));
+    retryButton()?.click();
+    await waitFor(() => expect(currentChatKit()).not.toBe(first));
+    expect(store.getItem(THREAD_KEY)).toBeNull();
+    expect(currentChatKit().options.initialThread ?? null).toBeNull();
+  });
+
   it("after a reply failed, Retry asks the same question again in the same ChatKit", async () => {
     const down = new TypeError("Failed to fetch");
     const { seen } = setup({ chat: [down, down, down, down] });

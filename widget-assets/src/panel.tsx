@@ -197,6 +197,16 @@ export function Panel({ context, services }: PanelProps) {
     // A refused secret is refreshed (sending it as `existing`) rather than reused.
     if (errorKind === "session") services.session.invalidate();
     setChatError(null);
+    if (errorKind === "long") {
+      // Asking the same text again would be refused again: the reader shortens it.
+      unanswered.current = null;
+      return;
+    }
+    if (errorKind === "full") {
+      // A new conversation: forget the full thread, then start ChatKit afresh.
+      unanswered.current = null;
+      writeItem(services.store, THREAD_KEY, null);
+    }
     // A reply failed: ask again in the same ChatKit, where the partial answer stays.
     const question = unanswered.current;
     unanswered.current = null;

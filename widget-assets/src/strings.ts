@@ -19,6 +19,9 @@ export const UI_STRING_KEYS = [
   "session",
   "script",
   "unknown",
+  "busy",
+  "long",
+  "full",
 ] as const;
 
 export type StringKey = (typeof UI_STRING_KEYS)[number];
