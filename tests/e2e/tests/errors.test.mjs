@@ -250,3 +250,50 @@ for (const mode of ["block", "404"]) {
     }
   });
 }
+
+test("rate-limited by the backend (429 with Retry-After): a plain slow-down message, and Retry asks the question again once allowed", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await openReady(page);
+    await backend.faults({ fail_next: 1000, status: 429, retry_after: 1, paths: ["/chatkit"] });
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "Question while limited");
+    await page.click(sel.send);
+    await friendlyError(page, /too many questions/i);
+    const stats = await backend.stats();
+    assert.equal(count(stats, "/chatkit", "429"), ATTEMPTS, JSON.stringify(stats));
+
+    await backend.reset();
+    await page.click(sel.retry);
+    await page.waitForSelector(sel.error, { state: "detached", timeout: 10_000 });
+    const reply = await waitForReply(page, before);
+    assert.match(reply, /Question while limited/);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a message longer than the backend accepts (413): says so plainly; Retry only dismisses, and a shorter question works", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await openReady(page);
+    await page.fill(sel.composer, "x".repeat(9000));
+    await page.click(sel.send);
+    await friendlyError(page, /too long/i);
+    await page.click(sel.retry);
+    await page.waitForSelector(sel.error, { state: "detached", timeout: 5_000 });
+    const stats = await backend.stats();
+    assert.equal(count(stats, "/chatkit", "413"), 1, JSON.stringify(stats));
+
+    const before = await page.locator(sel.assistant).count();
+    await page.fill(sel.composer, "A short question");
+    await page.click(sel.send);
+    assert.match(await waitForReply(page, before), /A short question/);
+  } finally {
+    await context.close();
+  }
+});
