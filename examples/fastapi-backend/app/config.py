@@ -41,8 +41,6 @@ class Settings:
     session_max_age: int = 30 * 24 * 60 * 60
     # Browser origins allowed by CORS (the sites that embed the widget).
     allowed_origins: list[str] = field(default_factory=lambda: DEFAULT_ORIGINS.split(","))
-    # Request headers allowed by CORS besides Authorization, Content-Type and X-ChatKit-Page.
-    extra_allowed_headers: list[str] = field(default_factory=list)
     # SQLite database file (relative to the working directory), shared by the processes of one
     # machine; ":memory:" keeps threads for the life of the process only.
     db_path: str = "chatkit.db"
@@ -97,9 +95,6 @@ class Settings:
             session_grace=_int_env("CHATKIT_SESSION_GRACE_SECONDS", 24 * 60 * 60),
             session_max_age=_int_env("CHATKIT_SESSION_MAX_AGE_SECONDS", 30 * 24 * 60 * 60),
             allowed_origins=[o.strip().rstrip("/") for o in origins.split(",") if o.strip()],
-            extra_allowed_headers=[
-                h.strip() for h in env.get("CHATKIT_EXTRA_ALLOWED_HEADERS", "").split(",") if h.strip()
-            ],
             db_path=env.get("CHATKIT_DB_PATH", "").strip() or "chatkit.db",
             database_url=env.get("CHATKIT_DATABASE_URL", "").strip(),
             max_threads_per_reader=_int_env("CHATKIT_MAX_THREADS_PER_READER", 100),

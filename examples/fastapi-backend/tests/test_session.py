@@ -131,10 +131,9 @@ def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("CHATKIT_ALLOWED_ORIGINS", "https://a.example, https://b.example/")
     monkeypatch.setenv("CHATKIT_SESSION_TTL_SECONDS", "30")
     monkeypatch.setenv("CHATKIT_WORD_DELAY_MS", "7")
-    monkeypatch.setenv("CHATKIT_EXTRA_ALLOWED_HEADERS", "X-One, X-Two")
     monkeypatch.setenv("CHATKIT_DB_PATH", "/tmp/x.db")
     s = Settings.from_env()
-    assert s.extra_allowed_headers == ["X-One", "X-Two"] and s.db_path == "/tmp/x.db"
+    assert s.db_path == "/tmp/x.db"
     assert s.allowed_origins == ["https://a.example", "https://b.example"]
     assert (s.session_ttl, s.word_delay_ms, s.faults_enabled) == (30, 7, False)
 
