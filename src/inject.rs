@@ -470,6 +470,8 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     // Scripts of ours whose end tag has not come yet, and whether one held text we never write.
     let open_scripts = Rc::new(Cell::new(0usize));
     let foreign_script_text = Cell::new(false);
+    // A script that may be ours holds text that is not UTF-8 (or U+FFFD): see the text handler.
+    let lossy_script_text = Cell::new(false);
     let csp = RefCell::new(Vec::new());
     let appended_at_end = Cell::new(false);
     // Elements open where the markup goes that change how a browser reads it.
@@ -526,14 +528,19 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             }
             Ok(())
         }));
+        // Only scripts that may be ours get a text handler: lol_html writes the text of an
+        // element it hands to a text handler back from its decoded form, so bytes that are not
+        // UTF-8 there would come out as U+FFFD.
         settings = settings.append_element_content_handler(lol_html::text!(
-            "script[data-chatkit-inject]",
+            "script[data-chatkit-inject][id=\"chatkit-inject-config\"], script[data-chatkit-inject][src]",
             |text| {
+                let text = text.as_str();
+                if text.contains(char::REPLACEMENT_CHARACTER) {
+                    lossy_script_text.set(true);
+                }
                 // What we write inside our scripts is ASCII JSON with `<`, `>` and `&` escaped;
                 // text with markup in it is not ours (or runs past where ours ended).
-                if open_scripts.get() > 0
-                    && text.as_str().bytes().any(|b| b == b'<' || !b.is_ascii())
-                {
+                if open_scripts.get() > 0 && text.bytes().any(|b| b == b'<' || !b.is_ascii()) {
                     foreign_script_text.set(true);
                 }
                 Ok(())
@@ -663,6 +670,12 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             .map_err(|e| RewriteError::from_lol(&e))?;
     }
     rewriter.end().map_err(|e| RewriteError::from_lol(&e))?;
+    if lossy_script_text.get() {
+        // Passing it through would replace those bytes: fail rather than change them.
+        return Err(RewriteError::Parse(format!(
+            "the page holds a <script {MARKER}> whose text is not valid UTF-8, which this tool cannot pass through unchanged; remove that attribute or element by hand"
+        )));
+    }
     if open_scripts.get() > 0 || foreign_script_text.get() {
         // Removing it would delete text this tool did not write: fail loudly instead.
         return Err(RewriteError::Parse(format!(
@@ -1245,5 +1258,21 @@ mod tests {
         ] {
             assert_eq!(base_moves_origin(href), moves, "{href:?}");
         }
+    }
+
+    #[test]
+    fn a_marked_script_with_bytes_that_are_not_utf8_is_never_rewritten() {
+        // Found by the fuzzer: a script marked like ours, with our id but not our shape, whose
+        // text is not UTF-8 came out of --strip with U+FFFD in place of those bytes.
+        let s = snippets();
+        let page: &[u8] = b"<html><body><script type=application/json id=chatkit-inject-config extra data-chatkit-inject>caf\xe9</script><p>\xff</p></body></html>";
+        assert!(rewrite(page, Mode::Strip).is_err());
+        assert!(apply(page, Mode::Inject(&s)).is_err());
+        // A marked script of the site's own with another shape keeps its bytes.
+        let page: &[u8] =
+            b"<html><body><script type=module data-chatkit-inject>caf\xe9</script></body></html>";
+        assert_eq!(rewrite(page, Mode::Strip).unwrap().0, page);
+        let (once, _, _) = apply(page, Mode::Inject(&s)).unwrap();
+        assert_eq!(rewrite(&once, Mode::Strip).unwrap().0, page);
     }
 }
