@@ -75,7 +75,8 @@ describe("mounting", () => {
     expect(typeof (options.api as { fetch?: unknown }).fetch).toBe("function");
     expect(options.startScreen).toEqual({ greeting: sampleConfig().greeting, prompts: sampleConfig().prompts });
     expect(options.composer).toEqual({ placeholder: "Ask a question…" });
-    expect(options.header).toEqual({ title: { text: "Textbook assistant" } });
+    // One title: the panel's header has it, ChatKit's does not repeat it.
+    expect(options.header).toEqual({ title: { enabled: false } });
     expect(options.locale).toBe("de");
     expect(options.initialThread).toBeNull();
     expect(options.theme).toEqual({

@@ -106,7 +106,9 @@ function ChatView({ config, services, scheme, onError, onResponding, ask }: Chat
     api: { url: config.backendUrl + config.chatPath, domainKey: config.domainKey, fetch: services.chatFetch },
     theme: buildTheme(config.theme, scheme),
     frameTitle: config.title,
-    header: { title: { text: config.title } },
+    // The panel's own header shows the title (and the close button, which works even when
+    // ChatKit cannot start); ChatKit's header keeps its buttons but not a second title.
+    header: { title: { enabled: false } },
     startScreen: { greeting: text(config, "greeting"), prompts: config.prompts },
     composer: { placeholder: text(config, "placeholder") },
     initialThread,

@@ -268,7 +268,7 @@ test("hostile config strings in the open widget: shown verbatim as text, a promp
     assert.deepEqual(shown.prompts, HOSTILE.prompts.map((p) => p.label), "the prompt labels, verbatim");
     assert.equal(shown.markup, 0, "no markup came out of the strings");
     const options = (await doubleLog(page)).options.at(-1);
-    assert.equal(options.header.title.text, HOSTILE.title);
+    assert.deepEqual(options.header, { title: { enabled: false } }, "one title: the panel's own header");
     assert.equal(options.frameTitle, HOSTILE.title);
     assert.deepEqual(options.startScreen, { greeting: HOSTILE.greeting, prompts: HOSTILE.prompts });
     assert.equal(options.composer.placeholder, HOSTILE.placeholder);
