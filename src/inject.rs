@@ -741,7 +741,16 @@ fn place_before_end_tag(
     let snippet = snippet.to_string();
     let placed = placed.clone();
     let open = open.clone();
+    let own = el.tag_name().to_ascii_lowercase();
     el.on_end_tag(end_tag!(move |end| {
+        // lol_html also calls this for another end tag that closes the element in its view (a
+        // stray `</script>` in a broken page, found by the fuzzer): only the element's own end
+        // tag, or `</html>`, is a place where the parser puts the markup into it. Otherwise the
+        // markup goes at the end of the page, which is verified.
+        let by = end.name();
+        if by != own && by != "html" {
+            return Ok(());
+        }
         if !placed.get() {
             end.before(&snippet, ContentType::Html);
             placed.set(true);
