@@ -17,6 +17,6 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
         echo "test.sh: PostgreSQL is missing (apt-get install postgresql); its tests are skipped" >&2
     fi
 fi
-.venv/bin/ruff check app tests load
-.venv/bin/ruff format --check --quiet app tests load
+.venv/bin/ruff check app tests load corpus
+.venv/bin/ruff format --check --quiet app tests load corpus
 exec .venv/bin/python -m pytest "$@"
