@@ -65,6 +65,14 @@ class Settings:
     responder: str = "offline"
     # The model for the "openai" responder.
     model: str = "gpt-4.1-mini"
+    # Answers from the book: the corpus (JSON Lines, `chatkit-inject --corpus` or
+    # corpus/from_build.py) searched for every message; empty keeps the replies as without a book.
+    corpus: str = ""
+    # Where `python -m app index` writes the corpus's FTS5 index (reused while the corpus is
+    # unchanged); empty: built in memory at start-up.
+    corpus_index: str = ""
+    # Passages retrieved per message (the offline reply quotes the first; all are cited).
+    corpus_passages: int = 3
 
     # -- abuse limits (see ratelimit.py; windows in the `limits` notation, "off" for none) --------
     # False turns every rate limit off (CHATKIT_RATE_LIMITS=off), e.g. for a test suite.
@@ -106,6 +114,9 @@ class Settings:
             faults_enabled=env.get("CHATKIT_FAULTS", "") == "1",
             responder=env.get("CHATKIT_RESPONDER", "").strip() or "offline",
             model=env.get("CHATKIT_MODEL", "").strip() or "gpt-4.1-mini",
+            corpus=env.get("CHATKIT_CORPUS", "").strip(),
+            corpus_index=env.get("CHATKIT_CORPUS_INDEX", "").strip(),
+            corpus_passages=_int_env("CHATKIT_CORPUS_PASSAGES", 3),
             rate_limits=env.get("CHATKIT_RATE_LIMITS", "").strip().lower() not in ("off", "0", "false"),
             sessions_per_ip=env.get("CHATKIT_LIMIT_SESSIONS_PER_IP", DEFAULT_SESSIONS_PER_IP),
             messages_per_reader=env.get("CHATKIT_LIMIT_MESSAGES_PER_READER", DEFAULT_MESSAGES_PER_READER),
@@ -122,6 +133,8 @@ class Settings:
             ("CHATKIT_LIMIT_MESSAGES_PER_IP", settings.messages_per_ip),
         ):
             parse_limits(name, value)  # exits with a clear message on a typo
+        if not 1 <= settings.corpus_passages <= 20:
+            raise SystemExit("CHATKIT_CORPUS_PASSAGES must be between 1 and 20")
         if settings.trusted_proxy_hops < 1:
             raise SystemExit("CHATKIT_TRUSTED_PROXY_HOPS must be at least 1")
         if settings.responder not in ("offline", "openai"):

@@ -27,6 +27,7 @@ from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_route
 from .model import ModelResponder
 from .pgstore import PostgresStore
 from .ratelimit import RateLimiter, client_address, parse_limits
+from .retrieval import CorpusError, Index
 from .server import Limits, Refused, TextbookServer, UnsupportedRequest
 from .store import IdClash, SQLiteStore
 from .tokens import TokenClaims, TokenError, TokenSigner, new_subject
@@ -123,11 +124,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_items_per_thread=settings.max_items_per_thread,
         history_budget=settings.history_budget_chars,
     )
-    server = TextbookServer(store, settings.word_delay_ms, faults, model, limits)
+    index = None
+    if settings.corpus:
+        try:
+            index = Index.open(settings.corpus, settings.corpus_index or None)
+        except CorpusError as exc:
+            raise SystemExit(f"CHATKIT_CORPUS: {exc}") from None
+        logger.info("corpus %s: %d passages", settings.corpus, index.size)
+    server = TextbookServer(
+        store, settings.word_delay_ms, faults, model, limits, index, settings.corpus_passages
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        if index is not None:
+            index.close()
         if isinstance(store, PostgresStore):
             await store.aclose()
         else:

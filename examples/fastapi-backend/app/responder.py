@@ -4,6 +4,9 @@ No model, no key, no network. It exists so that the widget and its tests can exe
 protocol end to end. The reply shows what a real backend would have to work with: the page the
 reader is on (from `X-ChatKit-Page`) and the thread so far (from the store). Replace `compose_reply`
 (or `TextbookServer.respond`) with a call to your model to make it real.
+
+With a corpus (CHATKIT_CORPUS), `compose_grounded_reply` answers instead: the passage of the book
+that best matches the question, quoted, with its link, and the source links at the end.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .context import PageContext
+from .retrieval import Passage, link_target, link_text, sources_block
 
 # Long enough to be useful, short enough that a 5,000-character question streams quickly.
 _QUOTE_LIMIT = 160
@@ -68,3 +72,41 @@ def words(text: str) -> list[str]:
     if leading and chunks:
         chunks[0] = leading + chunks[0]
     return chunks or ([text] if text else [])
+
+
+# -- answers from the book (a corpus is configured: retrieval.py) ------------------------------
+
+# The quoted passage: whole lines up to about this many characters.
+_PASSAGE_LIMIT = 700
+_MARKDOWN_LEAD = re.compile(r"^(\s*)(#|>|[-*+](\s|$)|\d+[.)]|`|~~~|=|\||:::|<)")
+
+
+def quote_block(text: str, limit: int = _PASSAGE_LIMIT) -> str:
+    """`text` as a Markdown block quote, each line kept literal (no heading, list or code fence)."""
+    lines, size = [], 0
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not line:
+            continue
+        if size + len(line) > limit:
+            if not lines:
+                lines.append(quote(line, limit))
+            else:
+                lines.append("…")
+            break
+        size += len(line)
+        lines.append(line)
+    escaped = [_MARKDOWN_LEAD.sub(r"\1\\\2", line.replace("`", "'").replace("<", "\\<")) for line in lines]
+    return "\n".join("> " + line + "  " for line in escaped).rstrip()
+
+
+def compose_grounded_reply(question: str, passages: list[Passage]) -> str:
+    """The extractive answer: the best passage, quoted, with its link; then the source links."""
+    if not passages:
+        return (
+            f'I found nothing in the book about "{quote(question)}". '
+            "Try other words, or a term the book uses."
+        )
+    best = passages[0]
+    intro = f"From [{link_text(best.label)}]({link_target(best.url)}):"
+    return f"{intro}\n\n{quote_block(best.text)}\n\n{sources_block(passages)}"

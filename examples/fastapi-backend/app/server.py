@@ -49,7 +49,8 @@ from .context import RequestContext
 from .faults import Faults
 from .model import ModelResponder
 from .ratelimit import RateLimiter
-from .responder import compose_reply, quote, words
+from .responder import compose_grounded_reply, compose_reply, quote, words
+from .retrieval import Index
 from .store import load_history, new_id
 
 _REQUEST = TypeAdapter(ChatKitReq)
@@ -131,8 +132,13 @@ class TextbookServer(ChatKitServer[RequestContext]):
         faults: Faults | None = None,
         model: ModelResponder | None = None,
         limits: Limits | None = None,
+        index: Index | None = None,
+        passages: int = 3,
     ):
         super().__init__(store, NoAttachments())
+        # The book (retrieval.py): with it, replies answer from the corpus and cite their sources.
+        self.index = index
+        self.passages = passages
         self.word_delay = word_delay_ms / 1000
         self.faults = faults
         self.model = model
@@ -249,12 +255,21 @@ class TextbookServer(ChatKitServer[RequestContext]):
         # send `thread.updated` right after the next event (the assistant message's first).
         if not thread.title and question.strip():
             thread.title = quote(question, 60)
+        found = None
+        if self.index is not None:
+            page = context.page
+            found = self.index.search(
+                question, page.lang if page else "", page.path if page else "", self.passages
+            )
         if self.model is not None:  # optional real-model mode (model.py)
-            async for event in self.model.respond(self.store, thread, history, context):
+            async for event in self.model.respond(self.store, thread, history, context, found):
                 yield event
             return
 
-        text = compose_reply(question, asked, first, context.page)
+        if found is not None:
+            text = compose_grounded_reply(question, found)
+        else:
+            text = compose_reply(question, asked, first, context.page)
 
         item = AssistantMessageItem(
             id=self.store.generate_item_id("message", thread, context),
