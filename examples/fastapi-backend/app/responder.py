@@ -78,7 +78,8 @@ def words(text: str) -> list[str]:
 
 # The quoted passage: whole lines up to about this many characters.
 _PASSAGE_LIMIT = 700
-_MARKDOWN_LEAD = re.compile(r"^(\s*)(#|>|[-*+](\s|$)|\d+[.)]|`|~~~|=|\||:::|<)")
+_MARKDOWN_LEAD = re.compile(r"^(\s*)(#|>|[-*+_]|~~~|=|\||:::)")
+_ORDERED_LEAD = re.compile(r"^(\s*\d+)([.)])")
 
 
 def quote_block(text: str, limit: int = _PASSAGE_LIMIT) -> str:
@@ -96,7 +97,12 @@ def quote_block(text: str, limit: int = _PASSAGE_LIMIT) -> str:
             break
         size += len(line)
         lines.append(line)
-    escaped = [_MARKDOWN_LEAD.sub(r"\1\\\2", line.replace("`", "'").replace("<", "\\<")) for line in lines]
+    escaped = [
+        _ORDERED_LEAD.sub(
+            r"\1\\\2", _MARKDOWN_LEAD.sub(r"\1\\\2", line.replace("`", "'").replace("<", "\\<"))
+        )
+        for line in lines
+    ]
     return "\n".join("> " + line + "  " for line in escaped).rstrip()
 
 

@@ -187,13 +187,15 @@ def test_nothing_found_says_so_without_sources():
 
 
 def test_quoted_text_stays_literal_markdown():
-    block = quote_block("# not a heading\n```js\n- not a list\n1. nor this\n<b>tag</b> and `code`\n:::tip")
+    text = "# not a heading\n```js\n- not a list\n1. nor this\n<b>tag</b> and `code`\n---\n:::tip"
+    block = quote_block(text)
     assert block.splitlines() == [
         "> \\# not a heading  ",
         "> '''js  ",
         "> \\- not a list  ",
-        "> \\1. nor this  ",
+        "> 1\\. nor this  ",
         "> \\<b>tag\\</b> and 'code'  ",
+        "> \\---  ",
         "> \\:::tip",
     ]
     long = quote_block("\n".join(f"line {n} " + "x" * 90 for n in range(30)))
