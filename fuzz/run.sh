@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the page rewrite (fuzz_targets/rewrite.rs) for a bounded time.
+# Fuzz the page rewrite (fuzz_targets/rewrite.rs) for a bounded time, then the other parsers of
+# untrusted input (config.rs, csp.rs, journal.rs) for a quarter of it each.
 #
 #   fuzz/run.sh [SECONDS]      default 60
 #
@@ -31,10 +32,28 @@ find ../fixtures regressions -type f \( -name '*.html' -o -path 'regressions/*' 
 # test is safe Rust apart from lol_html's internals).
 sanitizer="${FUZZ_SANITIZER:-address}"
 export RUSTC_BOOTSTRAP=1
-cargo fuzz build --sanitizer "$sanitizer" rewrite
+cargo fuzz build --sanitizer "$sanitizer"
 # A fixed seed and a fixed number of runs by default (no time-based corpus reloads), so the run
 # CI makes is the same exploration each time and any failure replays exactly; FUZZ_SEED=0 lets
 # libFuzzer pick a seed and FUZZ_RUNS=-1 runs until the time limit (explore that way locally).
-exec cargo fuzz run --sanitizer "$sanitizer" rewrite "$corpus" -- \
-    -seed="${FUZZ_SEED:-7}" -runs="${FUZZ_RUNS:-1500}" -reload=0 \
-    -max_total_time="$secs" -max_len=131072 -rss_limit_mb=4096 -timeout=60 -print_final_stats=1
+run_target() {
+    local target="$1" corpus="$2" time="$3"
+    cargo fuzz run --sanitizer "$sanitizer" "$target" "$corpus" -- \
+        -seed="${FUZZ_SEED:-7}" -runs="${FUZZ_RUNS:-1500}" -reload=0 \
+        -max_total_time="$time" -max_len=131072 -rss_limit_mb=4096 -timeout=60 -print_final_stats=1
+}
+run_target rewrite "$corpus" "$secs"
+
+# The other parsers of untrusted input: chatkit.toml, a page's Content-Security-Policy, the
+# undo journal's records. Seeded with the repository's configs and a few policies.
+mkdir -p corpus/config corpus/csp corpus/journal
+find .. -maxdepth 3 -name '*.toml' -not -path '*/target/*' -not -path '*/node_modules/*' -print0 |
+    while IFS= read -r -d '' f; do
+        cp "$f" "corpus/config/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
+    done
+printf "default-src 'self'; script-src 'self' https://cdn.platform.openai.com" >corpus/csp/seed-1
+printf "default-src 'none'; connect-src http://localhost:8000; frame-src *" >corpus/csp/seed-2
+other_secs="${FUZZ_OTHER_SECONDS:-$(( secs / 4 > 10 ? secs / 4 : 10 ))}"
+for target in config csp journal; do
+    run_target "$target" "corpus/$target" "$other_secs"
+done

@@ -1478,6 +1478,22 @@ fn marked_link_in_svg_context_is_removed_alone() {
     );
 }
 
+/// Open findings of the open-ended fuzzer (`FUZZ_SEED=0 FUZZ_RUNS=-1 fuzz/run.sh`), minimized,
+/// not fixed yet (issue #11). lol_html's view of which elements are open is not the browser's
+/// around foreign content and stray end tags: here `<i>` leaves the `<svg>` in a browser, and
+/// the first run appends the widget at the end; the second run, reading its own scripts there,
+/// sees the `<svg>` still open and refuses the page as dead. No byte is lost (the page fails
+/// untouched), but inject is not idempotent on it. Run with `--ignored` to see it.
+#[test]
+#[ignore = "open fuzz finding, issue #11"]
+fn open_fuzz_findings_keep_the_rewrite_properties() {
+    const OPEN: &[&[u8]] = &[b"<body><svg><i><script e=></body></script>"];
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    for page in OPEN {
+        rewrite_properties(page, &dev).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
 #[test]
 fn fuzz_regressions_keep_the_rewrite_properties() {
     let dev = snippets_for(TWO_PROFILES, "dev");
