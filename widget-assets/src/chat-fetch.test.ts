@@ -104,6 +104,31 @@ describe("chat fetch", () => {
     expect(onFailure.mock.calls[0][0]).toBeInstanceOf(BackendUnavailableError);
   });
 
+  it("a stream request still failing (5xx) after the retries rejects, so ChatKit does not retry it five times more", async () => {
+    const { chatFetch, seen, onFailure } = setup([json({}, 503), json({}, 503), json({}, 503), json({}, 503)]);
+    const stream = { ...post, headers: { "Content-Type": "application/json", Accept: "text/event-stream" } };
+    await expect(chatFetch(CHAT, stream)).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(seen).toHaveLength(4);
+    expect(onFailure).toHaveBeenCalledTimes(1);
+    expect(classifyError(onFailure.mock.calls[0][0], true)).toBe("unreachable");
+  });
+
+  it("tells when the reply to a question streamed to its end, and not when it carried an error event", async () => {
+    const sse = (events: unknown[]) =>
+      new Response(events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(""), { headers: { "Content-Type": "text/event-stream" } });
+    const backend = fakeFetch({ "/chatkit": [sse([{ type: "thread.created" }]), sse([{ type: "thread.created" }, { type: "error", code: "stream.error" }])] });
+    const onAnswered = vi.fn();
+    const chatFetch = createChatFetch({ session: secrets(), fetch: backend.fetch, policy: instant, onAnswered });
+    const ask = { method: "POST", body: JSON.stringify({ type: "threads.create", params: { input: { content: [{ type: "input_text", text: "Q" }] } } }) };
+    const first = await chatFetch(CHAT, ask);
+    expect(first.headers.get("Content-Type")).toBe("text/event-stream");
+    expect(onAnswered).not.toHaveBeenCalled();
+    expect(await first.text()).toContain("thread.created");
+    expect(onAnswered).toHaveBeenCalledTimes(1);
+    await (await chatFetch(CHAT, ask)).text();
+    expect(onAnswered).toHaveBeenCalledTimes(1);
+  });
+
   it("reports refusals the reader can act on: 429 after retries, 413, 409 thread_full", async () => {
     const busy = setup([json({}, 429), json({}, 429), json({}, 429), json({ error: "rate_limited" }, 429)]);
     expect((await busy.chatFetch(CHAT, post)).status).toBe(429);
@@ -175,7 +200,7 @@ describe("chat fetch", () => {
     const onQuestion = vi.fn();
     const chatFetch = createChatFetch({ session: secrets(), fetch: backend.fetch, policy: instant, onQuestion });
     const input = { content: [{ type: "input_text", text: "Why?" }], attachments: [] };
-    await chatFetch(CHAT, { method: "POST", body: JSON.stringify({ type: "threads.create", params: { input } }) });
+    await expect(chatFetch(CHAT, { method: "POST", body: JSON.stringify({ type: "threads.create", params: { input } }) })).rejects.toThrow();
     expect(onQuestion).toHaveBeenCalledTimes(1);
     expect(onQuestion).toHaveBeenCalledWith("Why?");
   });

@@ -9,7 +9,7 @@
 
 import { BackendUnavailableError, RequestRefusedError, SessionRefusedError } from "./errors";
 import { encodePageContext, PAGE_HEADER, type PageContext, readPageContext } from "./page-context";
-import { DEFAULT_POLICY, fetchWithRetry, isRetryableStatus, type RetryPolicy } from "./retry";
+import { DEFAULT_POLICY, fetchWithRetry, type RetryPolicy } from "./retry";
 
 export interface SecretSource {
   getClientSecret(existing: string | null): Promise<string>;
@@ -26,6 +26,44 @@ export interface ChatFetchOptions {
   onSuccess?: () => void;
   /** Told the text of every user message ChatKit sends (`threads.create`, `threads.add_user_message`). */
   onQuestion?: (text: string) => void;
+  /** Told when the reply to that question streamed to its end without an `error` event. */
+  onAnswered?: () => void;
+}
+
+/**
+ * `response` with its body watched: `done` runs once the body has been read to its end
+ * and none of its SSE frames was an `error` event. A cut connection never calls it.
+ */
+export function watchReply(response: Response, done: () => void): Response {
+  if (!response.body) return response;
+  const decoder = new TextDecoder();
+  let line = "";
+  let failed = false;
+  const scan = (text: string): void => {
+    const lines = (line + text).split(/\r\n|\r|\n/);
+    line = lines.pop() ?? "";
+    for (const l of lines) {
+      if (!l.startsWith("data:") || !l.includes('"error"')) continue;
+      try {
+        if (JSON.parse(l.slice(5)).type === "error") failed = true;
+      } catch {
+        // not JSON: ChatKit judges the frame
+      }
+    }
+  };
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        controller.enqueue(chunk);
+        scan(decoder.decode(chunk, { stream: true }));
+      },
+      flush() {
+        scan(decoder.decode() + "\n");
+        if (!failed) done();
+      },
+    }),
+  );
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /**
@@ -69,6 +107,8 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
   return async function chatFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const base = new Request(input, init);
     const question = questionOf(init?.body);
+    // ChatKit asks for an event stream with this header on its streaming requests.
+    const stream = question !== null || (base.headers.get("Accept") ?? "").includes("text/event-stream");
     if (question !== null) options.onQuestion?.(question);
     const page = encodePageContext(pageContext());
     const send = (secret: string): Promise<Response> => {
@@ -78,6 +118,7 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
       return fetchWithRetry(() => options.fetch(new Request(base.clone(), { headers })), policy, base.signal);
     };
 
+    let reported = false;
     try {
       let secret = await options.session.getClientSecret(null);
       let response = await send(secret);
@@ -88,7 +129,17 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
       }
       if (response.status === 401 || response.status === 403) {
         options.onFailure?.(new SessionRefusedError(response.status));
-      } else if (isRetryableStatus(response.status)) {
+      } else if (response.status >= 500) {
+        const error = new BackendUnavailableError(`chat endpoint answered HTTP ${response.status}`, response.status);
+        options.onFailure?.(error);
+        if (stream) {
+          // ChatKit retries a 5xx stream answer five more times (up to half a minute):
+          // after the retries here, a failure it will not retry, so the reader sees it now.
+          response.body?.cancel().catch(() => undefined);
+          reported = true;
+          throw error;
+        }
+      } else if (response.status === 429) {
         options.onFailure?.(new BackendUnavailableError(`chat endpoint answered HTTP ${response.status}`, response.status));
       } else if (response.status === 413) {
         options.onFailure?.(new RequestRefusedError("long", 413));
@@ -96,10 +147,11 @@ export function createChatFetch(options: ChatFetchOptions): typeof fetch {
         options.onFailure?.(new RequestRefusedError("full", 409));
       } else {
         options.onSuccess?.();
+        if (question !== null && response.ok) return watchReply(response, () => options.onAnswered?.());
       }
       return response;
     } catch (error) {
-      if (!base.signal.aborted) options.onFailure?.(error instanceof Error ? error : new Error(String(error)));
+      if (!reported && !base.signal.aborted) options.onFailure?.(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
   };

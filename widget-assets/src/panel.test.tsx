@@ -63,6 +63,30 @@ const status = () => document.getElementById("chatkit-inject-status");
 const errorBox = () => document.getElementById("chatkit-inject-error");
 const retryButton = () => errorBox()?.querySelector<HTMLButtonElement>('button[data-action="retry"]') ?? null;
 
+const REPLY = [
+  { type: "thread.created", thread: { id: "thr_1" } },
+  { type: "thread.item.added", item: { id: "msg_1", type: "assistant_message", content: [] } },
+  { type: "thread.item.done", item: { id: "msg_1", type: "assistant_message", content: [{ type: "output_text", text: "Hi" }] } },
+];
+const frames = (events: unknown[]) => events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join("");
+const down = (): Answer[] => Array.from({ length: 4 }, () => new TypeError("Failed to fetch"));
+const sse = (events: unknown[]) => new Response(frames(events), { headers: { "Content-Type": "text/event-stream" } });
+
+/** A mounted panel and a way to send a question through ChatKit's fetch, as ChatKit would. */
+async function chatting(routes: { chat: Answer[] }) {
+  const backend = setup(routes);
+  const chatkit = await waitFor(() => currentChatKit());
+  await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+  const api = chatkit.options.api as { url: string; fetch: typeof fetch };
+  const ask = (text: string) =>
+    api.fetch(api.url, {
+      method: "POST",
+      headers: { Accept: "text/event-stream" },
+      body: JSON.stringify({ type: "threads.create", params: { input: { content: [{ type: "input_text", text }] } } }),
+    });
+  return { ...backend, chatkit, ask };
+}
+
 describe("mounting", () => {
   it("creates the session once, then mounts ChatKit with the self-hosted api options", async () => {
     const { seen } = setup();
@@ -279,19 +303,76 @@ describe("errors", () => {
   });
 
   it("a question sent after a failed reply is not asked again by a later Retry", async () => {
-    const { services } = setup();
-    const chatkit = await waitFor(() => currentChatKit());
-    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
-    vi.spyOn(services, "lastQuestion").mockReturnValue("First");
-    chatkit.emit("chatkit.response.start");
-    chatkit.emit("chatkit.error", { error: new Error("stream error") });
-    chatkit.emit("chatkit.response.end");
+    const { chatkit, ask } = await chatting({ chat: [...down(), sse(REPLY)] });
+    await ask("First").catch(() => undefined);
+    chatkit.emit("chatkit.error", { error: new Error("network") });
     await waitFor(() => expect(errorBox()).not.toBeNull());
     // The reader asks something else instead, and it works: nothing is left to ask again.
+    const answer = await ask("Second");
     chatkit.emit("chatkit.response.start");
+    await answer.text();
     chatkit.emit("chatkit.response.end");
     await waitFor(() => expect(errorBox()).toBeNull());
     chatkit.emit("chatkit.error", { error: new Error("later, outside a reply") });
+    await waitFor(() => expect(errorBox()).not.toBeNull());
+    retryButton()?.click();
+    await waitFor(() => expect(currentChatKit()).not.toBe(chatkit));
+    expect(chatkit.sent).toEqual([]);
+  });
+
+  // The types say only that response.start fires when the assistant begins sending a
+  // response; the order of error, start and end is not documented. Retry must keep the
+  // reader's question in every order.
+  const ORDERS: Array<[string, "before" | "stream", string[]]> = [
+    ["fails before its stream opens (error only)", "before", ["error"]],
+    ["fails before its stream opens (error, then end)", "before", ["error", "end"]],
+    ["fails mid-stream (start, error, end)", "stream", ["start", "error", "end"]],
+    ["fails mid-stream (start, end, error)", "stream", ["start", "end", "error"]],
+  ];
+  for (const [name, where, order] of ORDERS) {
+    it(`a reply that ${name}: Retry asks the same question again`, async () => {
+      const chat: Answer[] =
+        where === "before" ? down() : [sse([...REPLY.slice(0, 2), { type: "error", code: "stream.error", allow_retry: true }])];
+      const { chatkit, ask } = await chatting({ chat });
+      const answer = await ask("What is a monad?").catch(() => null);
+      if (answer) await answer.text();
+      for (const event of order) {
+        if (event === "error") chatkit.emit("chatkit.error", { error: new Error("failed") });
+        else chatkit.emit(`chatkit.response.${event}`);
+      }
+      await waitFor(() => expect(errorBox()).not.toBeNull());
+      retryButton()?.click();
+      await waitFor(() => expect(chatkit.sent).toEqual([{ text: "What is a monad?" }]));
+      expect(currentChatKit()).toBe(chatkit);
+      expect(errorBox()).toBeNull();
+    });
+  }
+
+  it("a reply cut mid-stream (the connection drops): Retry asks the same question again", async () => {
+    const cut = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(frames(REPLY.slice(0, 2))));
+        controller.error(new TypeError("network error"));
+      },
+    });
+    const { chatkit, ask } = await chatting({ chat: [new Response(cut, { headers: { "Content-Type": "text/event-stream" } })] });
+    const answer = await ask("Cut short?");
+    chatkit.emit("chatkit.response.start");
+    await expect(answer.text()).rejects.toThrow();
+    chatkit.emit("chatkit.response.end");
+    chatkit.emit("chatkit.error", { error: new Error("network") });
+    await waitFor(() => expect(errorBox()).not.toBeNull());
+    retryButton()?.click();
+    await waitFor(() => expect(chatkit.sent).toEqual([{ text: "Cut short?" }]));
+  });
+
+  it("an error after a reply streamed to its end does not ask that question again", async () => {
+    const { chatkit, ask } = await chatting({ chat: [sse(REPLY)] });
+    const answer = await ask("Answered");
+    chatkit.emit("chatkit.response.start");
+    await answer.text();
+    chatkit.emit("chatkit.response.end");
+    chatkit.emit("chatkit.error", { error: new Error("later") });
     await waitFor(() => expect(errorBox()).not.toBeNull());
     retryButton()?.click();
     await waitFor(() => expect(currentChatKit()).not.toBe(chatkit));

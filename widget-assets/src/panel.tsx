@@ -36,7 +36,7 @@ export interface PanelServices {
   online: () => boolean;
   /** The most recent transport failure, cleared by the next success. */
   lastFailure: () => Error | null;
-  /** The text of the last question ChatKit sent, or null. */
+  /** The text of the last question ChatKit sent while its reply has not streamed to its end, or null. */
   lastQuestion: () => string | null;
 }
 
@@ -74,6 +74,9 @@ export function createServices(context: PanelContext, deps: Partial<ServiceDeps>
     },
     onQuestion: (text) => {
       question = text;
+    },
+    onAnswered: () => {
+      question = null;
     },
   });
   return {
@@ -157,9 +160,7 @@ export function Panel({ context, services }: PanelProps) {
   const retryRef = useRef<HTMLButtonElement>(null);
   const ask = useRef<((text: string) => Promise<void>) | null>(null);
   const config = context.config;
-  // Whether a reply is streaming now (the state below is also reset by errors),
-  // and the question whose reply failed, which Retry asks again.
-  const replying = useRef(false);
+  // The question whose reply failed, which Retry asks again.
   const unanswered = useRef<string | null>(null);
 
   useEffect(() => watchColorScheme(document, setScheme), []);
@@ -187,7 +188,10 @@ export function Panel({ context, services }: PanelProps) {
   const onError = useCallback(
     (error: Error) => {
       console.error("[chatkit-inject] ChatKit reported an error", error);
-      if (replying.current) unanswered.current = services.lastQuestion();
+      // Whatever the order of ChatKit's error and response events (a request that fails
+      // before its stream opens has no response.start at all), a question whose reply
+      // did not stream to its end is the one Retry asks again.
+      unanswered.current = services.lastQuestion();
       setResponding(false);
       setChatError(classifyError(services.lastFailure() ?? error, services.online()));
     },
@@ -236,7 +240,6 @@ export function Panel({ context, services }: PanelProps) {
   }, [phase]);
 
   const onResponding = useCallback((next: boolean) => {
-    replying.current = next;
     setResponding(next);
     if (next) {
       // A response is streaming: whatever failed works again, and an earlier
