@@ -11,16 +11,23 @@
  *   text growing delta by delta;
  * - it shows `startScreen.greeting` and `startScreen.prompts` (a button per prompt, showing its
  *   label, sending its prompt), loads `initialThread`, and has a composer (textarea + send);
- * - it dispatches `chatkit.ready`, `chatkit.error`, `chatkit.response.start`,
- *   `chatkit.response.end`, `chatkit.thread.change`, `chatkit.thread.load.start` and
- *   `chatkit.thread.load.end` with the real detail shapes.
+ * - it dispatches `chatkit.ready`, `chatkit.error`, `chatkit.response.start` (once the stream
+ *   opens), `chatkit.response.end`, `chatkit.thread.change`, `chatkit.thread.load.start` and
+ *   `chatkit.thread.load.end` with the real detail shapes;
+ * - it makes requests as the real loader does: JSON requests once, streams with `Accept:
+ *   text/event-stream`, retrying 5xx answers five times with the real backoff, `Last-Event-ID`
+ *   on a reconnect after a frame with an `id:`; it pages a thread's items with `has_more`/`after`.
+ * Each behaviour and its source (types, SDK, the real loader) is listed in DOUBLE.md.
  *
  * It is not smarter than the protocol: an `api` without `url` or `domainKey`, or with both a
  * custom `url` and `getClientSecret`, is an error; a request it cannot make or an answer that is
  * not 2xx is a `chatkit.error`; it never adds credentials of its own.
  *
  * For the tests it records what it saw on `window.__chatkitDouble` (the options each
- * `setOptions` received, the requests it sent, the events it dispatched).
+ * `setOptions` received, the requests it sent with their headers, the stream retries it waited
+ * for, the events it dispatched). `window.__chatkitDoubleErrorOrder = "error-first"` (set before
+ * the script runs) dispatches `chatkit.error` before `chatkit.response.end` when a started reply
+ * fails; the default is after it (the real order is not documented).
  */
 (() => {
   "use strict";
@@ -29,9 +36,11 @@
   const log = (window.__chatkitDouble = window.__chatkitDouble || {
     options: [],
     requests: [],
+    retries: [],
     events: [],
     instances: 0,
   });
+  log.retries = log.retries || [];
 
   /** A plain, serialisable copy of the options, functions replaced by their type. */
   function snapshot(value) {
@@ -57,6 +66,23 @@
     if (typeof api.domainKey !== "string" || api.domainKey === "") return "options.api.domainKey is missing";
     if ("fetch" in api && typeof api.fetch !== "function") return "options.api.fetch is not a function";
     return null;
+  }
+
+  /** The real loader's stream retry policy: 5 retries, 1 s x 2^n capped at 10 s, jittered to 50-100 %. */
+  const STREAM_RETRIES = 5;
+  /** The page size the SDK uses when a request names none (DEFAULT_PAGE_SIZE). */
+  const PAGE_SIZE = 20;
+  function backoff(n) {
+    return Math.floor(Math.min(10_000, 1000 * 2 ** n) * (0.5 + Math.random() * 0.5));
+  }
+
+  /** An error like the real loader's HttpError: the message, the status and status text. */
+  function httpError(message, response) {
+    const error = new Error(message);
+    error.name = "HttpError";
+    error.status = response.status;
+    error.statusText = response.statusText;
+    return error;
   }
 
   const STYLE = `
@@ -96,7 +122,7 @@
       this._messages = shadow.querySelector(".messages");
       this._textarea = shadow.querySelector("textarea");
       this._form = shadow.querySelector("form");
-      this._send = shadow.querySelector("button");
+      this._sendButton = shadow.querySelector("button");
       this._form.addEventListener("submit", (event) => {
         event.preventDefault();
         this._submit();
@@ -121,7 +147,7 @@
       const scheme = typeof theme === "string" ? theme : (theme && theme.colorScheme) || "light";
       this._root.setAttribute("data-color-scheme", scheme);
       const accent = theme && theme.color && theme.color.accent && theme.color.accent.primary;
-      this._send.style.background = accent || "";
+      this._sendButton.style.background = accent || "";
       this._textarea.placeholder = (options.composer && options.composer.placeholder) || "";
       if (!this._started) {
         this._started = true;
@@ -211,43 +237,105 @@
       }
     }
 
-    /** One ChatKit request through the host's fetch. Throws on anything but a 2xx answer. */
-    async _request(type, params) {
+    /** The host's fetch (`api.fetch`, else `window.fetch`), recording each request. */
+    _send(type, params, headers, signal) {
       const api = this._options.api;
       const problem = apiProblem(api);
       if (problem) throw new Error(problem);
       const send = typeof api.fetch === "function" ? api.fetch : window.fetch.bind(window);
-      log.requests.push({ type, params: snapshot(params), url: api.url, at: performance.now() });
-      const response = await send(api.url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ type, params }),
-      });
+      log.requests.push({ type, params: snapshot(params), url: api.url, headers: { ...headers }, at: performance.now() });
+      return send(api.url, { method: "POST", headers, body: JSON.stringify({ type, params }), signal });
+    }
+
+    /**
+     * A JSON request, as the real loader makes it: one attempt, no retry; an answer that is not
+     * OK is an error whose message is the body's `message`, else the status text.
+     */
+    async _request(type, params) {
+      const response = await this._send(type, params, { "Content-Type": "application/json" });
       if (!response.ok) {
-        let text = "";
-        try {
-          text = await response.text();
-        } catch {
-          // the body is for the message only
-        }
-        throw new Error(`ChatKit request ${type} failed with HTTP ${response.status} ${text.slice(0, 200)}`);
+        const message = await response
+          .json()
+          .then((body) => (body && body.message) || response.statusText)
+          .catch(() => response.statusText);
+        throw httpError(message, response);
       }
-      return response;
+      return response.json().catch(() => ({}));
+    }
+
+    /**
+     * A streaming request, as the real loader makes it (fetch-event-source): `Accept:
+     * text/event-stream`; an answer that is not an OK event stream is retried when its status is
+     * not 4xx, up to 5 times, after `backoff(n)` for n = 1..5; a 4xx, a thrown fetch or a failure
+     * while reading the stream is final. `Last-Event-ID` goes with a reconnect once a frame
+     * carried an `id:`. `onOpen` runs when the stream opens (the response starts).
+     */
+    async _stream(type, params, onOpen, onEvent) {
+      const headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
+      let retries = 0;
+      let lastEventId = null;
+      for (;;) {
+        if (lastEventId !== null) headers["Last-Event-ID"] = lastEventId;
+        // Like fetch-event-source without openWhenHidden: a page that goes hidden aborts the
+        // request, and it is made again (a reconnect) when the page is visible again.
+        const attempt = new AbortController();
+        const onVisibility = () => {
+          if (document.hidden) attempt.abort();
+        };
+        document.addEventListener("visibilitychange", onVisibility);
+        try {
+          const response = await this._send(type, params, headers, attempt.signal);
+          const contentType = response.headers.get("Content-Type") || "";
+          if (response.ok && contentType.startsWith("text/event-stream")) {
+            retries = 0;
+            onOpen();
+            await this._readStream(response.body, (id) => (lastEventId = id), onEvent);
+            return;
+          }
+          response.body?.cancel().catch(() => undefined);
+          const error = httpError(`Streaming failed: ${response.statusText}`, response);
+          if ((response.status >= 400 && response.status < 500) || retries >= STREAM_RETRIES) throw error;
+          retries += 1;
+          const delay = backoff(retries);
+          log.retries.push({ type, status: response.status, delay, at: performance.now() });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        } catch (error) {
+          if (!attempt.signal.aborted) throw error;
+          await new Promise((resolve) => {
+            const onVisible = () => {
+              if (document.hidden) return;
+              document.removeEventListener("visibilitychange", onVisible);
+              resolve();
+            };
+            document.addEventListener("visibilitychange", onVisible);
+            onVisible();
+          });
+        } finally {
+          document.removeEventListener("visibilitychange", onVisibility);
+        }
+      }
     }
 
     async _loadThread(threadId) {
       this._emit("chatkit.thread.load.start", { threadId });
       try {
-        const threadResponse = await this._request("threads.get_by_id", { thread_id: threadId });
-        const thread = await threadResponse.json();
+        // threads.get_by_id answers the thread with its first page of items (asc) and
+        // has_more/after; the rest comes page by page from items.list, after that cursor.
+        const thread = await this._request("threads.get_by_id", { thread_id: threadId });
         if (!thread || thread.id !== threadId) throw new Error("threads.get_by_id answered another thread");
-        const itemsResponse = await this._request("items.list", { thread_id: threadId, order: "asc", limit: 100 });
-        const page = await itemsResponse.json();
-        if (!page || !Array.isArray(page.data)) throw new Error("items.list answered no data");
+        let page = thread.items;
+        if (!page || !Array.isArray(page.data)) throw new Error("threads.get_by_id answered no items");
+        const items = [...page.data];
+        while (page.has_more) {
+          if (typeof page.after !== "string") throw new Error("has_more without an after cursor");
+          page = await this._request("items.list", { thread_id: threadId, order: "asc", after: page.after, limit: PAGE_SIZE });
+          if (!page || !Array.isArray(page.data)) throw new Error("items.list answered no data");
+          items.push(...page.data);
+        }
         this._threadId = threadId;
         this._messages.replaceChildren();
         this._items.clear();
-        for (const item of page.data) this._renderItem(item);
+        for (const item of items) this._renderItem(item);
         this._emit("chatkit.thread.change", { threadId });
       } catch (error) {
         this._fail(error);
@@ -282,41 +370,54 @@
         this._items.clear();
       }
       this._responding = true;
-      this._send.disabled = true;
-      this._emit("chatkit.response.start");
+      this._sendButton.disabled = true;
+      // response.start when the assistant begins sending (the stream is open), not before the
+      // request; response.end only after a start. A failure is chatkit.error: before the stream
+      // opens, alone; after it, before or after response.end (ERROR_ORDER, not documented).
+      let started = false;
       try {
-        const response = createThread
-          ? await this._request("threads.create", { input })
-          : await this._request("threads.add_user_message", { thread_id: this._threadId, input });
-        const type = response.headers.get("Content-Type") || "";
-        if (!type.startsWith("text/event-stream")) throw new Error("streaming request answered " + type);
-        await this._readStream(response.body);
+        const open = () => {
+          if (started) return;
+          started = true;
+          this._emit("chatkit.response.start");
+        };
+        const onEvent = (event) => this._onEvent(event);
+        if (createThread) await this._stream("threads.create", { input }, open, onEvent);
+        else await this._stream("threads.add_user_message", { thread_id: this._threadId, input }, open, onEvent);
+        this._finish(started, null);
       } catch (error) {
-        this._fail(error);
-      } finally {
-        this._responding = false;
-        this._send.disabled = false;
-        this._emit("chatkit.response.end");
+        this._finish(started, error);
       }
     }
 
-    async _readStream(body) {
+    _finish(started, error) {
+      this._responding = false;
+      this._sendButton.disabled = false;
+      const endFirst = (window.__chatkitDoubleErrorOrder ?? "end-first") === "end-first";
+      if (started && (error === null || endFirst)) this._emit("chatkit.response.end");
+      if (error !== null) this._fail(error);
+      if (started && error !== null && !endFirst) this._emit("chatkit.response.end");
+    }
+
+    async _readStream(body, onId, onEvent) {
       const reader = body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
+        buffer += value.replace(/\r\n?/g, "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) !== -1) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = frame
-            .split("\n")
+          const lines = frame.split("\n");
+          const id = lines.find((line) => line.startsWith("id:"));
+          if (id !== undefined) onId(id.slice(3).replace(/^ /, ""));
+          const data = lines
             .filter((line) => line.startsWith("data:"))
             .map((line) => line.slice(5).replace(/^ /, ""))
             .join("\n");
-          if (data !== "") this._onEvent(JSON.parse(data));
+          if (data !== "") onEvent(JSON.parse(data));
         }
       }
       if (buffer.trim() !== "") throw new Error("stream ended inside a frame");

@@ -19,6 +19,7 @@ const LABELS = {
   "retry-to-reply": "Reply stopped halfway: Retry to complete reply",
   "html-502-open-to-ready": "Two HTML 502s on the session endpoint: first open to ChatKit ready",
   "html-502-send-to-reply": "Two HTML 502s on /chatkit: send to complete reply",
+  "chat-failure-visible": "/chatkit failing for good (500): send to the error message",
   "idle-send-to-reply": "Token expired while idle: send to complete reply (with the refresh)",
 };
 

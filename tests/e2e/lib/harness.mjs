@@ -314,18 +314,39 @@ export async function send(page, text) {
  * Fails at once, saying why, when the response ended without a new assistant message.
  */
 export async function waitForReply(page, before, timeout = 20_000) {
-  const starts = await eventCount(page, "chatkit.response.start");
-  await waitForEvent(page, "chatkit.response.end", starts, timeout);
-  const state = await page.evaluate(() => {
+  // Settled: a new assistant message and every response that started has ended (start fires
+  // only once the stream is open), or an error is on screen.
+  const state = () => {
     const root = document.querySelector("openai-chatkit")?.shadowRoot;
+    const events = window.__chatkitDouble?.events ?? [];
+    const count = (name) => events.filter((e) => e.name === name).length;
     return {
       assistants: root?.querySelectorAll('[data-role="assistant"]').length ?? 0,
+      open: count("chatkit.response.start") - count("chatkit.response.end"),
       doubleErrors: [...(root?.querySelectorAll("[data-double-error]") ?? [])].map((e) => e.textContent),
       widgetError: document.getElementById("chatkit-inject-error")?.textContent ?? null,
     };
-  });
-  if (state.assistants <= before) {
-    throw new Error(`the response ended without a reply: ${JSON.stringify(state)}`);
+  };
+  try {
+    await page.waitForFunction(
+      (before) => {
+        const root = document.querySelector("openai-chatkit")?.shadowRoot;
+        const events = window.__chatkitDouble?.events ?? [];
+        const count = (name) => events.filter((e) => e.name === name).length;
+        const assistants = root?.querySelectorAll('[data-role="assistant"]').length ?? 0;
+        const open = count("chatkit.response.start") - count("chatkit.response.end");
+        return (assistants > before && open === 0) || document.getElementById("chatkit-inject-error") !== null;
+      },
+      before,
+      { timeout },
+    );
+  } catch (error) {
+    const seen = await page.evaluate(state).catch(() => null);
+    throw new Error(`no reply within ${timeout} ms: ${JSON.stringify(seen)}`, { cause: error });
+  }
+  const now = await page.evaluate(state);
+  if (now.assistants <= before || now.widgetError !== null) {
+    throw new Error(`the response ended without a reply: ${JSON.stringify(now)}`);
   }
   return page.locator(sel.assistant).last().textContent();
 }
