@@ -101,6 +101,7 @@ describe("mounting", () => {
     expect(options.composer).toEqual({ placeholder: "Ask a question…" });
     // One title: the panel's header has it, ChatKit's does not repeat it.
     expect(options.header).toEqual({ title: { enabled: false } });
+    expect(options.history).toEqual({ enabled: false });
     expect(options.locale).toBe("de");
     expect(options.initialThread).toBeNull();
     expect(options.theme).toEqual({

@@ -112,6 +112,10 @@ function ChatView({ config, services, scheme, onError, onResponding, ask }: Chat
     // The panel's own header shows the title (and the close button, which works even when
     // ChatKit cannot start); ChatKit's header keeps its buttons but not a second title.
     header: { title: { enabled: false } },
+    // History is off on purpose: the reader's conversation carries across pages through
+    // `initialThread`; browsing, renaming and deleting threads would need end-to-end tests of
+    // threads.list/update/delete through this fetch first.
+    history: { enabled: false },
     startScreen: { greeting: text(config, "greeting"), prompts: config.prompts },
     composer: { placeholder: text(config, "placeholder") },
     initialThread,
