@@ -132,24 +132,12 @@ impl LocaleSection {
     }
 }
 
-/// Every string key of the widget, in the order of `templates/strings.json`.
-const STRING_KEYS: [&str; 15] = [
-    "title",
-    "greeting",
-    "placeholder",
-    "close",
-    "retry",
-    "loading",
-    "responding",
-    "offline",
-    "unreachable",
-    "session",
-    "script",
-    "unknown",
-    "busy",
-    "long",
-    "full",
-];
+/// Every string key of the widget: the top-level ones, then the runtime config's `strings` keys.
+fn string_keys() -> impl Iterator<Item = &'static str> {
+    ["title", "greeting", "placeholder"]
+        .into_iter()
+        .chain(i18n::MESSAGE_KEYS)
+}
 
 /// The widget's text on pages of one locale, every key resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -578,7 +566,7 @@ fn resolve_locales(
                 message: format!("a second table for the locale `{norm}` (tags are matched without regard to case, and _ as -)"),
             });
         }
-        for k in STRING_KEYS {
+        for k in string_keys() {
             if let Some(value) = section.get(k) {
                 if value.trim().is_empty() {
                     return Err(v.invalid_value(
@@ -614,7 +602,7 @@ fn resolve_locales(
             chain.push(primary);
         }
         let mut strings = english.clone();
-        for k in STRING_KEYS {
+        for k in string_keys() {
             let own = chain.iter().find_map(|t| tables.get(*t)?.get(k));
             let translated = || {
                 if widget_value(k).is_some() {
