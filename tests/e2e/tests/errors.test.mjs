@@ -15,6 +15,7 @@ import {
   openReady,
   recordMetric,
   sel,
+  send,
   startBackend,
   under,
   waitForEvent,
@@ -51,9 +52,7 @@ test("backend down at first open: a friendly message; once the backend is up, Re
     await page.click(sel.retry);
     await waitForEvent(page, "chatkit.ready", 1, 10_000);
     await page.waitForSelector(sel.error, { state: "detached" });
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Are you there now?");
-    await page.click(sel.send);
+    const before = await send(page, "Are you there now?");
     assert.match(await waitForReply(page, before), /You asked 1 question/);
     assert.equal(await page.evaluate(() => window.__sameDocument), true, "no reload happened");
   } finally {
@@ -95,9 +94,7 @@ test("backend failing twice then healthy: the automatic retries recover within 1
 
     // The same on the chat endpoint, mid-conversation.
     await backend.faults({ fail_next: 2, status: 503, paths: ["/chatkit"] });
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Does this survive two failures?");
-    await page.click(sel.send);
+    const before = await send(page, "Does this survive two failures?");
     assert.match(await waitForReply(page, before), /You asked 1 question/);
     stats = await backend.stats();
     assert.equal(count(stats, "/chatkit", "503"), 2, JSON.stringify(stats));
@@ -136,9 +133,7 @@ test("backend failing for good on /chatkit mid-conversation: the message shows w
     const page = await context.newPage();
     await page.goto(env.site);
     await openReady(page);
-    let before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Before the backend broke");
-    await page.click(sel.send);
+    let before = await send(page, "Before the backend broke");
     await waitForReply(page, before);
 
     await backend.faults({ fail_next: 1000, status: 500, paths: ["/chatkit"] });
@@ -178,17 +173,13 @@ test("token expired mid-conversation: refreshed silently with the old one, the c
     await page.goto(env.site);
     await page.evaluate(watchErrors);
     await openReady(page);
-    let before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "First question before expiry");
-    await page.click(sel.send);
+    let before = await send(page, "First question before expiry");
     await waitForReply(page, before);
     const oldSecret = JSON.parse(await page.evaluate(() => sessionStorage.getItem("chatkit-inject:session"))).clientSecret;
     await backend.reset();
 
     await backend.faults({ expire_tokens: true });
-    before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Second question after expiry");
-    await page.click(sel.send);
+    before = await send(page, "Second question after expiry");
     const reply = await waitForReply(page, before);
     assert.match(reply, /You asked 2 questions so far; your first was: "First question before expiry"/);
 
@@ -223,9 +214,7 @@ test("offline at first open: the offline message; back online, Retry works", asy
     await waitForEvent(page, "chatkit.ready", 1, 10_000);
     await page.waitForSelector(sel.error, { state: "detached" });
     assert.deepEqual(await page.evaluate(() => window.__errorsShown), [], "one Retry, no other error on the way");
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Back online?");
-    await page.click(sel.send);
+    const before = await send(page, "Back online?");
     assert.match(await waitForReply(page, before), /You asked 1 question/);
   } finally {
     await context.close();
@@ -238,14 +227,11 @@ test("offline mid-conversation: the offline message instead of a failure; back o
     const page = await context.newPage();
     await page.goto(env.site);
     await openReady(page);
-    let before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Question while online");
-    await page.click(sel.send);
+    let before = await send(page, "Question while online");
     await waitForReply(page, before);
 
     await context.setOffline(true);
-    await page.fill(sel.composer, "Question while offline");
-    await page.click(sel.send);
+    await send(page, "Question while offline");
     await friendlyError(page, /offline/i);
 
     // Back online, the widget asks the failed question again by itself (or when Retry is
@@ -260,9 +246,7 @@ test("offline mid-conversation: the offline message instead of a failure; back o
     assert.match(reply, /echo your question: "Question while offline"/, "the question asked offline is answered");
     assert.equal(await eventCount(page, "chatkit.ready"), 1, "no re-mount");
 
-    before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Question back online");
-    await page.click(sel.send);
+    before = await send(page, "Question back online");
     reply = await waitForReply(page, before);
     assert.match(reply, /You asked 3 questions so far; your first was: "Question while online"/);
   } finally {
@@ -295,9 +279,7 @@ test("rate-limited by the backend (429 with Retry-After): a plain slow-down mess
     await page.goto(env.site);
     await openReady(page);
     await backend.faults({ fail_next: 1000, status: 429, retry_after: 1, paths: ["/chatkit"] });
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Question while limited");
-    await page.click(sel.send);
+    const before = await send(page, "Question while limited");
     await friendlyError(page, /too many questions/i);
     const stats = await backend.stats();
     assert.equal(count(stats, "/chatkit", "429"), ATTEMPTS, JSON.stringify(stats));
@@ -318,17 +300,14 @@ test("a message longer than the backend accepts (413): says so plainly; Retry on
     const page = await context.newPage();
     await page.goto(env.site);
     await openReady(page);
-    await page.fill(sel.composer, "x".repeat(9000));
-    await page.click(sel.send);
+    await send(page, "x".repeat(9000));
     await friendlyError(page, /too long/i);
     await page.click(sel.retry);
     await page.waitForSelector(sel.error, { state: "detached", timeout: 5_000 });
     const stats = await backend.stats();
     assert.equal(count(stats, "/chatkit", "413"), 1, JSON.stringify(stats));
 
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "A short question");
-    await page.click(sel.send);
+    const before = await send(page, "A short question");
     assert.match(await waitForReply(page, before), /A short question/);
   } finally {
     await context.close();
