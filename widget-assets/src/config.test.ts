@@ -59,7 +59,10 @@ describe("parseConfig", () => {
     ["a relative chat path", { ...sample(), chatPath: "chatkit" }, "chatPath"],
     ["prompts that are not a list", { ...sample(), prompts: {} }, "prompts"],
     ["a prompt without a label", { ...sample(), prompts: [{ prompt: "x" }] }, "prompts"],
-    ["no theme", { ...sample(), theme: null }, "theme"],
+    ["a null theme", { ...sample(), theme: null }, "theme"],
+    ["a theme that is a string", { ...sample(), theme: "#2e8555" }, "theme"],
+    ["a null accent", withTheme({ accent: null }), "theme.accent"],
+    ["a null radius", withTheme({ radius: null }), "theme.radius"],
     ["a named accent color", withTheme({ accent: "green" }), "theme.accent"],
     ["a short dark accent", withTheme({ accentDark: "#fff" }), "theme.accentDark"],
     ["an unknown radius", withTheme({ radius: "square" }), "theme.radius"],
@@ -78,6 +81,16 @@ describe("parseConfig", () => {
 
   it("allows the font family to be absent", () => {
     expect(validateConfig(withTheme({ fontFamily: undefined })).ok).toBe(true);
+  });
+
+  it.each([
+    ["no theme key", { ...sample(), theme: undefined }, {}],
+    ["an empty theme", { ...sample(), theme: {} }, {}],
+    ["only the light accent", { ...sample(), theme: { accent: "#f97316" } }, { accent: "#f97316" }],
+    ["only the dark accent and the radius", withTheme({ accent: undefined, fontFamily: undefined }), { accentDark: "#25c2a0", radius: "round" }],
+  ])("takes the theme fields as optional overrides: %s", (_name, value, theme) => {
+    const result = validateConfig(JSON.parse(JSON.stringify(value)));
+    expect(result).toEqual({ ok: true, config: expect.objectContaining({ theme }) });
   });
 
   it("accepts strings with any subset of the known keys, and ignores unknown keys", () => {

@@ -16,11 +16,15 @@ export const CONFIG_ELEMENT_ID = "chatkit-inject-config";
 
 export type Radius = "pill" | "round" | "soft" | "sharp";
 
+/**
+ * The maintainer's `[theme]` overrides. Each field is optional: what is absent
+ * is read from the page's computed styles when the panel opens (theme.ts).
+ */
 export interface ThemeConfig {
-  accent: string;
-  accentDark: string;
+  accent?: string;
+  accentDark?: string;
   fontFamily?: string;
-  radius: Radius;
+  radius?: Radius;
 }
 
 export interface Prompt {
@@ -43,6 +47,7 @@ export interface RuntimeConfig {
   /** As `greeting`. */
   placeholder?: string;
   prompts: Prompt[];
+  /** Optional in the JSON; after validation always an object (`{}` when absent). */
   theme: ThemeConfig;
   /**
    * The built-in translation the CLI chose for the page (a tag of
@@ -108,13 +113,14 @@ function problem(value: unknown): string | null {
   if (!/^https?:\/\/[^/]/.test(backendUrl) || backendUrl.endsWith("/")) return "backendUrl";
   for (const key of ["sessionPath", "chatPath"]) if (!(value[key] as string).startsWith("/")) return key;
   if (!Array.isArray(value.prompts) || !value.prompts.every(isPrompt)) return "prompts";
-  const theme = value.theme;
+  const theme = value.theme === undefined ? {} : value.theme;
   if (!isObject(theme)) return "theme";
   for (const key of ["accent", "accentDark"]) {
     const color = theme[key];
-    if (typeof color !== "string" || !HEX_COLOR.test(color)) return "theme." + key;
+    if (color !== undefined && (typeof color !== "string" || !HEX_COLOR.test(color))) return "theme." + key;
   }
-  if (typeof theme.radius !== "string" || !RADII.includes(theme.radius)) return "theme.radius";
+  if (theme.radius !== undefined && (typeof theme.radius !== "string" || !RADII.includes(theme.radius)))
+    return "theme.radius";
   if (theme.fontFamily !== undefined && typeof theme.fontFamily !== "string") return "theme.fontFamily";
   const strings = value.strings;
   if (strings === undefined) return null;
@@ -154,7 +160,9 @@ export function parseLoaderConfig(text: string): { ok: true; config: LoaderConfi
 /** Validates an already decoded JSON value against the v1 shape. */
 export function validateConfig(value: unknown): ParseResult {
   const error = problem(value);
-  return error === null ? { ok: true, config: value as RuntimeConfig } : { ok: false, error };
+  if (error !== null) return { ok: false, error };
+  const config = value as RuntimeConfig;
+  return { ok: true, config: { ...config, theme: config.theme ?? {} } };
 }
 
 /** Parses the JSON text of the config element. */
