@@ -34,12 +34,12 @@ afterEach(() => {
 
 function setup(
   routes: { session?: Answer[]; chat?: Answer[] } = {},
-  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings; locale?: string } = {},
+  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings; locale?: string; close?: () => void } = {},
 ) {
   const config = sampleConfig();
   if (patch.strings) config.strings = patch.strings;
   if (patch.locale) config.locale = patch.locale;
-  const context: PanelContext = { config, scriptTimeoutMs: 100, close: () => undefined };
+  const context: PanelContext = { config, scriptTimeoutMs: 100, close: patch.close ?? (() => undefined) };
   const backend = fakeFetch({
     "/api/chatkit/session": routes.session ?? [issued("s1")],
     "/chatkit": routes.chat ?? [],
@@ -99,8 +99,9 @@ describe("mounting", () => {
     expect(typeof (options.api as { fetch?: unknown }).fetch).toBe("function");
     expect(options.startScreen).toEqual({ greeting: sampleConfig().greeting, prompts: sampleConfig().prompts });
     expect(options.composer).toEqual({ placeholder: "Ask a question…" });
-    // One title: the panel's header has it, ChatKit's does not repeat it.
-    expect(options.header).toEqual({ title: { enabled: false } });
+    // One title: the panel's header has it, ChatKit's does not repeat it; ChatKit's header
+    // only has the close action (keys pressed inside ChatKit's iframe never reach the page).
+    expect(options.header).toEqual({ title: { enabled: false }, rightAction: { icon: "close", onClick: expect.any(Function) } });
     expect(options.history).toEqual({ enabled: false });
     expect(options.locale).toBe("de");
     expect(options.initialThread).toBeNull();
@@ -111,6 +112,18 @@ describe("mounting", () => {
       typography: { fontFamily: sampleConfig().theme.fontFamily },
     });
     expect(chatkit.className).toBe("chatkit-inject-chat");
+  });
+
+  it("ChatKit's header close action closes the panel, as the panel's close button does", async () => {
+    const close = vi.fn();
+    setup({}, { close });
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    const header = chatkit.options.header as { rightAction?: { icon: string; onClick: () => void } };
+    expect(header.rightAction?.icon).toBe("close");
+    expect(close).not.toHaveBeenCalled();
+    header.rightAction?.onClick();
+    expect(close).toHaveBeenCalledTimes(1);
   });
 
   it("ChatKit's fetch reuses the session and sends the bearer token and the page", async () => {

@@ -98,11 +98,13 @@ interface ChatViewProps {
   scheme: ColorScheme;
   onError: (error: Error) => void;
   onResponding: (responding: boolean) => void;
+  /** Closes the panel and returns focus to the toggle. */
+  onClose: () => void;
   /** Set to a function sending a user message through this ChatKit, while it is mounted. */
   ask: MutableRefObject<((text: string) => Promise<void>) | null>;
 }
 
-function ChatView({ config, services, scheme, onError, onResponding, ask }: ChatViewProps) {
+function ChatView({ config, services, scheme, onError, onResponding, onClose, ask }: ChatViewProps) {
   const initialThread = useMemo(() => readItem(services.store, THREAD_KEY), [services]);
   const loadingThread = useRef<string | null>(null);
   const options: UseChatKitOptions = {
@@ -110,8 +112,11 @@ function ChatView({ config, services, scheme, onError, onResponding, ask }: Chat
     theme: buildTheme(config.theme, scheme),
     frameTitle: config.title,
     // The panel's own header shows the title (and the close button, which works even when
-    // ChatKit cannot start); ChatKit's header keeps its buttons but not a second title.
-    header: { title: { enabled: false } },
+    // ChatKit cannot start); ChatKit's header shows no second title, only a close action. That
+    // action is how a keyboard reader inside ChatKit closes the panel: ChatKit renders in a
+    // cross-origin iframe, so keys pressed there (Escape) never reach the page, but a click on a
+    // header action is reported to the page, which runs `onClick` here.
+    header: { title: { enabled: false }, rightAction: { icon: "close", onClick: onClose } },
     // History is off on purpose: the reader's conversation carries across pages through
     // `initialThread`; browsing, renaming and deleting threads would need end-to-end tests of
     // threads.list/update/delete through this fetch first.
@@ -281,6 +286,7 @@ export function Panel({ context, services }: PanelProps) {
           scheme={scheme}
           onError={onError}
           onResponding={onResponding}
+          onClose={context.close}
           ask={ask}
         />
       )}

@@ -97,19 +97,33 @@ export const CHROMIUM_ARGS = [
   "--disable-quic",
 ];
 
+/** The document of ChatKit's iframe, on the CDN host (the real one is `index-<hash>.html`). */
+export const FRAME_URL = "https://cdn.platform.openai.com/deployments/chatkit/index-double.html";
+
+/** The frame's document: the double's frame half, inline (it recognises the frame's URL). */
+function frameDocument() {
+  if (/<\/script/i.test(DOUBLE_SOURCE)) throw new Error("chatkit-double.js must not contain </script");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ChatKit</title></head><body><script>${DOUBLE_SOURCE}</script></body></html>`;
+}
+
 /**
  * The ChatKit script URL's host, faked: an HTTPS server on 127.0.0.1 (self-signed certificate made
- * by `run`) answering the script path with the double. Chromium resolves the CDN host to it, so no
- * request interception is needed: with a Playwright route active, Playwright itself answers CORS
- * preflights, and the backend's CORS would not really be exercised.
+ * by `run`) answering the script path with the double's host half and the frame path with its
+ * frame document. Chromium resolves the CDN host to it, so the frame is really cross-origin, and
+ * no request interception is needed: with a Playwright route active, Playwright itself answers
+ * CORS preflights, and the backend's CORS would not really be exercised.
  */
 async function startCdn() {
   const server = createHttpsServer(
     { key: readFileSync(need("E2E_TLS_KEY")), cert: readFileSync(need("E2E_TLS_CERT")) },
     (req, res) => {
-      if (new URL(req.url, SCRIPT_URL).pathname === new URL(SCRIPT_URL).pathname) {
+      const pathname = new URL(req.url, SCRIPT_URL).pathname;
+      if (pathname === new URL(SCRIPT_URL).pathname) {
         res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
         res.end(DOUBLE_SOURCE);
+      } else if (pathname === new URL(FRAME_URL).pathname) {
+        res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+        res.end(frameDocument());
       } else {
         res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
       }
@@ -250,14 +264,71 @@ export const sel = {
   error: "#chatkit-inject-error",
   retry: '#chatkit-inject-error button[data-action="retry"]',
   chatkit: "openai-chatkit",
-  composer: "openai-chatkit textarea",
-  send: 'openai-chatkit button[data-action="send"]',
-  greeting: "openai-chatkit [data-greeting]",
-  prompt: "openai-chatkit [data-prompt]",
-  user: 'openai-chatkit [data-role="user"]',
-  assistant: 'openai-chatkit [data-role="assistant"]',
-  doubleError: "openai-chatkit [data-double-error]",
+  /** ChatKit's cross-origin iframe, in the element's open shadow root. */
+  frame: "openai-chatkit iframe",
 };
+
+/** Selectors inside ChatKit's iframe (the double's UI). */
+export const inFrame = {
+  composer: "textarea",
+  send: 'button[data-action="send"]',
+  greeting: "[data-greeting]",
+  prompt: "[data-prompt]",
+  user: '[data-role="user"]',
+  assistant: '[data-role="assistant"]',
+  message: "[data-role]",
+  messages: ".messages",
+  doubleError: "[data-double-error]",
+  header: "[data-header]",
+  title: "[data-title]",
+  leftAction: '[data-header-action="left"]',
+  rightAction: '[data-header-action="right"]',
+};
+
+/**
+ * ChatKit's UI as a reader reaches it: inside the iframe of the (only) `<openai-chatkit>` of the
+ * page. Locators, so they follow the frame when ChatKit is mounted again:
+ * `chat(page).composer().fill("Hi")`, `chat(page).assistant().last()`.
+ */
+export function chat(page) {
+  const frame = page.frameLocator(sel.frame);
+  const at = (selector) => () => frame.locator(selector);
+  return {
+    frameLocator: frame,
+    composer: at(inFrame.composer),
+    send: at(inFrame.send),
+    greeting: at(inFrame.greeting),
+    prompt: at(inFrame.prompt),
+    user: at(inFrame.user),
+    assistant: at(inFrame.assistant),
+    messages: at(inFrame.messages),
+    doubleError: at(inFrame.doubleError),
+    header: at(inFrame.header),
+    title: at(inFrame.title),
+    leftAction: at(inFrame.leftAction),
+    rightAction: at(inFrame.rightAction),
+    locator: (selector) => frame.locator(selector),
+    /** The frame itself (a Playwright Frame), for `evaluate` inside it; waits for it to load. */
+    async frame() {
+      const handle = await page.waitForSelector(sel.frame, { state: "attached" });
+      const content = await handle.contentFrame();
+      if (!content) throw new Error("ChatKit's iframe has no document");
+      await content.waitForLoadState("load");
+      return content;
+    },
+    /** The messages shown, in order: {role, text}. */
+    async transcript() {
+      return frame.locator(inFrame.message).evaluateAll((nodes) =>
+        nodes.map((n) => ({ role: n.getAttribute("data-role"), text: n.textContent })),
+      );
+    },
+    /** How many assistant messages show now (0 while there is no frame). */
+    async assistantCount() {
+      if ((await page.locator(sel.frame).count()) === 0) return 0;
+      return frame.locator(inFrame.assistant).count();
+    },
+  };
+}
 
 /** What the double recorded in the page: options, requests, events. */
 export function doubleLog(page) {
@@ -298,14 +369,15 @@ export async function openPanel(page) {
 export async function openReady(page) {
   await openPanel(page);
   await waitForEvent(page, "chatkit.ready");
-  await page.waitForSelector(sel.composer, { state: "visible" });
+  await chat(page).composer().waitFor({ state: "visible" });
 }
 
 /** Types `text` in the composer and sends it; returns the number of assistant messages before. */
 export async function send(page, text) {
-  const before = await page.locator(sel.assistant).count();
-  await page.fill(sel.composer, text);
-  await page.click(sel.send);
+  const ui = chat(page);
+  const before = await ui.assistant().count();
+  await ui.composer().fill(text);
+  await ui.send().click();
   return before;
 }
 
@@ -314,48 +386,50 @@ export async function send(page, text) {
  * Fails at once, saying why, when the response ended without a new assistant message.
  */
 export async function waitForReply(page, before, timeout = 20_000) {
-  // Settled: a new assistant message and every response that started has ended (start fires
-  // only once the stream is open), or an error is on screen.
-  const state = () => {
-    const root = document.querySelector("openai-chatkit")?.shadowRoot;
-    const events = window.__chatkitDouble?.events ?? [];
-    const count = (name) => events.filter((e) => e.name === name).length;
-    return {
-      assistants: root?.querySelectorAll('[data-role="assistant"]').length ?? 0,
-      open: count("chatkit.response.start") - count("chatkit.response.end"),
-      doubleErrors: [...(root?.querySelectorAll("[data-double-error]") ?? [])].map((e) => e.textContent),
-      widgetError: document.getElementById("chatkit-inject-error")?.textContent ?? null,
-    };
+  const ui = chat(page);
+  // Settled: the frame shows a new assistant message and is not responding any more, and the page
+  // has received every event the frame reported (they cross by postMessage); or an error shows.
+  const state = async () => {
+    const handle = await page.$(sel.frame);
+    const frame = await handle?.contentFrame();
+    const inside = (await frame
+      ?.evaluate(() => ({
+        assistants: document.querySelectorAll('[data-role="assistant"]').length,
+        responding: document.querySelector('button[data-action="send"]')?.disabled ?? false,
+        emitted: window.__chatkitFrame?.emitted.length ?? 0,
+        doubleErrors: [...document.querySelectorAll("[data-double-error]")].map((e) => e.textContent),
+      }))
+      .catch(() => null)) ?? { assistants: 0, responding: false, emitted: 0, doubleErrors: [] };
+    const host = await page.evaluate(() => {
+      const instance = document.querySelector("openai-chatkit")?.__doubleInstance;
+      const events = (window.__chatkitDouble?.events ?? []).filter((e) => e.instance === instance);
+      const count = (name) => events.filter((e) => e.name === name).length;
+      return {
+        delivered: events.filter((e) => e.name !== "chatkit.ready").length,
+        open: count("chatkit.response.start") - count("chatkit.response.end"),
+        widgetError: document.getElementById("chatkit-inject-error")?.textContent ?? null,
+      };
+    });
+    return { ...inside, ...host };
   };
-  try {
-    await page.waitForFunction(
-      (before) => {
-        const root = document.querySelector("openai-chatkit")?.shadowRoot;
-        const events = window.__chatkitDouble?.events ?? [];
-        const count = (name) => events.filter((e) => e.name === name).length;
-        const assistants = root?.querySelectorAll('[data-role="assistant"]').length ?? 0;
-        const open = count("chatkit.response.start") - count("chatkit.response.end");
-        return (assistants > before && open === 0) || document.getElementById("chatkit-inject-error") !== null;
-      },
-      before,
-      { timeout },
-    );
-  } catch (error) {
-    const seen = await page.evaluate(state).catch(() => null);
-    throw new Error(`no reply within ${timeout} ms: ${JSON.stringify(seen)}`, { cause: error });
+  const deadline = Date.now() + timeout;
+  let now;
+  for (;;) {
+    now = await state();
+    const settled = now.assistants > before && !now.responding && now.delivered >= now.emitted && now.open === 0;
+    if (settled || now.widgetError !== null) break;
+    if (Date.now() > deadline) throw new Error(`no reply within ${timeout} ms: ${JSON.stringify(now)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const now = await page.evaluate(state);
   if (now.assistants <= before || now.widgetError !== null) {
     throw new Error(`the response ended without a reply: ${JSON.stringify(now)}`);
   }
-  return page.locator(sel.assistant).last().textContent();
+  return ui.assistant().last().textContent();
 }
 
 /** The visible texts of all messages of the conversation, in order. */
 export function transcript(page) {
-  return page.$$eval("openai-chatkit [data-role]", (nodes) =>
-    nodes.map((n) => ({ role: n.getAttribute("data-role"), text: n.textContent })),
-  );
+  return chat(page).transcript();
 }
 
 /** Collects console errors and page errors of a page (for "no technical text" checks). */

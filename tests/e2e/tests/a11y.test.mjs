@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
-import { env, launch, newContext, sel, under, waitForEvent } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, under, waitForEvent } from "../lib/harness.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -56,6 +56,52 @@ test("keyboard only: Tab reaches the toggle, Enter opens with focus inside, Esca
     await page.waitForSelector(sel.panel, { state: "visible" });
     await page.keyboard.press("Escape");
     await page.waitForSelector(sel.panel, { state: "hidden" });
+  } finally {
+    await context.close();
+  }
+});
+
+test("keyboard only, inside ChatKit's frame: Escape cannot reach the page, ChatKit's header close action closes the panel and focus returns to the toggle", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await openReady(page);
+    const ui = chat(page);
+    const frame = await ui.frame();
+    const inFrame = () => frame.evaluate(() => ({ action: document.activeElement?.getAttribute("data-header-action") ?? null, tag: document.activeElement?.tagName ?? null }));
+
+    // The reader is in the composer, inside ChatKit's cross-origin frame.
+    await ui.composer().focus();
+    assert.equal((await inFrame()).tag, "TEXTAREA");
+    // Escape there is ChatKit's, not the page's: the panel stays open (as with the real one).
+    await page.keyboard.press("Escape");
+    await page.waitForTimeout(200);
+    assert.ok(await page.locator(sel.panel).isVisible(), "Escape inside the frame does not reach the page");
+
+    // Shift+Tab, without leaving the frame, reaches ChatKit's header close action.
+    let presses = 0;
+    while ((await inFrame()).action !== "right") {
+      await page.keyboard.press("Shift+Tab");
+      presses += 1;
+      assert.ok(presses < 20, "Shift+Tab never reached ChatKit's header close action");
+    }
+    assert.equal(await ui.rightAction().getAttribute("data-icon"), "close");
+    // One title: ChatKit's header shows none, the panel's header has it.
+    assert.equal(await ui.title().isVisible(), false, "ChatKit's header shows no second title");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(sel.panel, { state: "hidden" });
+    assert.equal((await active(page)).id, "chatkit-inject-toggle", "focus is back on the toggle");
+    assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "false");
+    assert.deepEqual(
+      (await page.evaluate(() => window.__chatkitDouble.headerClicks)).map((c) => c.side),
+      ["right"],
+      "the frame reported the click to the page",
+    );
+
+    // And it opens again from the keyboard on the toggle.
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(sel.panel, { state: "visible" });
   } finally {
     await context.close();
   }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   backend,
+  chat,
   env,
   launch,
   newContext,
@@ -24,29 +25,44 @@ after(async () => {
   await browser?.close();
 });
 
-// Watches, inside the page, every text the last assistant message shows and the typing
-// indicator's states, with times, from the moment the send button is clicked.
-function startWatching() {
-  const seen = (window.__watch = { texts: [], states: [], clickedAt: performance.now(), firstWordAt: null });
-  const host = document.querySelector("openai-chatkit");
-  const status = document.getElementById("chatkit-inject-status");
-  const before = host.shadowRoot.querySelectorAll('[data-role="assistant"]').length;
+// Watches, from the moment the send button is clicked, every text the last assistant message
+// shows (inside ChatKit's frame) and the typing indicator's states (in the page), with times
+// (absolute, so the frame's and the page's clocks compare).
+function watchStatus() {
+  const seen = (window.__watch = { states: [] });
   const note = () => {
-    const nodes = host.shadowRoot.querySelectorAll('[data-role="assistant"]');
+    const state = document.getElementById("chatkit-inject-status")?.getAttribute("data-state") ?? null;
+    if (seen.states.at(-1) !== state) seen.states.push(state);
+  };
+  const status = document.getElementById("chatkit-inject-status");
+  if (status) new MutationObserver(note).observe(status, { attributes: true });
+  new MutationObserver(note).observe(document.getElementById("chatkit-inject-panel"), { childList: true, subtree: true, attributes: true });
+}
+function watchTextsAndSend() {
+  const now = () => performance.timeOrigin + performance.now();
+  const seen = (window.__watch = { texts: [], clickedAt: now(), firstWordAt: null });
+  const before = document.querySelectorAll('[data-role="assistant"]').length;
+  const note = () => {
+    const nodes = document.querySelectorAll('[data-role="assistant"]');
     if (nodes.length > before) {
       const text = nodes[nodes.length - 1].textContent;
       if (text !== "" && seen.texts.at(-1) !== text) {
         seen.texts.push(text);
-        if (seen.firstWordAt === null) seen.firstWordAt = performance.now();
+        if (seen.firstWordAt === null) seen.firstWordAt = now();
       }
     }
-    const state = document.getElementById("chatkit-inject-status")?.getAttribute("data-state") ?? null;
-    if (seen.states.at(-1) !== state) seen.states.push(state);
   };
-  new MutationObserver(note).observe(host.shadowRoot, { childList: true, subtree: true, characterData: true });
-  if (status) new MutationObserver(note).observe(status, { attributes: true });
-  new MutationObserver(note).observe(document.getElementById("chatkit-inject-panel"), { childList: true, subtree: true, attributes: true });
-  host.shadowRoot.querySelector('button[data-action="send"]').click();
+  new MutationObserver(note).observe(document.body, { childList: true, subtree: true, characterData: true });
+  document.querySelector('button[data-action="send"]').click();
+}
+async function startWatching(page) {
+  await page.evaluate(watchStatus);
+  await (await chat(page).frame()).evaluate(watchTextsAndSend);
+}
+async function watched(page) {
+  const inFrame = await (await chat(page).frame()).evaluate(() => window.__watch);
+  const inPage = await page.evaluate(() => window.__watch);
+  return { ...inFrame, ...inPage };
 }
 
 test("a message reaches /chatkit with the bearer token, streams in with a typing indicator, and a follow-up sees the first turn", async () => {
@@ -61,11 +77,11 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     await openReady(page);
 
     const first = "What is a Docusaurus doc page?";
-    await page.fill(sel.composer, first);
-    const before = await page.locator(sel.assistant).count();
-    await page.evaluate(startWatching);
+    await chat(page).composer().fill(first);
+    const before = await chat(page).assistant().count();
+    await startWatching(page);
     const reply = await waitForReply(page, before);
-    const watch = await page.evaluate(() => window.__watch);
+    const watch = await watched(page);
 
     // The request: the ChatKit protocol, with the session's bearer token and the page context.
     assert.equal(chatRequests.length, 1);
@@ -107,12 +123,12 @@ test("a message reaches /chatkit with the bearer token, streams in with a typing
     assert.match(threadId ?? "", /^thr_/);
     const second = "And how do I add another one?";
     const sentAt = Date.now();
-    const before2 = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, second);
-    await page.evaluate(startWatching);
+    const before2 = await chat(page).assistant().count();
+    await chat(page).composer().fill(second);
+    await startWatching(page);
     const reply2 = await waitForReply(page, before2);
     recordMetric("reply-complete", Date.now() - sentAt);
-    const watch2 = await page.evaluate(() => window.__watch);
+    const watch2 = await watched(page);
     assert.ok(watch2.texts.length >= 3, "the follow-up streams too");
     recordMetric("first-word", watch2.firstWordAt - watch2.clickedAt);
     assert.equal(chatRequests.length, 2);

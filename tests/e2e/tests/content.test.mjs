@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { env, launch, newContext, openReady, sel, transcript, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, transcript, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -50,9 +50,9 @@ test("special characters, emoji, code blocks and a 5,000-character message go th
     assert.equal(long.length, 5000);
     const messages = [...SPECIAL, long];
     for (const text of messages) {
-      const before = await page.locator(sel.assistant).count();
-      await page.fill(sel.composer, text);
-      await page.click(sel.send);
+      const before = await chat(page).assistant().count();
+      await chat(page).composer().fill(text);
+      await chat(page).send().click();
       await waitForReply(page, before);
     }
     const shown = (await transcript(page)).filter((m) => m.role === "user").map((m) => m.text);
@@ -74,14 +74,13 @@ test("a very long streamed reply stays scrollable inside the panel", async () =>
     const page = await context.newPage();
     await page.goto(under(env.site, "docs/intro"));
     await openReady(page);
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Please give me a longreply about this page");
-    await page.click(sel.send);
+    const before = await chat(page).assistant().count();
+    await chat(page).composer().fill("Please give me a longreply about this page");
+    await chat(page).send().click();
     const reply = await waitForReply(page, before);
     assert.match(reply, /Paragraph 8 of 8/);
     const panel = await page.locator(sel.panel).boundingBox();
-    const metrics = await page.evaluate(() => {
-      const log = document.querySelector("openai-chatkit").shadowRoot.querySelector(".messages");
+    const metrics = await chat(page).messages().evaluate((log) => {
       const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight;
       log.scrollTop = 0;
       const top = log.scrollTop;
@@ -91,10 +90,10 @@ test("a very long streamed reply stays scrollable inside the panel", async () =>
     assert.ok(metrics.scrollHeight > metrics.clientHeight * 1.5, `the reply is taller than the view: ${JSON.stringify(metrics)}`);
     assert.ok(metrics.bottom > metrics.top, "it scrolls");
     assert.ok(metrics.atEnd < 5, "the newest words were kept in view");
-    const chat = await page.locator(sel.chatkit).boundingBox();
-    assert.ok(chat.y + chat.height <= panel.y + panel.height + 0.5, "the chat does not grow past the panel");
+    const chatBox = await page.locator(sel.chatkit).boundingBox();
+    assert.ok(chatBox.y + chatBox.height <= panel.y + panel.height + 0.5, "the chat does not grow past the panel");
     assert.ok(panel.y + panel.height <= 720, "the panel does not grow past the viewport");
-    const composer = await page.locator(sel.composer).boundingBox();
+    const composer = await chat(page).composer().boundingBox();
     assert.ok(composer.y + composer.height <= panel.y + panel.height + 0.5, "the composer stays reachable");
   } finally {
     await context.close();
@@ -107,22 +106,22 @@ test("sending while a reply streams does not break the thread", async () => {
     const page = await context.newPage();
     await page.goto(under(env.site, "docs/intro"));
     await openReady(page);
-    await page.fill(sel.composer, "First, a longreply please");
-    await page.click(sel.send);
+    await chat(page).composer().fill("First, a longreply please");
+    await chat(page).send().click();
     await page.waitForSelector(`${sel.status}[data-state="responding"]`, { state: "attached" });
-    await page.waitForFunction(() => (document.querySelector("openai-chatkit").shadowRoot.querySelector('[data-role="assistant"]')?.textContent ?? "").length > 10);
+    await (await chat(page).frame()).waitForFunction(() => (document.querySelector('[data-role="assistant"]')?.textContent ?? "").length > 10);
     // The reader types the next question and presses Enter while the answer streams.
-    await page.fill(sel.composer, "Second question, typed during the stream");
-    await page.press(sel.composer, "Enter");
-    await page.click(sel.send, { force: true }).catch(() => undefined);
+    await chat(page).composer().fill("Second question, typed during the stream");
+    await chat(page).composer().press("Enter");
+    await chat(page).send().click({ force: true }).catch(() => undefined);
     await waitForEvent(page, "chatkit.response.end", 1, 20_000);
     await page.waitForSelector(`${sel.status}[data-state="idle"]`, { state: "attached" });
-    const first = await page.locator(sel.assistant).first().textContent();
+    const first = await chat(page).assistant().first().textContent();
     assert.match(first, /Paragraph 8 of 8/, "the first answer completed");
     assert.equal(await page.locator(sel.error).count(), 0);
 
     // Whatever the composer held back is sent now, in the same thread.
-    if ((await page.locator(sel.composer).inputValue()) !== "") await page.click(sel.send);
+    if ((await chat(page).composer().inputValue()) !== "") await chat(page).send().click();
     await waitForEvent(page, "chatkit.response.end", 2, 20_000);
     const messages = await transcript(page);
     assert.deepEqual(messages.map((m) => m.role), ["user", "assistant", "user", "assistant"]);

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DOUBLE_SOURCE, launch, newContext } from "../lib/harness.mjs";
+import { chat, DOUBLE_SOURCE, env, FRAME_URL, launch, newContext } from "../lib/harness.mjs";
 
 let browser;
 let context;
@@ -25,6 +25,9 @@ after(async () => {
  */
 async function doublePage() {
   const page = await context.newPage();
+  // An http origin (the backend's; its page is replaced), so the frame on the CDN host is
+  // cross-origin and can address the page by its origin, as the real one does.
+  await page.goto(new URL("/healthz", env.backend).href);
   await page.setContent("<!doctype html><html><body></body></html>");
   await page.addScriptTag({ content: DOUBLE_SOURCE });
   await page.evaluate(() => {
@@ -40,6 +43,7 @@ async function doublePage() {
         { data: { type: "thread.item.done", item: { id: "msg_1", type: "assistant_message", content: [{ type: "output_text", text }] } } },
       ]);
     const element = document.createElement("openai-chatkit");
+    element.style.cssText = "display: block; width: 400px; height: 500px";
     document.body.append(element);
     element.setOptions({
       api: {
@@ -259,8 +263,117 @@ test("a thread is loaded page by page: threads.get_by_id's items, then items.lis
       { type: "items.list", params: { thread_id: "thr_long", order: "asc", after: "it_20", limit: 20 } },
       { type: "items.list", params: { thread_id: "thr_long", order: "asc", after: "it_40", limit: 20 } },
     ]);
-    const texts = await page.evaluate(() => [...window.element.shadowRoot.querySelectorAll("[data-role]")].map((n) => n.textContent));
+    const texts = (await chat(page).transcript()).map((m) => m.text);
     assert.deepEqual(texts, Array.from({ length: 45 }, (_, i) => `item ${i + 1}`));
+  } finally {
+    await page.close();
+  }
+});
+
+test("the UI is in a cross-origin iframe from the CDN host, in an open shadow root; the first options travel in its hash, functions replaced", async () => {
+  const page = await doublePage();
+  try {
+    const src = await page.evaluate(() => window.element.shadowRoot.querySelector("iframe").src);
+    assert.ok(src.startsWith(FRAME_URL + "#"), src);
+    const hash = src.slice(src.indexOf("#") + 1);
+    const boot = JSON.parse(Buffer.from(hash, "base64url").toString("utf8"));
+    assert.equal(boot.referrer, new URL(env.backend).origin);
+    assert.equal(boot.options.api.url, "https://backend.invalid/chatkit");
+    assert.equal(boot.options.api.fetch, "[ChatKitMethod]");
+    // Nothing of the UI is in the page: the composer is only reachable through the frame.
+    assert.equal(await page.evaluate(() => window.element.shadowRoot.querySelector("textarea")), null);
+    const frame = await chat(page).frame();
+    assert.equal(new URL(frame.url()).origin, new URL(FRAME_URL).origin);
+    assert.notEqual(new URL(frame.url()).origin, new URL(page.url()).origin);
+    // The page cannot reach into it (cross-origin).
+    const blocked = await page.evaluate(() => {
+      try {
+        return window.element.shadowRoot.querySelector("iframe").contentDocument === null;
+      } catch {
+        return true;
+      }
+    });
+    assert.ok(blocked, "the page cannot read the frame's document");
+    await chat(page).composer().waitFor({ state: "visible" });
+  } finally {
+    await page.close();
+  }
+});
+
+test("chatkit.ready bubbles (composed) when the frame has loaded; the other events are dispatched on the element without bubbling", async () => {
+  const context2 = await newContext(browser);
+  try {
+    const page = await context2.newPage();
+    await page.goto(new URL("/healthz", env.backend).href);
+    await page.setContent("<!doctype html><html><body><div id=outer></div></body></html>");
+    await page.addScriptTag({ content: DOUBLE_SOURCE });
+    await page.evaluate(() => {
+      window.seen = [];
+      for (const name of ["chatkit.ready", "chatkit.error"]) {
+        document.addEventListener(name, (e) => window.seen.push({ at: "document", name, composed: e.composed }));
+      }
+      const element = document.createElement("openai-chatkit");
+      for (const name of ["chatkit.ready", "chatkit.error"]) element.addEventListener(name, () => window.seen.push({ at: "element", name }));
+      document.getElementById("outer").append(element);
+      element.setOptions({
+        api: { url: "https://backend.invalid/chatkit", domainKey: "local-dev", fetch: async () => new Response('{"message":"gone"}', { status: 404, statusText: "Not Found" }) },
+      });
+      window.element = element;
+    });
+    await page.waitForFunction(() => window.seen.some((e) => e.name === "chatkit.ready" && e.at === "document"));
+    const loaded = await page.evaluate(() => window.element.dataset.loaded);
+    assert.equal(loaded, "true");
+    await page.evaluate(() => window.element.setThreadId("thr_gone"));
+    await page.waitForFunction(() => window.seen.some((e) => e.name === "chatkit.error"));
+    const seen = await page.evaluate(() => window.seen);
+    assert.deepEqual(seen, [
+      { at: "element", name: "chatkit.ready" },
+      { at: "document", name: "chatkit.ready", composed: true },
+      { at: "element", name: "chatkit.error" },
+    ]);
+  } finally {
+    await context2.close();
+  }
+});
+
+test("keys pressed in the frame never reach the page; header.rightAction.onClick runs in the page when the frame reports the click; focusComposer focuses the frame, then the composer", async () => {
+  const page = await doublePage();
+  try {
+    await page.evaluate(() => {
+      window.keys = [];
+      window.clicks = 0;
+      document.addEventListener("keydown", (e) => window.keys.push(e.key), true);
+      window.element.setOptions({
+        api: { url: "https://backend.invalid/chatkit", domainKey: "local-dev", fetch: async () => new Response("{}") },
+        header: { title: { text: "Course help" }, rightAction: { icon: "close", onClick: () => (window.clicks += 1) } },
+        composer: { placeholder: "Ask me" },
+      });
+    });
+    const ui = chat(page);
+    // Later options go by postMessage.
+    await ui.rightAction().waitFor({ state: "visible" });
+    assert.equal(await ui.composer().getAttribute("placeholder"), "Ask me");
+    assert.equal(await ui.title().textContent(), "Course help");
+
+    await page.evaluate(() => window.element.focusComposer());
+    assert.equal(await page.evaluate(() => document.activeElement === window.element), true, "the page's focus is on the element (its frame)");
+    const frame = await ui.frame();
+    assert.equal(await frame.evaluate(() => document.activeElement?.tagName), "TEXTAREA");
+
+    await page.keyboard.press("Escape");
+    await page.keyboard.type("abc");
+    assert.equal(await ui.composer().inputValue(), "abc", "the keys went to the composer");
+    assert.deepEqual(await page.evaluate(() => window.keys), [], "no key reached the page");
+
+    // From the composer to the header's close action by keyboard, inside the frame.
+    await page.keyboard.press("Shift+Tab");
+    assert.equal(await frame.evaluate(() => document.activeElement?.getAttribute("data-header-action")), "right");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => window.clicks === 1);
+    assert.deepEqual(
+      (await page.evaluate(() => window.__chatkitDouble.headerClicks)).map((c) => c.side),
+      ["right"],
+    );
   } finally {
     await page.close();
   }

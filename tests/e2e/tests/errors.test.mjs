@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import {
   backend,
+  chat,
   count,
   env,
   eventCount,
@@ -121,7 +122,7 @@ test("backend failing for good: after the automatic retries, the message and the
     await page.click(sel.retry);
     await waitForEvent(page, "chatkit.ready", 1, 10_000);
     await page.waitForSelector(sel.error, { state: "detached" });
-    await page.waitForSelector(sel.composer, { state: "visible" });
+    await chat(page).composer().waitFor({ state: "visible" });
   } finally {
     await context.close();
   }
@@ -138,9 +139,9 @@ test("backend failing for good on /chatkit mid-conversation: the message shows w
 
     await backend.faults({ fail_next: 1000, status: 500, paths: ["/chatkit"] });
     const question = "While the backend is broken";
-    await page.fill(sel.composer, question);
+    await chat(page).composer().fill(question);
     const sentAt = Date.now();
-    await page.click(sel.send);
+    await chat(page).send().click();
     await friendlyError(page, /can't be reached|try again/i, 40_000);
     const waited = Date.now() - sentAt;
     recordMetric("chat-failure-visible", waited, "/chatkit 500 for good");
@@ -152,7 +153,7 @@ test("backend failing for good on /chatkit mid-conversation: the message shows w
     assert.ok(waited < 10_000, `the message showed after ${waited} ms`);
 
     await backend.reset();
-    before = await page.locator(sel.assistant).count();
+    before = await chat(page).assistant().count();
     await page.click(sel.retry);
     await page.waitForSelector(sel.error, { state: "detached", timeout: 10_000 });
     const reply = await waitForReply(page, before);
@@ -236,7 +237,7 @@ test("offline mid-conversation: the offline message instead of a failure; back o
 
     // Back online, the widget asks the failed question again by itself (or when Retry is
     // pressed), in the same ChatKit and thread.
-    before = await page.locator(sel.assistant).count();
+    before = await chat(page).assistant().count();
     await context.setOffline(false);
     await page.waitForTimeout(300);
     if (await page.locator(sel.retry).isVisible()) await page.click(sel.retry);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import {
   backend,
+  chat,
   count,
   env,
   errorsShown,
@@ -44,9 +45,9 @@ afterEach(async () => {
 
 /** Sends `text` and returns the finished reply. */
 async function ask(page, text) {
-  const before = await page.locator(sel.assistant).count();
-  await page.fill(sel.composer, text);
-  await page.click(sel.send);
+  const before = await chat(page).assistant().count();
+  await chat(page).composer().fill(text);
+  await chat(page).send().click();
   return waitForReply(page, before);
 }
 
@@ -98,19 +99,19 @@ for (const { name, faults, counter } of HALFWAY) for (const order of ["end-first
 
       await backend.faults(faults);
       const question = "Second question, cut halfway";
-      const before = await page.locator(sel.assistant).count();
-      await page.fill(sel.composer, question);
-      await page.click(sel.send);
+      const before = await chat(page).assistant().count();
+      await chat(page).composer().fill(question);
+      await chat(page).send().click();
       await waitForEvent(page, "chatkit.response.end", 2, 20_000);
       const text = await friendlyError(page, /try again/i);
       assert.doesNotMatch(text, /stream|connection|network/i);
 
       // The words already streamed are still on screen, next to the message.
-      assert.equal(await page.locator(sel.assistant).count(), before + 1, "the partial answer was rendered");
-      const partial = (await page.locator(sel.assistant).last().textContent()).trim();
+      assert.equal(await chat(page).assistant().count(), before + 1, "the partial answer was rendered");
+      const partial = (await chat(page).assistant().last().textContent()).trim();
       assert.ok(partial.length > 0, "some words arrived before the stop");
       assert.ok(!partial.includes(question), `the stop came before the end of the answer: ${partial}`);
-      assert.ok(await page.locator(sel.assistant).last().isVisible(), "the partial answer is visible");
+      assert.ok(await chat(page).assistant().last().isVisible(), "the partial answer is visible");
       let stats = await backend.stats();
       assert.equal(stats.faults[counter], 1, JSON.stringify(stats));
 
@@ -149,10 +150,10 @@ for (const { name, faults, counter } of HALFWAY) for (const order of ["end-first
 
 /** Nothing of the proxy's HTML page reached the screen or the DOM. */
 async function noProxyPage(page) {
-  const seen = await page.evaluate(() => {
+  const tags = "center, hr, h1, title, html, body";
+  const seen = await page.evaluate((tags) => {
     const panel = document.getElementById("chatkit-inject-panel");
     const root = document.querySelector("openai-chatkit")?.shadowRoot;
-    const tags = "center, hr, h1, title, html, body";
     return {
       title: document.title,
       panelText: panel.innerText,
@@ -160,12 +161,28 @@ async function noProxyPage(page) {
       panelElements: panel.querySelectorAll(tags).length,
       shadowElements: root ? root.querySelectorAll(tags).length : 0,
     };
-  });
+  }, tags);
+  // Inside ChatKit's frame: its own document's html, head, body and title are expected; nothing more.
+  const frameHandle = await page.$(sel.frame);
+  const frame = await frameHandle?.contentFrame();
+  const inFrame = frame
+    ? await frame.evaluate(
+        (tags) => ({
+          text: document.body.innerText,
+          elements: document.body.querySelectorAll(tags).length,
+          title: document.title,
+        }),
+        tags,
+      )
+    : { text: "", elements: 0, title: "" };
   assert.doesNotMatch(seen.title, PROXY_PAGE, "the page title is untouched");
   assert.doesNotMatch(seen.panelText, PROXY_PAGE, "no proxy page text in the panel");
   assert.doesNotMatch(seen.bodyText, PROXY_PAGE, "no proxy page text on the page");
   assert.equal(seen.panelElements, 0, "no proxy page markup in the panel");
   assert.equal(seen.shadowElements, 0, "no proxy page markup inside ChatKit");
+  assert.doesNotMatch(inFrame.text, PROXY_PAGE, "no proxy page text in ChatKit's frame");
+  assert.doesNotMatch(inFrame.title, PROXY_PAGE, "ChatKit's frame title is untouched");
+  assert.equal(inFrame.elements, 0, "no proxy page markup in ChatKit's frame");
 }
 
 test("HTML error page from a proxy, briefly, on the session endpoint and on /chatkit: the automatic retries recover, nothing shown", async () => {
@@ -230,15 +247,15 @@ test("HTML error page from a proxy, for good, on /chatkit mid-conversation: the 
     await ask(page, "Before the proxy broke");
     await backend.faults({ html_error_next: 1000, paths: ["/chatkit"] });
     const question = "While the proxy is broken";
-    await page.fill(sel.composer, question);
-    await page.click(sel.send);
+    await chat(page).composer().fill(question);
+    await chat(page).send().click();
     await friendlyError(page, /can't be reached|try again/i);
     await noProxyPage(page);
     const stats = await backend.stats();
     assert.equal(count(stats, "/chatkit", "502"), ATTEMPTS, JSON.stringify(stats));
 
     await backend.reset();
-    const before = await page.locator(sel.assistant).count();
+    const before = await chat(page).assistant().count();
     await page.click(sel.retry);
     await page.waitForSelector(sel.error, { state: "detached", timeout: 10_000 });
     const reply = await waitForReply(page, before);

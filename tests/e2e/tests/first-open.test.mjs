@@ -5,18 +5,19 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   backend,
+  chat,
   count,
   doubleLog,
   env,
   launch,
   newContext,
   openReady,
+  pageText,
   recordMetric,
   sel,
   under,
   waitForEvent,
   waitForReply,
-  pageText,
 } from "../lib/harness.mjs";
 
 let browser;
@@ -64,12 +65,12 @@ for (const run of [1, 2, 3]) test(`first open (reader ${run}): one session reque
     assert.equal(options.api.fetch, "[function]");
     assert.equal(options.startScreen.greeting, pageText(config, "greeting"));
 
-    await page.waitForSelector(sel.greeting, { state: "visible" });
-    assert.equal(await page.locator(sel.greeting).textContent(), pageText(config, "greeting"));
-    assert.equal(await page.locator(sel.composer).inputValue(), "");
+    await chat(page).greeting().waitFor({ state: "visible" });
+    assert.equal(await chat(page).greeting().textContent(), pageText(config, "greeting"));
+    assert.equal(await chat(page).composer().inputValue(), "");
     assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
     assert.equal(await page.locator(sel.error).count(), 0);
-    assert.equal(await page.locator(sel.doubleError).count(), 0);
+    assert.equal(await chat(page).doubleError().count(), 0);
   } finally {
     await context.close();
   }
@@ -88,9 +89,9 @@ test("the page language reaches ChatKit's locale and the backend's page context"
     await openReady(page);
     const options = (await doubleLog(page)).options.at(-1);
     assert.equal(options.locale, "fr");
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Bonjour, où suis-je ?");
-    await page.click(sel.send);
+    const before = await chat(page).assistant().count();
+    await chat(page).composer().fill("Bonjour, où suis-je ?");
+    await chat(page).send().click();
     const reply = await waitForReply(page, before);
     const pageContext = JSON.parse(headers[0]);
     assert.equal(pageContext.lang, "fr");

@@ -11,13 +11,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import {
-  E2E_DIR,
-  REPO,
+  chat,
   doubleLog,
+  E2E_DIR,
   env,
   launch,
   newContext,
   openReady,
+  REPO,
   sel,
   startBackend,
   transcript,
@@ -253,8 +254,9 @@ test("hostile config strings in the open widget: shown verbatim as text, a promp
     const page = await hostilePage(context);
     await page.goto(under(site, "docs/intro"));
     await openReady(page);
-    const shown = await page.evaluate(() => {
-      const root = document.querySelector("openai-chatkit").shadowRoot;
+    const frame = await chat(page).frame();
+    const shown = await frame.evaluate(() => {
+      const root = document.querySelector(".root");
       return {
         greeting: root.querySelector("[data-greeting]")?.textContent,
         placeholder: root.querySelector("textarea").getAttribute("placeholder"),
@@ -268,15 +270,19 @@ test("hostile config strings in the open widget: shown verbatim as text, a promp
     assert.deepEqual(shown.prompts, HOSTILE.prompts.map((p) => p.label), "the prompt labels, verbatim");
     assert.equal(shown.markup, 0, "no markup came out of the strings");
     const options = (await doubleLog(page)).options.at(-1);
-    assert.deepEqual(options.header, { title: { enabled: false } }, "one title: the panel's own header");
+    assert.deepEqual(
+      options.header,
+      { title: { enabled: false }, rightAction: { icon: "close", onClick: "[function]" } },
+      "one title: the panel's own header; ChatKit's header only closes",
+    );
     assert.equal(options.frameTitle, HOSTILE.title);
     assert.deepEqual(options.startScreen, { greeting: HOSTILE.greeting, prompts: HOSTILE.prompts });
     assert.equal(options.composer.placeholder, HOSTILE.placeholder);
     assert.equal(await page.locator(sel.panel).getAttribute("aria-label"), HOSTILE.title);
 
     // A starter prompt is sent as written and comes back as written.
-    const before = await page.locator(sel.assistant).count();
-    await page.locator(sel.prompt).first().click();
+    const before = await chat(page).assistant().count();
+    await chat(page).prompt().first().click();
     const reply = await waitForReply(page, before);
     assert.match(reply, /You asked 1 question so far/);
     const stored = await storedUserTexts(page, backendServer.url);

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { env, launch, newContext, openReady, sel, transcript, under, waitForReply } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, transcript, under, waitForReply } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -19,9 +19,9 @@ test("two browser contexts at once: separate sessions and threads, no crossed co
     await Promise.all([pageA.goto(under(env.site, "docs/intro")), pageB.goto(under(env.site, "blog"))]);
     await Promise.all([openReady(pageA), openReady(pageB)]);
     const ask = async (page, text) => {
-      const before = await page.locator(sel.assistant).count();
-      await page.fill(sel.composer, text);
-      await page.click(sel.send);
+      const before = await chat(page).assistant().count();
+      await chat(page).composer().fill(text);
+      await chat(page).send().click();
       return waitForReply(page, before);
     };
     // Both at the same time, twice.

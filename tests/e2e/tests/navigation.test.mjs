@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
-  eventCount,
+  chat,
   env,
+  eventCount,
   launch,
   newContext,
   openReady,
@@ -24,9 +25,9 @@ after(async () => {
 });
 
 async function ask(page, text) {
-  const before = await page.locator(sel.assistant).count();
-  await page.fill(sel.composer, text);
-  await page.click(sel.send);
+  const before = await chat(page).assistant().count();
+  await chat(page).composer().fill(text);
+  await chat(page).send().click();
   return waitForReply(page, before);
 }
 
@@ -64,7 +65,7 @@ test("navigation: a client-side link, a full reload, and close/reopen all keep t
     // The panel was open before the reload: it opens again by itself, or on a click.
     if (!(await page.locator(sel.panel).isVisible())) await page.click(sel.toggle);
     await waitForEvent(page, "chatkit.thread.load.end", 1, 10_000);
-    await page.waitForFunction(() => document.querySelector("openai-chatkit")?.shadowRoot.querySelectorAll("[data-role]").length === 4);
+    await (await chat(page).frame()).waitForFunction(() => document.querySelectorAll("[data-role]").length === 4);
     const log = await page.evaluate(() => window.__chatkitDouble);
     // Four items fit in threads.get_by_id's first page (the SDK's 20): nothing more to list.
     assert.deepEqual(log.requests.map((r) => r.type).slice(0, 1), ["threads.get_by_id"]);
@@ -75,7 +76,7 @@ test("navigation: a client-side link, a full reload, and close/reopen all keep t
     assert.equal(afterReload[0].text, "First question on the intro page");
     assert.equal(afterReload[2].text, "Second question, on the blog");
     assert.equal(await page.locator(sel.error).count(), 0);
-    assert.equal(await page.locator(sel.doubleError).count(), 0);
+    assert.equal(await chat(page).doubleError().count(), 0);
     const reply3 = await ask(page, "Third question after a reload");
     assert.match(reply3, /You asked 3 questions so far/);
 
@@ -137,7 +138,7 @@ test("a thread longer than one page (threads.get_by_id answers 20 items and has_
       Array.from({ length: 13 }, (_, i) => `Question ${i + 1}`),
     );
     assert.match(messages.at(-1).text, /echo your question: "Question 13"/);
-    assert.equal(await page.locator(sel.doubleError).count(), 0);
+    assert.equal(await chat(page).doubleError().count(), 0);
     assert.match(await ask(page, "Question 14"), /You asked 14 questions so far/);
   } finally {
     await context.close();

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { artifact, doubleLog, env, launch, newContext, REPO, sel, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
+import { artifact, chat, doubleLog, env, launch, newContext, REPO, sel, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
 
 const STRINGS = JSON.parse(readFileSync(path.join(REPO, "templates/strings.json"), "utf8"));
 const COURSE_BUTTON = ".course-chat-button";
@@ -120,10 +120,10 @@ test("site-course, default config: a reader gets an answer", async () => {
     await settle(page);
     await clickToggle(page);
     await waitForEvent(page, "chatkit.ready");
-    await page.waitForSelector(sel.composer, { state: "visible" });
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "What does this chapter cover?");
-    await page.click(sel.send);
+    await chat(page).composer().waitFor({ state: "visible" });
+    const before = await chat(page).assistant().count();
+    await chat(page).composer().fill("What does this chapter cover?");
+    await chat(page).send().click();
     const reply = await waitForReply(page, before);
     assert.match(reply, /\(\/docs\/intro\)/, "the backend answered about the page being read");
     assert.match(reply, /You asked 1 question/);

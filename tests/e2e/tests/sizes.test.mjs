@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { artifact, env, launch, newContext, openPanel, openReady, sel, under } from "../lib/harness.mjs";
+import { artifact, chat, env, launch, newContext, openPanel, openReady, sel, under } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -51,10 +51,10 @@ for (const [width, height] of SIZES) {
       }
 
       // ChatKit gets a real box inside the panel.
-      const chat = await page.locator(sel.chatkit).boundingBox();
-      assert.ok(chat.width > 200 && chat.height > 150, `chat area: ${JSON.stringify(chat)}`);
-      assert.ok(chat.y + chat.height <= panel.y + panel.height + 0.5, "the chat stays inside the panel");
-      const composer = await page.locator(sel.composer).boundingBox();
+      const chatBox = await page.locator(sel.chatkit).boundingBox();
+      assert.ok(chatBox.width > 200 && chatBox.height > 150, `chat area: ${JSON.stringify(chatBox)}`);
+      assert.ok(chatBox.y + chatBox.height <= panel.y + panel.height + 0.5, "the chat stays inside the panel");
+      const composer = await chat(page).composer().boundingBox();
       assert.ok(composer.y + composer.height <= height, "the composer is on screen");
 
       if (phone) {

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { env, launch, newContext, openReady, sel, under, waitForReply } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, under, waitForReply } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -31,9 +31,9 @@ test("a site under /textbook/: the widget loads from /textbook/chatkit/ and work
     assert.match(config.panelUrl, /^\/textbook\/chatkit\/panel\.[0-9a-f]{8}\.js$/);
 
     await openReady(page);
-    const before = await page.locator(sel.assistant).count();
-    await page.fill(sel.composer, "Hello from the textbook");
-    await page.click(sel.send);
+    const before = await chat(page).assistant().count();
+    await chat(page).composer().fill("Hello from the textbook");
+    await chat(page).send().click();
     const reply = await waitForReply(page, before);
     assert.match(reply, /\(\/textbook\/docs\/intro\/\)/);
     assert.match(reply, /You asked 1 question/);
