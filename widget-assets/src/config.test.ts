@@ -119,7 +119,9 @@ describe("parseLoaderConfig (what the loader checks before the first open)", () 
   it.each([
     ["text that is not JSON", "{v:1", "JSON"],
     ["no config at all", "", "JSON"],
-    ["a non-object", "[]", "(not an object)"],
+    ["a non-object", "[]", "v"],
+    ["a number", "7", "v"],
+    ["null", "null", "v"],
     ["another version", JSON.stringify({ ...sample(), v: 2 }), "v"],
     ["a missing title", JSON.stringify({ ...sample(), title: undefined }), "title"],
     ["a numeric panel URL", JSON.stringify({ ...sample(), panelUrl: 1 }), "panelUrl"],

@@ -132,13 +132,13 @@ function problem(value: unknown): string | null {
 
 /**
  * The loader's check: the version and the fields the loader reads, or null.
- * Terse on purpose: it ships on every page. The rest waits for {@link problem}.
+ * Terse on purpose: it ships on every page (a value that is not an object has
+ * no `v`). The rest waits for {@link problem}.
  */
-function loaderProblem(value: unknown): string | null {
-  if (!isObject(value)) return "(not an object)";
-  if (value.v !== 1) return "v";
+function loaderProblem(value: Json | null): string | null {
+  if (value?.v !== 1) return "v";
   for (const key of LOADER_KEYS) if (typeof value[key] !== "string") return key;
-  const strings = value.strings;
+  const strings = value.strings as Json | undefined;
   if (strings === undefined) return null;
   if (!isObject(strings)) return "strings";
   for (const key of LOADER_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
@@ -153,7 +153,7 @@ export function parseLoaderConfig(text: string): { ok: true; config: LoaderConfi
   } catch {
     return { ok: false, error: "JSON" };
   }
-  const error = loaderProblem(value);
+  const error = loaderProblem(value as Json | null);
   return error === null ? { ok: true, config: value as LoaderConfig } : { ok: false, error };
 }
 

@@ -4,8 +4,11 @@
  * (`document.adoptedStyleSheets`, which CSP `style-src` does not govern).
  * What the CLI themes per site reaches it through custom properties that
  * widget.css defines on :root: --cki-accent, --cki-on-accent, --cki-off (the
- * corner offset), --cki-bottom and --cki-size; the panel's z-index, corner and
- * font come from widget.css's rule shared with the toggle.
+ * corner offset), --cki-bottom and --cki-size; the panel's z-index and corner
+ * come from widget.css's rule shared with the toggle, its font from the page
+ * (inherited from <body>). widget.css keeps a plain error box for the one
+ * error the loader shows itself (the panel module could not be loaded); the
+ * full error style is here.
  */
 export const PANEL_CSS =
   ":root{--cki-bg:var(--ifm-background-surface-color,#fff);--cki-fg:var(--ifm-font-color-base,#1c1e21);--cki-line:var(--ifm-color-emphasis-300,#7f7f7f66);--cki-muted:var(--ifm-color-emphasis-700,inherit)}\n" +
@@ -23,6 +26,9 @@ export const PANEL_CSS =
   ".chatkit-inject-status{font-size:.85rem;color:var(--cki-muted)}\n" +
   ".chatkit-inject-status[data-state=responding]{padding:4px 16px}\n" +
   ".chatkit-inject-loading{padding:16px;color:var(--cki-muted)}\n" +
+  ".chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9rem}\n" +
+  ".chatkit-inject-error p{margin:0 0 10px}\n" +
+  ".chatkit-inject-error button{padding:6px 16px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-weight:600;cursor:pointer}\n" +
   "@keyframes cki-in{from{opacity:0;transform:translateY(8px)}}\n" +
   "@media (max-width:480px){.chatkit-inject-panel{inset:0;z-index:2147483647;width:auto;height:auto;min-height:0;padding:env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left);border:0;border-radius:0}html.chatkit-inject-open{overflow:hidden}html:has(.chatkit-inject-panel:not([hidden])){overflow:hidden}}\n" +
   "@media (prefers-reduced-motion:reduce){.chatkit-inject-panel{animation:none}}";

@@ -10,7 +10,6 @@ const TEMPLATE = readFileSync(TEMPLATE_PATH, "utf8");
 const ALLOWED = [
   "accent",
   "accent_dark",
-  "font_family",
   "offset_right",
   "offset_bottom",
   "z_index",
@@ -64,10 +63,11 @@ describe("widget.css.j2", () => {
     }
   });
 
-  it("takes colors and fonts from Infima, with the rendered values as fallbacks", () => {
+  it("takes colors from Infima, with the rendered values as fallbacks, and the font from the page", () => {
     expect(declarations(rule(":root"))["--cki-accent"]).toBe("var(--ifm-color-primary,#2e8555)");
     expect(declarations(rule("html[data-theme=dark]"))["--cki-accent"]).toBe("var(--ifm-color-primary,#25c2a0)");
-    expect(css).toContain(`var(--ifm-font-family-base,${sampleCssContext().font_family as string})`);
+    // The toggle shows an icon only; the panel inherits <body>'s font (no font list on every page).
+    expect(css).not.toContain("font-family");
   });
 
   it("uses a fixed accent as is when the maintainer set one", () => {
@@ -134,8 +134,12 @@ describe("widget.css.j2", () => {
   });
 
   it("keeps the error of a panel module that could not load readable, before the panel's stylesheet exists", () => {
-    expect(rule(".chatkit-inject-error")).toContain("border-inline-start:4px solid");
-    expect(rule(".chatkit-inject-error button")).toContain("background:var(--cki-accent)");
+    // A plain box on every page (the loader's one error); the panel module's stylesheet dresses it.
+    const plain = declarations(rule(".chatkit-inject-error"));
+    expect(plain).toMatchObject({ background: "#ffebec", color: "#4b1113", padding: "12px", margin: "12px" });
+    expect(css).not.toContain(".chatkit-inject-error button");
+    expect(rule(".chatkit-inject-error", PANEL_CSS)).toContain("border-inline-start:4px solid var(--ifm-color-danger,#fa383e)");
+    expect(rule(".chatkit-inject-error button", PANEL_CSS)).toContain("background:var(--cki-accent)");
   });
 });
 
