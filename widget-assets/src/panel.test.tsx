@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ERROR_MESSAGES, ScriptLoadError } from "./errors";
 import type { PanelContext, PanelHandle } from "./panel-api";
-import { createServices, mount, type PanelServices, renderPanel } from "./panel";
+import { createServices, mount, type PanelServices, QUOTE_MAX, quoteSelection, renderPanel } from "./panel";
+import { ASK_ATTR, ASK_EVENT, ASK_ID } from "./selection";
 import { DEFAULT_POLICY } from "./retry";
 import type { Strings } from "./strings";
 import { SESSION_KEY, THREAD_KEY } from "./storage";
@@ -519,5 +520,72 @@ describe("built-in translations (config.locale)", () => {
     const chatkit = await waitFor(() => currentChatKit());
     chatkit.emit("chatkit.response.start");
     await waitFor(() => expect(status()?.textContent).toBe(table.ja.responding));
+  });
+});
+
+describe("Ask about this (a selection quoted in the composer)", () => {
+  it("mounting offers it (the button before the toggle), once per page; the toggle opens a closed panel", async () => {
+    const toggle = document.createElement("button");
+    toggle.id = "chatkit-inject-toggle";
+    const opened = vi.fn();
+    toggle.addEventListener("click", opened);
+    document.body.prepend(toggle);
+    host.hidden = true;
+    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
+    const button = document.getElementById(ASK_ID);
+    expect(button?.nextElementSibling).toBe(toggle);
+    handle.unmount();
+    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
+    expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
+    const paragraph = document.createElement("p");
+    paragraph.textContent = "Chlorophyll";
+    document.body.append(paragraph);
+    Range.prototype.getBoundingClientRect = () => ({ left: 0, bottom: 0 }) as DOMRect;
+    try {
+      const range = document.createRange();
+      range.selectNodeContents(paragraph);
+      document.getSelection()?.addRange(range);
+      document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+      button?.click();
+    } finally {
+      delete (Range.prototype as Partial<Range>).getBoundingClientRect;
+    }
+    expect(opened).toHaveBeenCalledTimes(1);
+    expect(host.getAttribute(ASK_ATTR)).toBe("Chlorophyll");
+  });
+
+  it("quotes each line, then leaves an empty line for the question; a long selection is cut", () => {
+    expect(quoteSelection("One line")).toBe("> One line\n\n");
+    expect(quoteSelection("First\n\nThird\r\nFourth")).toBe("> First\n>\n> Third\n> Fourth\n\n");
+    const long = quoteSelection("x".repeat(QUOTE_MAX + 50));
+    expect(long).toBe(`> ${"x".repeat(QUOTE_MAX)}…\n\n`);
+  });
+
+  it("a selection waiting when ChatKit becomes ready is quoted and the composer focused, once", async () => {
+    host.id = "chatkit-inject-panel";
+    host.setAttribute(ASK_ATTR, "Photosynthesis turns light into sugar.");
+    setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    // Not before ChatKit is ready.
+    host.dispatchEvent(new Event(ASK_EVENT));
+    expect(chatkit.composer).toEqual([]);
+    chatkit.emit("chatkit.ready");
+    await waitFor(() => expect(chatkit.composer).toEqual([{ setValue: "> Photosynthesis turns light into sugar.\n\n" }, "focus"]));
+    expect(host.hasAttribute(ASK_ATTR)).toBe(false);
+    chatkit.emit("chatkit.ready");
+    host.dispatchEvent(new Event(ASK_EVENT));
+    expect(chatkit.composer).toHaveLength(2);
+  });
+
+  it("a selection asked about while ChatKit is open is quoted at once", async () => {
+    host.id = "chatkit-inject-panel";
+    setup();
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    chatkit.emit("chatkit.ready");
+    host.setAttribute(ASK_ATTR, "Second selection");
+    host.dispatchEvent(new Event(ASK_EVENT));
+    await waitFor(() => expect(chatkit.composer).toEqual([{ setValue: "> Second selection\n\n" }, "focus"]));
   });
 });

@@ -15,6 +15,7 @@ import { buildFrame } from "./frame";
 import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
 import { loadElementScript } from "./script";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
+import { ASK_ATTR, ASK_EVENT, ASK_ID, ASK_LABEL, offerSelection } from "./selection";
 import { SessionClient } from "./session";
 import { type KeyValueStore, OPEN_KEY, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
 import { text } from "./panel-strings";
@@ -24,6 +25,19 @@ export const STATUS_ID = "chatkit-inject-status";
 /** The loader's ids (loader.ts), repeated so this module does not bundle the loader. */
 const TOGGLE_ID = "chatkit-inject-toggle";
 const OPEN_CLASS = "chatkit-inject-open";
+const PANEL_ID = "chatkit-inject-panel";
+/** The longest selection quoted in the composer (the rest is cut, marked with an ellipsis). */
+export const QUOTE_MAX = 1000;
+
+/** The selection as a Markdown quote, followed by an empty line for the reader's question. */
+export function quoteSelection(selection: string): string {
+  const text = selection.length > QUOTE_MAX ? `${selection.slice(0, QUOTE_MAX).trimEnd()}…` : selection;
+  return `${text
+    .split(/\r?\n/)
+    .map((line) => `> ${line}`.trimEnd())
+    .join("\n")}\n\n`;
+}
+
 export const ERROR_ID = "chatkit-inject-error";
 
 /** Everything the panel talks to; replaced in tests. */
@@ -107,6 +121,9 @@ interface ChatViewProps {
 function ChatView({ config, services, scheme, onError, onResponding, onClose, ask }: ChatViewProps) {
   const initialThread = useMemo(() => readItem(services.store, THREAD_KEY), [services]);
   const loadingThread = useRef<string | null>(null);
+  // "Ask about this" (selection.ts): a selection waiting on the panel element is quoted in the
+  // composer once ChatKit is ready, or at once when it already is.
+  const quoteWaiting = useRef<() => void>(() => undefined);
   const options: UseChatKitOptions = {
     api: { url: config.backendUrl + config.chatPath, domainKey: config.domainKey, fetch: services.chatFetch },
     theme: buildTheme(config.theme, scheme),
@@ -124,7 +141,11 @@ function ChatView({ config, services, scheme, onError, onResponding, onClose, as
     startScreen: { greeting: text(config, "greeting"), prompts: config.prompts },
     composer: { placeholder: text(config, "placeholder") },
     initialThread,
-    onReady: () => console.info("[chatkit-inject] ChatKit ready"),
+    onReady: () => {
+      console.info("[chatkit-inject] ChatKit ready");
+      ready.current = true;
+      quoteWaiting.current();
+    },
     onError: ({ error }) => {
       // A saved thread that cannot be loaded (e.g. gone from the backend) must
       // not break every retry: forget it, so Retry starts a new thread.
@@ -145,13 +166,28 @@ function ChatView({ config, services, scheme, onError, onResponding, onClose, as
   };
   const locale = resolveLocale(document.documentElement.lang);
   if (locale) options.locale = locale;
-  const { control, sendUserMessage } = useChatKit(options);
+  const { control, sendUserMessage, setComposerValue, focusComposer } = useChatKit(options);
+  const ready = useRef(false);
   useEffect(() => {
     ask.current = (text) => sendUserMessage({ text });
     return () => {
       ask.current = null;
     };
   }, [ask, sendUserMessage]);
+  useEffect(() => {
+    const panel = document.getElementById(PANEL_ID);
+    quoteWaiting.current = () => {
+      const selection = panel?.getAttribute(ASK_ATTR);
+      if (!ready.current || !panel || !selection) return;
+      panel.removeAttribute(ASK_ATTR);
+      setComposerValue({ text: quoteSelection(selection) })
+        .then(() => focusComposer())
+        .catch((error: unknown) => console.error("[chatkit-inject] could not quote the selection", error));
+    };
+    const onAsk = (): void => quoteWaiting.current();
+    panel?.addEventListener(ASK_EVENT, onAsk);
+    return () => panel?.removeEventListener(ASK_EVENT, onAsk);
+  }, [setComposerValue, focusComposer]);
   return <ChatKit control={control} className="chatkit-inject-chat" />;
 }
 
@@ -321,6 +357,13 @@ export const mount: MountPanel = (host, { config: raw, ...rest }) => {
   }
   const context: PanelContext = { ...rest, config: result.config };
   const panel = renderPanel(buildFrame(host, context), context, createServices(context));
+  // "Ask about this" is offered from the first open on (selection.ts): in this module, it costs
+  // the pages nothing before; the toggle opens the panel when it is closed.
+  const doc = host.ownerDocument;
+  const toggle = doc.getElementById(TOGGLE_ID);
+  if (toggle && !doc.getElementById(ASK_ID)) {
+    offerSelection(doc, { toggle, panel: host, setOpen: () => host.hidden && toggle.click() }, ASK_LABEL);
+  }
   return {
     unmount: () => {
       panel.unmount();

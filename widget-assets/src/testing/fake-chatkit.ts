@@ -25,6 +25,19 @@ export class FakeChatKit extends HTMLElement {
     return last;
   }
 
+  /** What `setComposerValue` and `focusComposer` were called with, in order. */
+  readonly composer: Array<{ setValue: string } | "focus"> = [];
+
+  setComposerValue(params: { text?: string }): Promise<void> {
+    this.composer.push({ setValue: params.text ?? "" });
+    return Promise.resolve();
+  }
+
+  focusComposer(): Promise<void> {
+    this.composer.push("focus");
+    return Promise.resolve();
+  }
+
   sendUserMessage(params: { text?: string }): Promise<void> {
     this.sent.push(params);
     return Promise.resolve();

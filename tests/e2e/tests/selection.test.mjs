@@ -1,0 +1,135 @@
+// "Ask about this": text selected in the page is offered to the chat, quoted in ChatKit's composer,
+// and reaches the backend quoted, with the page context as for any message. It is offered from the
+// panel's first open on (the panel module installs it: no cost to the page before).
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { chat, env, launch, newContext, openReady, sel, under, waitForReply } from "../lib/harness.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const ASK = "#chatkit-inject-ask";
+
+/** Opens the chat once and closes it again (the close button): "Ask about this" is offered from then on. */
+async function openedOnce(page) {
+  await openReady(page);
+  await page.click(`${sel.panel} .chatkit-inject-close`);
+  await page.waitForSelector(sel.panel, { state: "hidden" });
+}
+
+/** The thread as the backend stored it, read with the page's own session. */
+async function storedItems(page) {
+  const { secret, thread } = await page.evaluate(() => ({
+    secret: JSON.parse(sessionStorage.getItem("chatkit-inject:session")).clientSecret,
+    thread: sessionStorage.getItem("chatkit-inject:thread"),
+  }));
+  const response = await fetch(env.backend + "/chatkit", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "items.list", params: { thread_id: thread, order: "asc", limit: 100 } }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).data;
+}
+
+test("a reader selects a sentence with the mouse, asks about it, and the question reaches the backend with the selection quoted", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector('html[data-has-hydrated="true"]');
+    const paragraph = page.locator("article p").first();
+    // Before the first open, nothing is offered: no code for it runs yet.
+    await paragraph.click({ clickCount: 3 });
+    await page.waitForTimeout(200);
+    assert.equal(await page.locator(ASK).count(), 0, "not offered before the first open");
+    await page.evaluate(() => document.getSelection().removeAllRanges());
+    await openedOnce(page);
+    assert.equal(await page.locator(ASK).isVisible(), false, "nothing offered without a selection");
+
+    // A real triple click selects the first paragraph of the article.
+    await paragraph.click({ clickCount: 3 });
+    const selected = (await page.evaluate(() => document.getSelection().toString())).trim();
+    assert.ok(selected.length > 10, `selected: ${JSON.stringify(selected)}`);
+    await page.waitForSelector(ASK, { state: "visible" });
+    // Near the selection: just under it.
+    const text = await paragraph.boundingBox();
+    const ask = await page.locator(ASK).boundingBox();
+    assert.ok(ask.y >= text.y && ask.y <= text.y + text.height + 40, `the button is under the selection: ${JSON.stringify({ text, ask })}`);
+    assert.equal((await page.locator(ASK).textContent()).trim(), "Ask about this");
+
+    await page.mouse.click(ask.x + ask.width / 2, ask.y + ask.height / 2);
+    await page.waitForSelector(sel.panel, { state: "visible" });
+    const quoted = `${selected
+      .split("\n")
+      .map((line) => `> ${line}`.trimEnd())
+      .join("\n")}\n\n`;
+    const ui = chat(page);
+    await ui.composer().waitFor({ state: "visible" });
+    await (await ui.frame()).waitForFunction((q) => document.querySelector("textarea").value === q, quoted);
+    assert.equal(await page.locator(ASK).isVisible(), false, "the button went with the selection");
+
+    // The composer has the focus: the reader types the question and presses Enter.
+    const question = "What does this mean?";
+    await page.keyboard.press("End");
+    await page.keyboard.type(question);
+    const before = await ui.assistant().count();
+    await page.keyboard.press("Enter");
+    await waitForReply(page, before);
+    const sent = (await page.evaluate(() => window.__chatkitDouble.requests)).find((r) => r.type === "threads.create");
+    assert.equal(sent.params.input.content[0].text, quoted + question);
+    const stored = (await storedItems(page)).filter((i) => i.type === "user_message").map((i) => i.content[0].text);
+    assert.deepEqual(stored, [quoted + question], "the backend got the selection quoted, then the question");
+    assert.equal(await page.locator(sel.error).count(), 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test("keyboard only: after a selection, Tab reaches the Ask button, Enter asks; it is hidden on print", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector('html[data-has-hydrated="true"]');
+    await openedOnce(page);
+    // A selection made from the keyboard (Shift+End in caret browsing), set here as a range.
+    const selected = await page.evaluate(() => {
+      document.activeElement?.blur();
+      const p = document.querySelector("article p");
+      const range = document.createRange();
+      range.selectNodeContents(p);
+      document.getSelection().removeAllRanges();
+      document.getSelection().addRange(range);
+      return document.getSelection().toString().trim();
+    });
+    await page.keyboard.press("Shift+End");
+    await page.waitForSelector(ASK, { state: "visible" });
+    await page.emulateMedia({ media: "print" });
+    await page.evaluate(() => window.dispatchEvent(new Event("beforeprint")));
+    assert.equal(await page.locator(ASK).isVisible(), false, "hidden on print");
+    await page.emulateMedia({ media: "screen" });
+    await page.keyboard.press("Shift+End");
+    await page.waitForSelector(ASK, { state: "visible" });
+
+    let presses = 0;
+    while (!(await page.evaluate(() => document.activeElement?.id === "chatkit-inject-ask"))) {
+      await page.keyboard.press("Tab");
+      presses += 1;
+      assert.ok(presses < 300, "Tab never reached the Ask button");
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(sel.panel, { state: "visible" });
+    const frame = await chat(page).frame();
+    await frame.waitForFunction((s) => document.querySelector("textarea").value.startsWith(`> ${s.split("\n")[0]}`), selected);
+    assert.equal(await frame.evaluate(() => document.activeElement?.tagName), "TEXTAREA", "the composer has the focus");
+  } finally {
+    await context.close();
+  }
+});

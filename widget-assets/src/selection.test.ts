@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ASK_ATTR, ASK_EVENT, ASK_ID, offerSelection } from "./selection";
+
+let toggle: HTMLButtonElement;
+let panel: HTMLElement;
+let setOpen: ReturnType<typeof vi.fn<(open: boolean) => void>>;
+let text: HTMLParagraphElement;
+
+beforeEach(() => {
+  document.body.innerHTML = "<main><p id=text>Photosynthesis turns light into sugar.</p></main>";
+  text = document.getElementById("text") as HTMLParagraphElement;
+  toggle = document.createElement("button");
+  panel = document.createElement("div");
+  panel.hidden = true;
+  panel.innerHTML = "<p id=inside>Inside the panel</p>";
+  document.body.append(toggle, panel);
+  setOpen = vi.fn<(open: boolean) => void>();
+  // jsdom lays nothing out (Range has no getBoundingClientRect): a selection's box is given here.
+  Range.prototype.getBoundingClientRect = () => ({ left: 40, bottom: 120 }) as DOMRect;
+  offerSelection(document, { toggle, panel, setOpen }, "Ask about this");
+});
+afterEach(() => {
+  delete (Range.prototype as Partial<Range>).getBoundingClientRect;
+  document.getSelection()?.removeAllRanges();
+  document.body.innerHTML = "";
+});
+
+const button = () => document.getElementById(ASK_ID) as HTMLButtonElement;
+const visible = () => button().style.display !== "none";
+
+function select(node: Node): void {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const selection = document.getSelection();
+  selection?.removeAllRanges();
+  selection?.addRange(range);
+}
+
+describe("Ask about this", () => {
+  it("is a labelled button just before the toggle, hidden while nothing is selected", () => {
+    expect(button().tagName).toBe("BUTTON");
+    expect(button().type).toBe("button");
+    expect(button().textContent).toBe("Ask about this");
+    expect(button().nextElementSibling).toBe(toggle);
+    expect(visible()).toBe(false);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "Shift" }));
+    expect(visible()).toBe(false);
+  });
+
+  it("shows under a selection made with the keyboard, and hides when the selection goes", () => {
+    select(text);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(visible()).toBe(true);
+    expect(button().style.top).toBe(`${120 + window.scrollY + 6}px`);
+    expect(button().style.left).toBe(`${40 + window.scrollX}px`);
+    document.getSelection()?.removeAllRanges();
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(visible()).toBe(false);
+  });
+
+  it("shows after a mouse selection (once the selection has settled)", async () => {
+    select(text);
+    document.dispatchEvent(new MouseEvent("mouseup"));
+    expect(visible()).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(visible()).toBe(true);
+  });
+
+  it("is not offered for text selected inside the panel", () => {
+    select(document.getElementById("inside") as HTMLElement);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(visible()).toBe(false);
+  });
+
+  it("a click opens the panel with the selection waiting on it, then hides", () => {
+    const asked = vi.fn();
+    panel.addEventListener(ASK_EVENT, () => asked(panel.getAttribute(ASK_ATTR)));
+    select(text);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    button().click();
+    expect(setOpen).toHaveBeenCalledWith(true);
+    expect(panel.getAttribute(ASK_ATTR)).toBe("Photosynthesis turns light into sugar.");
+    expect(asked).toHaveBeenCalledWith("Photosynthesis turns light into sugar.");
+    expect(document.getSelection()?.toString()).toBe("");
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "Enter" }));
+    expect(visible()).toBe(false);
+  });
+
+  it("hides before printing", () => {
+    select(text);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(visible()).toBe(true);
+    window.dispatchEvent(new Event("beforeprint"));
+    expect(visible()).toBe(false);
+  });
+});
