@@ -1422,35 +1422,43 @@ mod tests {
 
     #[test]
     fn server_errors_redirects_refusals_and_timeouts_each_have_their_line() {
-        let (check, _) = session(&json(500, r#"{"error":"x","message":"database down"}"#));
-        assert!(
-            check.message.contains("HTTP 500: database down"),
-            "{check:?}"
-        );
-        assert!(check.fix.as_deref().unwrap_or("").contains("logs"));
-        let (check, _) = session(&answer(
-            302,
-            &[("location", "https://sso.example.edu/")],
-            "",
-        ));
-        assert!(check
-            .message
-            .contains("redirect (HTTP 302 to https://sso.example.edu/)"));
-        let (check, _) = session(&json(401, r#"{"message":"no"}"#));
-        assert!(check.message.contains("refused"), "{check:?}");
-        let (check, _) = session(&json(404, r#"{"detail":"Not Found"}"#));
-        assert!(check.message.contains("no session endpoint"), "{check:?}");
-        assert!(check.fix.as_deref().unwrap_or("").contains("session-path"));
-        let (check, _) = session(&Outcome::TimedOut(Duration::from_millis(1500)));
-        assert!(
-            check.message.contains("did not answer within 1.5 s"),
-            "{check:?}"
-        );
-        let (check, _) = session(&Outcome::Failed("connection refused".into()));
-        assert!(check.message.contains("connection refused"), "{check:?}");
-        for c in [check] {
-            assert_eq!(c.status, Status::Fail);
+        let cases: [(Outcome, &str); 6] = [
+            (
+                json(500, r#"{"error":"x","message":"database down"}"#),
+                "HTTP 500: database down",
+            ),
+            (
+                answer(302, &[("location", "https://sso.example.edu/")], ""),
+                "redirect (HTTP 302 to https://sso.example.edu/)",
+            ),
+            (
+                json(401, r#"{"message":"no"}"#),
+                "refused the request (HTTP 401: no)",
+            ),
+            (
+                json(404, r#"{"detail":"Not Found"}"#),
+                "no session endpoint",
+            ),
+            (
+                Outcome::TimedOut(Duration::from_millis(1500)),
+                "did not answer within 1.5 s",
+            ),
+            (
+                Outcome::Failed("connection refused".into()),
+                "failed: connection refused",
+            ),
+        ];
+        for (outcome, expected) in cases {
+            let (check, token) = session(&outcome);
+            assert_eq!(check.status, Status::Fail, "{check:?}");
+            assert!(check.message.contains(expected), "{expected}: {check:?}");
+            assert!(check.fix.is_some(), "{check:?}");
+            assert!(token.is_none());
         }
+        let (check, _) = session(&json(500, "{}"));
+        assert!(check.fix.as_deref().unwrap_or("").contains("logs"));
+        let (check, _) = session(&json(404, "{}"));
+        assert!(check.fix.as_deref().unwrap_or("").contains("session-path"));
     }
 
     fn preflight(headers: &[(&str, &str)], status: u16) -> Outcome {
