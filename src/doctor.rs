@@ -400,7 +400,7 @@ pub fn judge_reachable(backend_url: &str, outcome: &Outcome) -> Check {
             let https = if backend_url.starts_with("https://") {
                 " over https"
             } else {
-                " (http, on this machine)"
+                " over http on this machine"
             };
             Check::pass(
                 "backend",
