@@ -31,6 +31,8 @@ enum Fault {
     ExpiredToken,
     /// The ChatKit endpoint refuses every token.
     ChatRefusesToken,
+    /// The session endpoint redirects to a sign-in page.
+    SessionRedirect,
 }
 
 struct Request {
@@ -143,6 +145,14 @@ fn respond(fault: Fault, req: &Request) -> (u16, Vec<(String, String)>, String) 
         ("POST", "/api/chatkit/session") => {
             json(&mut headers);
             match fault {
+                Fault::SessionRedirect => (
+                    302,
+                    vec![(
+                        "Location".into(),
+                        "https://sso.example.edu/login?next=/api/chatkit/session".into(),
+                    )],
+                    String::new(),
+                ),
                 Fault::Session500 => (
                     500,
                     headers,
@@ -200,6 +210,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         204 => "No Content",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
@@ -261,9 +272,10 @@ fn doctor_with(
     (tmp, out)
 }
 
+/// `doctor` against a fake backend with `fault`, in the text format under its other name.
 fn doctor(fault: Fault) -> RunOutput {
     let backend = fake_backend(fault);
-    doctor_with(&backend, None, "", &["--origin", SITE]).1
+    doctor_with(&backend, None, "", &["--origin", SITE, "--format", "human"]).1
 }
 
 /// The report line of check `id`.
@@ -369,6 +381,21 @@ fn a_500_from_the_session_endpoint() {
     assert!(line(&out, "session").contains("HTTP 500: The server failed to answer."));
     assert!(fix(&out, "session").contains("logs"));
     assert_status(&out, "chatkit", "skip");
+}
+
+#[test]
+fn a_redirect_to_a_sign_in_page() {
+    let out = doctor(Fault::SessionRedirect);
+    assert_eq!(out.code, 1, "{}", out.render());
+    assert_status(&out, "session", "FAIL");
+    assert!(
+        line(&out, "session").contains(
+            "a redirect (HTTP 302 to https://sso.example.edu/login?next=/api/chatkit/session)"
+        ),
+        "{}",
+        out.render()
+    );
+    assert!(fix(&out, "session").contains("sign-in"));
 }
 
 #[test]
