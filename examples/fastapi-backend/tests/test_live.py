@@ -225,6 +225,10 @@ def test_reset_turns_everything_off(live):
             "stop_stream_after_words": 2,
             "stream_error_next": 2,
             "session_no_expiry": True,
+            "login_page": True,
+            "session_expired": True,
+            "cors_origins": ["https://other.example"],
+            "cors_headers": ["authorization"],
             "paths": ["/x"],
         },
     )
@@ -241,6 +245,10 @@ def test_reset_turns_everything_off(live):
         "html_error_next": 0,
         "session_no_expiry": False,
         "retry_after": 30,
+        "login_page": False,
+        "session_expired": False,
+        "cors_origins": None,
+        "cors_headers": None,
     }
 
 
