@@ -1181,7 +1181,6 @@ pub fn diagnose(r: &Resolved, origin: Option<&SiteOrigin>, timeout: Duration) ->
         // 2. The session endpoint, asked as the widget asks.
         let mut headers = origin_header.clone();
         headers.push(("Content-Type", "application/json"));
-        headers.push(("Accept", "application/json"));
         let session = client.send("POST", &t.session, &headers, Some("{}"), true);
         let (check, token) = judge_session(&t.session, &session, unix_now());
         checks.push(check);
@@ -1230,7 +1229,6 @@ pub fn diagnose(r: &Resolved, origin: Option<&SiteOrigin>, timeout: Duration) ->
                 let mut headers = origin_header.clone();
                 headers.extend([
                     ("Content-Type", "application/json"),
-                    ("Accept", "application/json"),
                     ("Authorization", bearer.as_str()),
                     (
                         "X-ChatKit-Page",
