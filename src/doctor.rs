@@ -412,6 +412,11 @@ pub fn judge_reachable(backend_url: &str, outcome: &Outcome) -> Check {
             format!("{backend_url} did not answer within {}", waited(*d)),
             "check that the backend is running and that nothing (a firewall, a sleeping free-tier host) holds its requests; --timeout waits longer",
         ),
+        Outcome::Failed(e) if e.to_ascii_lowercase().contains("certificate") => Check::fail(
+            "backend",
+            format!("{backend_url} has a TLS certificate that is not valid: {e}"),
+            "browsers refuse it too: serve a certificate for this host name from a public authority (e.g. Let's Encrypt), with its intermediate certificates",
+        ),
         Outcome::Failed(e) => Check::fail(
             "backend",
             format!("{backend_url} cannot be reached: {e}"),
@@ -1248,7 +1253,7 @@ pub fn diagnose(r: &Resolved, origin: Option<&SiteOrigin>, timeout: Duration) ->
         });
     } else {
         for id in ["session", "cors", "chatkit"] {
-            checks.push(Check::skip(id, "not checked: the backend is not reachable"));
+            checks.push(Check::skip(id, "not checked: the backend check failed"));
         }
     }
 
@@ -1702,6 +1707,17 @@ mod tests {
         let c = judge_reachable("https://chat.example.edu", &json(404, "{}"));
         assert_eq!(c.status, Status::Pass);
         assert!(c.message.contains("over https"), "{c:?}");
+        let tls = judge_reachable(
+            "https://chat.example.edu",
+            &Outcome::Failed("invalid peer certificate: UnknownIssuer".into()),
+        );
+        assert_eq!(tls.status, Status::Fail);
+        assert!(tls.message.contains("TLS certificate"), "{tls:?}");
+        let down = judge_reachable(
+            "https://chat.example.edu",
+            &Outcome::Failed("connection refused".into()),
+        );
+        assert!(down.message.contains("cannot be reached"), "{down:?}");
     }
 
     #[test]
