@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ConfigError, Loaded};
 use crate::run::{Action, RunSettings};
@@ -23,9 +23,14 @@ use crate::run::{Action, RunSettings};
     about,
     long_about,
     term_width = 100,
-    after_help = "Examples:\n  chatkit-inject build/                  inject with the dev profile (backend http://localhost:8000)\n  chatkit-inject build/ --env prod       inject with [profiles.prod] from chatkit.toml\n  chatkit-inject build/ --check          exit 1 if any page lacks the current injection\n  chatkit-inject build/ --strip          remove everything an earlier run added\n\nExit codes: 0 all pages fine, 1 some pages failed or --check found pages out of date,\n2 usage, config or input-directory error."
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    after_help = "Examples:\n  chatkit-inject build/                  inject with the dev profile (backend http://localhost:8000)\n  chatkit-inject build/ --env prod       inject with [profiles.prod] from chatkit.toml\n  chatkit-inject build/ --check          exit 1 if any page lacks the current injection\n  chatkit-inject build/ --strip          remove everything an earlier run added\n  chatkit-inject doctor --env prod       check the prod profile against its live backend\n\nExit codes: 0 all pages fine, 1 some pages failed or --check found pages out of date,\n2 usage, config or input-directory error."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The folder `docusaurus build` wrote.
     #[arg(value_name = "BUILD_DIR", default_value = "build")]
     pub build_dir: PathBuf,
@@ -78,6 +83,12 @@ pub struct Cli {
     /// Also print the assets written and the theme read from the site's CSS.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+/// Commands other than the injection itself.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// Format of the run report.

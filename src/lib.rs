@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod csp;
+pub mod doctor;
 pub mod exit_codes;
 pub mod fsx;
 pub mod i18n;

@@ -5,13 +5,16 @@ use std::io::Write;
 
 use clap::Parser;
 
-use chatkit_inject::cli::{Cli, Format};
+use chatkit_inject::cli::{Cli, Command, Format};
 use chatkit_inject::exit_codes::ExitCode;
 use chatkit_inject::run;
 
 fn main() -> std::process::ExitCode {
     // clap exits with 2 on usage errors by itself.
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Doctor(args)) = cli.command.take() {
+        return chatkit_inject::doctor::main(&args).into();
+    }
     let (settings, output) = match cli.into_settings() {
         Ok(s) => s,
         Err(err) => {

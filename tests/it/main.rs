@@ -10,10 +10,12 @@
 //! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
 //! - `reliability`: killed runs, file-system cases, concurrent runs, mutated pages (docs/reliability.md).
 //! - `usage`: `--help` snapshot, and the README's usage block matches it.
+//! - `doctor`: `chatkit-inject doctor` against a fake backend on 127.0.0.1, one failure mode at a time.
 
 mod cli;
 mod config_files;
 mod contract;
+mod doctor;
 mod harness;
 mod locales;
 mod pages;

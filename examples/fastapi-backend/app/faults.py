@@ -3,6 +3,8 @@
 Off unless CHATKIT_FAULTS=1, and then answered only to requests from 127.0.0.1:
 
     POST /__faults        merge switches, e.g. {"fail_next": 2, "status": 503, "paths": ["/chatkit"]}
+                          (FaultsUpdate below lists them: failures, delays, cut streams, expired
+                          tokens, HTML pages, a misconfigured CORS)
     POST /__faults/reset  all switches off, counters to zero
     GET  /__stats         requests per path and status, preflights, faults applied
 
@@ -21,12 +23,21 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 
 from .ratelimit import RateLimiter
 from .tokens import TokenSigner
 
 ADMIN_PREFIX = "/__"
 EXEMPT_PATHS = ("/healthz",)
+
+LOGIN_PAGE = b"""<!DOCTYPE html>
+<html><head><title>Sign in - Campus SSO</title></head>
+<body><form method="post" action="/login"><h1>Sign in</h1>
+<input name="user"><button>Sign in</button></form></body></html>
+"""
+# Request headers a CORS preflight may ask for whatever the configuration (Starlette's list).
+SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
 
 PROXY_ERROR_PAGE = b"""<!DOCTYPE html>
 <html><head><title>502 Bad Gateway</title></head>
@@ -51,6 +62,10 @@ class FaultsUpdate(BaseModel):
     html_error_next: int | None = Field(None, ge=0, description="answer the next N with a 502 HTML page")
     session_no_expiry: bool | None = Field(None, description="session answers omit expires_at")
     retry_after: int | None = Field(None, ge=1, description="Retry-After of an injected 429 (30)")
+    login_page: bool | None = Field(None, description="answer with a proxy's 200 HTML sign-in page")
+    session_expired: bool | None = Field(None, description="session answers issue expired tokens")
+    cors_origins: list[str] | None = Field(None, description="CORS allows only these origins")
+    cors_headers: list[str] | None = Field(None, description="CORS allows only these request headers")
 
 
 @dataclass
@@ -66,6 +81,10 @@ class Faults:
     html_error_next: int = 0
     session_no_expiry: bool = False
     retry_after: int = 30
+    login_page: bool = False
+    session_expired: bool = False
+    cors_origins: list[str] | None = None
+    cors_headers: list[str] | None = None
     # counters
     requests: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     preflight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -97,6 +116,10 @@ class Faults:
             "html_error_next": self.html_error_next,
             "session_no_expiry": self.session_no_expiry,
             "retry_after": self.retry_after,
+            "login_page": self.login_page,
+            "session_expired": self.session_expired,
+            "cors_origins": self.cors_origins,
+            "cors_headers": self.cors_headers,
         }
 
     def stats(self) -> dict[str, Any]:
@@ -151,6 +174,10 @@ class InjectFaultsMiddleware:
 
         if f.delay_ms:
             await asyncio.sleep(f.delay_ms / 1000)
+        if f.login_page:
+            # A sign-in proxy in front of the backend: 200, HTML, whatever was asked.
+            f.applied["login_page"] += 1
+            return await _send_body(send, 200, "text/html; charset=utf-8", LOGIN_PAGE)
         if f.html_error_next > 0:
             f.html_error_next -= 1
             f.applied["html_error"] += 1
@@ -180,6 +207,62 @@ class InjectFaultsMiddleware:
                 pass
             return
         await self.app(scope, receive, send)
+
+
+class CorsFaultMiddleware:
+    """Outside CORS: with `cors_origins` or `cors_headers` set, CORS answers as a misconfigured
+    backend's would. A preflight from another origin, or asking for another request header, gets
+    Starlette's refusal (400, "Disallowed CORS origin/headers"); an answer to another origin loses
+    its CORS headers, so a browser discards it."""
+
+    def __init__(self, app, faults: Faults, allowed_origins: list[str]):
+        self.app = app
+        self.faults = faults
+        self.allowed_origins = allowed_origins
+
+    async def __call__(self, scope, receive, send):
+        f = self.faults
+        if (
+            scope["type"] != "http"
+            or (f.cors_origins is None and f.cors_headers is None)
+            or scope["path"].startswith(ADMIN_PREFIX)
+        ):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:
+            return await self.app(scope, receive, send)
+        origins = self.allowed_origins if f.cors_origins is None else f.cors_origins
+        origin_ok = origin in origins or "*" in origins
+        if not origin_ok and f.cors_origins is None:
+            return await self.app(scope, receive, send)  # the configured CORS refuses it
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            asked = headers.get("access-control-request-headers", "")
+            requested = {h.strip().lower() for h in asked.split(",") if h.strip()}
+            allowed = SAFELISTED_HEADERS | {h.lower() for h in f.cors_headers or []}
+            headers_ok = f.cors_headers is None or requested <= allowed
+            if origin_ok and headers_ok:
+                return await self.app(scope, receive, send)
+            f.applied["cors"] += 1
+            failures = [name for name, ok in (("origin", origin_ok), ("headers", headers_ok)) if not ok]
+            extra = [(b"access-control-allow-methods", b"GET, POST, OPTIONS"), (b"vary", b"Origin")]
+            if origin_ok:
+                extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
+            if f.cors_headers is not None:
+                extra.append((b"access-control-allow-headers", ", ".join(sorted(allowed)).encode("latin-1")))
+            body = f"Disallowed CORS {', '.join(failures)}".encode()
+            return await _send_body(send, 400, "text/plain; charset=utf-8", body, extra)
+        if origin_ok:
+            return await self.app(scope, receive, send)
+        f.applied["cors"] += 1
+
+        async def stripping_send(message):
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message["headers"] if not k.lower().startswith(b"access-control-")]
+                message = {**message, "headers": kept}
+            await send(message)
+
+        await self.app(scope, receive, stripping_send)
 
 
 async def _send_body(send, status: int, content_type: str, body: bytes, extra: list | None = None) -> None:
@@ -239,7 +322,7 @@ def admin_router(faults: Faults, signer: TokenSigner, limiter: RateLimiter | Non
                     signer.not_before = time.time()
             elif key == "stop_stream_after_words":
                 setattr(faults, key, value or None)
-            elif value is not None or key == "paths":
+            elif value is not None or key in ("paths", "cors_origins", "cors_headers"):
                 setattr(faults, key, value)
         return faults.switches()
 

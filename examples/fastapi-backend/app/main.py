@@ -11,6 +11,7 @@ configured from the environment (see config.py).
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import asynccontextmanager
 
 from chatkit.server import StreamingResult
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .config import Settings
 from .context import PageContext, RequestContext
-from .faults import CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
+from .faults import CorsFaultMiddleware, CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
 from .model import ModelResponder
 from .pgstore import PostgresStore
 from .ratelimit import RateLimiter, client_address, parse_limits
@@ -223,10 +224,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the reader's threads stay reachable; anything else starts a new reader.
         # A renewal keeps the reader's first-issue time: it cannot extend the reader past max_age.
         earlier = signer.renewable(body.existing)
+        # The `session_expired` fault: tokens issued as if a lifetime and a minute ago.
+        issued = time.time() - signer.ttl - 60 if faults and faults.session_expired else None
         if earlier:
-            token, claims = signer.issue(earlier.sub, first=earlier.fst)
+            token, claims = signer.issue(earlier.sub, now=issued, first=earlier.fst)
         else:
-            token, claims = signer.issue(new_subject())
+            token, claims = signer.issue(new_subject(), now=issued)
         answer: dict = {"client_secret": token, "expires_at": claims.exp}
         if faults and faults.session_no_expiry:
             del answer["expires_at"]
@@ -331,6 +334,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     if faults:
+        app.add_middleware(CorsFaultMiddleware, faults=faults, allowed_origins=settings.allowed_origins)
         app.add_middleware(CountMiddleware, faults=faults)
         app.include_router(admin_router(faults, signer, limiter))
     return app

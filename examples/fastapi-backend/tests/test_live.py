@@ -225,6 +225,10 @@ def test_reset_turns_everything_off(live):
             "stop_stream_after_words": 2,
             "stream_error_next": 2,
             "session_no_expiry": True,
+            "login_page": True,
+            "session_expired": True,
+            "cors_origins": ["https://other.example"],
+            "cors_headers": ["authorization"],
             "paths": ["/x"],
         },
     )
@@ -241,6 +245,10 @@ def test_reset_turns_everything_off(live):
         "html_error_next": 0,
         "session_no_expiry": False,
         "retry_after": 30,
+        "login_page": False,
+        "session_expired": False,
+        "cors_origins": None,
+        "cors_headers": None,
     }
 
 
@@ -295,3 +303,79 @@ def test_client_closing_the_stream_keeps_the_thread_usable(live):
         'You asked 2 questions so far; your first was: "I will hang up"'
         in assistant_done(follow)["content"][0]["text"]
     )
+
+
+# -- the switches `chatkit-inject doctor` is tested with ----------------------------------------
+
+
+def cors_preflight(client: httpx.Client, headers: str, origin: str = ORIGIN) -> httpx.Response:
+    return client.options(
+        "/chatkit",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+
+
+def test_login_page(live):
+    live.post("/__faults", json={"login_page": True, "paths": ["/api/chatkit/session"]})
+    r = live.post("/api/chatkit/session", json={}, headers={"Origin": ORIGIN})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<title>Sign in - Campus SSO</title>" in r.text
+    assert r.headers["access-control-allow-origin"] == ORIGIN, "CORS headers like a real answer"
+    assert Reader(live, "x").post({"type": "threads.list", "params": {}}).status_code == 401, "other paths"
+    assert live.get("/__stats").json()["faults"] == {"login_page": 1}
+    live.post("/__faults", json={"login_page": False})
+    assert live.post("/api/chatkit/session", json={}).json()["client_secret"]
+
+
+def test_session_expired(live):
+    live.post("/__faults", json={"session_expired": True})
+    answer = live.post("/api/chatkit/session", json={}).json()
+    assert answer["expires_at"] < time.time() - 30
+    r = Reader(live, answer["client_secret"]).post({"type": "threads.list", "params": {}})
+    assert r.status_code == 401 and "expired" in r.json()["message"]
+    # A renewal is issued expired as well.
+    renewed = live.post("/api/chatkit/session", json={"existing": answer["client_secret"]}).json()
+    assert renewed["expires_at"] < time.time()
+    live.post("/__faults/reset")
+    fresh = live.post("/api/chatkit/session", json={}).json()
+    assert fresh["expires_at"] > time.time() + 60
+    listed = Reader(live, fresh["client_secret"]).post({"type": "threads.list", "params": {}})
+    assert listed.status_code == 200
+
+
+def test_cors_origins(live):
+    state = live.post("/__faults", json={"cors_origins": ["https://other.example"]}).json()
+    assert state["cors_origins"] == ["https://other.example"]
+    r = cors_preflight(live, "authorization,content-type")
+    assert r.status_code == 400 and r.text == "Disallowed CORS origin"
+    assert "access-control-allow-origin" not in r.headers
+    # An answer to the site loses its CORS headers; the allowed origin keeps them.
+    reader = Reader(live)
+    body = {"type": "threads.list", "params": {}}
+    site = reader.post(body, {"Origin": ORIGIN})
+    assert site.status_code == 200 and "access-control-allow-origin" not in site.headers
+    assert live.get("/__stats").json()["faults"] == {"cors": 2}
+    # Turned off with null: the configured origins again.
+    assert live.post("/__faults", json={"cors_origins": None}).json()["cors_origins"] is None
+    r = cors_preflight(live, "authorization,content-type")
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_cors_headers(live):
+    live.post("/__faults", json={"cors_headers": ["Authorization", "Content-Type", "X-ChatKit-Page"]})
+    ok = cors_preflight(live, "authorization,content-type,x-chatkit-page,accept")
+    assert ok.status_code == 200, "the listed and the safelisted headers pass"
+    refused = cors_preflight(live, "authorization,content-type,last-event-id,x-chatkit-page")
+    assert refused.status_code == 400 and refused.text == "Disallowed CORS headers"
+    assert refused.headers["access-control-allow-origin"] == ORIGIN
+    allowed = {h.strip() for h in refused.headers["access-control-allow-headers"].split(",")}
+    assert "last-event-id" not in allowed and "authorization" in allowed
+    other = cors_preflight(live, "last-event-id", origin="https://evil.example")
+    assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+    live.post("/__faults/reset")
+    assert cors_preflight(live, "authorization,content-type,last-event-id,x-chatkit-page").status_code == 200
