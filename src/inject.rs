@@ -602,6 +602,15 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 Ok(())
             }
         ))
+        // Elements whose content is text (raw text, RCDATA): lol_html's fast path (a page
+        // without our marker, where no attribute selector applies) misreads a start tag that
+        // ends right after an `=` (`<script e=>`) and takes what follows as markup, where its
+        // full lexer (and a browser) read text up to `</script>`; the two runs of this tool
+        // then place the widget differently. A handler makes lol_html lex these tags fully.
+        .append_element_content_handler(element!(
+            "script, style, textarea, title, xmp, iframe, noembed, noframes, noscript, plaintext",
+            |_el| Ok(())
+        ))
         .append_element_content_handler(element!(foreign_rules_selector(), |el| {
             // Inside `<svg>`/`<math>` (in lol_html's view): an HTML integration point, or a
             // start tag that ends foreign content in a browser.
@@ -1387,6 +1396,45 @@ mod tests {
                 "{page}"
             );
         }
+    }
+
+    /// A raw-text element whose start tag ends right after `=` (`<script e=>`): what follows is
+    /// the script's text in a browser and in lol_html's full lexer, but was markup on lol_html's
+    /// fast path, so the first run put the widget before a `</body>` that is script text and
+    /// the second run, reading the page with our marker, injected the config again (found by
+    /// the open-ended fuzzer). Now both runs read the script's text as text.
+    #[test]
+    fn a_start_tag_ending_after_an_equals_sign_keeps_its_text() {
+        let s = snippets();
+        for page in [
+            "<body><script e=></b></body>",
+            "<body><style e=  ></b></body>",
+            "<body><textarea e=></b></body>",
+            "<body><title e=></b></body>",
+        ] {
+            match apply(page.as_bytes(), Mode::Inject(&s)) {
+                // The page ends inside that element: no place where the widget runs.
+                Err(RewriteError::Parse(why)) => {
+                    assert!(why.contains("no safe place"), "{page}: {why}")
+                }
+                Ok((once, _, _)) => {
+                    let (twice, _, _) = apply(&once, Mode::Inject(&s))
+                        .unwrap_or_else(|e| panic!("{page}: again: {e}"));
+                    assert_eq!(twice, once, "{page}");
+                }
+                Err(e) => panic!("{page}: {e}"),
+            }
+        }
+        // Closed, the element is text up to its end tag and the widget goes before `</body>`.
+        let page = "<body><script e=></body></script><p>x</p></body>";
+        let out = inject(page);
+        assert!(
+            out.starts_with(&format!(
+                "{}<body><script e=></body></script><p>x</p><script",
+                s.head
+            )),
+            "{out}"
+        );
     }
 
     #[test]
