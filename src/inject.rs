@@ -611,13 +611,18 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             "script, style, textarea, title, xmp, iframe, noembed, noframes, noscript, plaintext",
             |_el| Ok(())
         ))
-        .append_element_content_handler(element!(foreign_rules_selector(), |el| {
+        .append_element_content_handler(element!("svg *, math *", |el| {
             // Inside `<svg>`/`<math>` (in lol_html's view): an HTML integration point, or a
-            // start tag that ends foreign content in a browser.
+            // start tag that ends foreign content in a browser. One universal selector costs
+            // less than a descendant selector per tag name (measured: lol_html builds the
+            // selectors' program for every page).
             if open.foreign.get() == 0 {
                 return Ok(());
             }
             let tag = el.tag_name().to_ascii_lowercase();
+            if !is_integration_point(&tag, el) && !is_breakout(&tag, el) {
+                return Ok(());
+            }
             if is_integration_point(&tag, el) {
                 if el.can_have_content() {
                     open.integration.set(open.integration.get() + 1);
@@ -845,25 +850,14 @@ const INTEGRATION_POINTS: &[&str] = &[
     "annotation-xml",
 ];
 
-/// The selector of [`BREAKOUT_TAGS`] and [`INTEGRATION_POINTS`] inside `<svg>` or `<math>`. A
-/// descendant selector, so that pages without foreign content do not hand every `<p>` and
-/// `<div>` to a handler.
-fn foreign_rules_selector() -> &'static str {
-    static SELECTOR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let font = ["font[color]", "font[face]", "font[size]"];
-        let tags = BREAKOUT_TAGS
+/// Does this start tag end foreign content (when not inside an integration point)?
+fn is_breakout(tag: &str, el: &Element<'_, '_>) -> bool {
+    if tag == "font" {
+        return ["color", "face", "size"]
             .iter()
-            .copied()
-            .chain(font)
-            .chain(INTEGRATION_POINTS.iter().copied());
-        let mut parts = Vec::new();
-        for tag in tags {
-            parts.push(format!("svg {tag}"));
-            parts.push(format!("math {tag}"));
-        }
-        parts.join(", ")
-    });
-    &SELECTOR
+            .any(|a| el.has_attribute(a));
+    }
+    BREAKOUT_TAGS.contains(&tag)
 }
 
 fn is_integration_point(tag: &str, el: &Element<'_, '_>) -> bool {
