@@ -2,13 +2,18 @@
 //! turns it into a [`Resolved`] configuration for one profile.
 //!
 //! Every table denies unknown keys, so a typo is an error rather than a silent default. Errors
-//! name the file, the line and column, the key, and what was expected.
+//! name the file, the line and column, the key, and what was expected: every value that is
+//! checked is read as a [`toml::Spanned`], so its error points at the value's own place in the
+//! file (never at another line that happens to hold the same text). URLs are parsed with the
+//! `url` crate (host, port, loopback), not sliced by hand.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::i18n::{self, Strings};
 use crate::theme;
@@ -19,6 +24,11 @@ pub const DEFAULT_PROFILE: &str = "dev";
 pub const DEV_BACKEND_URL: &str = "http://localhost:8000";
 /// Domain key of the built-in `dev` profile (the reference backend accepts anything).
 pub const DEV_DOMAIN_KEY: &str = "local-dev";
+/// The placeholder domain key of `chatkit.example.toml`'s `prod` profile.
+pub const EXAMPLE_DOMAIN_KEY: &str = "domain_pk_replace_with_your_key";
+/// Where OpenAI issues domain keys: the organisation's domain allowlist.
+pub const DOMAIN_ALLOWLIST_URL: &str =
+    "https://platform.openai.com/settings/organization/security/domain-allowlist";
 /// Where the ChatKit web component is served from.
 pub const DEFAULT_SCRIPT_URL: &str =
     "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js";
@@ -37,9 +47,11 @@ pub struct FileConfig {
     pub widget: WidgetSection,
     pub pages: PagesSection,
     pub theme: ThemeSection,
-    pub profiles: BTreeMap<String, ProfileSection>,
+    /// Spanned: the span of a `[profiles.NAME]` table is its header, where an error about a
+    /// missing key points.
+    pub profiles: BTreeMap<String, Spanned<ProfileSection>>,
     /// `[locales.TAG]`: the widget's strings for pages whose `<html lang>` is TAG.
-    pub locales: BTreeMap<String, LocaleSection>,
+    pub locales: BTreeMap<String, Spanned<LocaleSection>>,
 }
 
 /// `[widget]`: what the reader sees.
@@ -49,18 +61,18 @@ pub struct WidgetSection {
     pub title: Option<String>,
     pub greeting: Option<String>,
     pub placeholder: Option<String>,
-    pub prompts: Option<Vec<Prompt>>,
-    pub script_url: Option<String>,
+    pub prompts: Option<Vec<PromptEntry>>,
+    pub script_url: Option<Spanned<String>>,
     /// Distance of the toggle from the right edge, a CSS length (`16px`, `1.5rem`).
-    pub offset_right: Option<String>,
+    pub offset_right: Option<Spanned<String>>,
     /// Distance of the toggle from the bottom edge, a CSS length.
-    pub offset_bottom: Option<String>,
+    pub offset_bottom: Option<Spanned<String>>,
     pub z_index: Option<u32>,
     /// The corner of the toggle; absent: bottom right, mirrored on right-to-left pages.
     pub position: Option<Position>,
     /// CSS selectors of elements the injected stylesheet hides (a chat widget the site
-    /// already has). Spanned, so an error points at the selector's own line.
-    pub replaces: Option<Vec<toml::Spanned<String>>>,
+    /// already has).
+    pub replaces: Option<Vec<Spanned<String>>>,
 }
 
 /// `[widget] position`: the corner of the toggle.
@@ -90,27 +102,27 @@ impl Position {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LocaleSection {
-    pub title: Option<String>,
-    pub greeting: Option<String>,
-    pub placeholder: Option<String>,
-    pub prompts: Option<Vec<Prompt>>,
-    pub close: Option<String>,
-    pub retry: Option<String>,
-    pub loading: Option<String>,
-    pub responding: Option<String>,
-    pub offline: Option<String>,
-    pub unreachable: Option<String>,
-    pub session: Option<String>,
-    pub script: Option<String>,
-    pub unknown: Option<String>,
-    pub busy: Option<String>,
-    pub long: Option<String>,
-    pub full: Option<String>,
+    pub title: Option<Spanned<String>>,
+    pub greeting: Option<Spanned<String>>,
+    pub placeholder: Option<Spanned<String>>,
+    pub prompts: Option<Vec<PromptEntry>>,
+    pub close: Option<Spanned<String>>,
+    pub retry: Option<Spanned<String>>,
+    pub loading: Option<Spanned<String>>,
+    pub responding: Option<Spanned<String>>,
+    pub offline: Option<Spanned<String>>,
+    pub unreachable: Option<Spanned<String>>,
+    pub session: Option<Spanned<String>>,
+    pub script: Option<Spanned<String>>,
+    pub unknown: Option<Spanned<String>>,
+    pub busy: Option<Spanned<String>>,
+    pub long: Option<Spanned<String>>,
+    pub full: Option<Spanned<String>>,
 }
 
 impl LocaleSection {
     /// The value set for a string key (see [`i18n::Strings`]).
-    fn get(&self, key: &str) -> Option<&String> {
+    fn get(&self, key: &str) -> Option<&Spanned<String>> {
         match key {
             "title" => self.title.as_ref(),
             "greeting" => self.greeting.as_ref(),
@@ -156,33 +168,57 @@ pub struct Prompt {
     pub icon: Option<String>,
 }
 
+/// A starter prompt as written in the file, each checked value with its place.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PromptEntry {
+    pub label: Spanned<String>,
+    pub prompt: Spanned<String>,
+    #[serde(default)]
+    pub icon: Option<String>,
+}
+
+impl PromptEntry {
+    fn to_prompt(&self) -> Prompt {
+        Prompt {
+            label: self.label.get_ref().clone(),
+            prompt: self.prompt.get_ref().clone(),
+            icon: self.icon.clone(),
+        }
+    }
+}
+
+fn to_prompts(entries: &[PromptEntry]) -> Vec<Prompt> {
+    entries.iter().map(PromptEntry::to_prompt).collect()
+}
+
 /// `[pages]`: which pages get the widget.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PagesSection {
     /// Globs over paths relative to the build directory (`search/**`, `tags/**`).
-    pub exclude: Vec<String>,
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// `[theme]`: overrides for what the CLI reads from the built CSS.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ThemeSection {
-    pub accent: Option<String>,
-    pub accent_dark: Option<String>,
-    pub font_family: Option<String>,
+    pub accent: Option<Spanned<String>>,
+    pub accent_dark: Option<Spanned<String>>,
+    pub font_family: Option<Spanned<String>>,
     /// A CSS length (`0.4rem`) or one of ChatKit's names: `pill`, `round`, `soft`, `sharp`.
-    pub radius: Option<String>,
+    pub radius: Option<Spanned<String>>,
 }
 
 /// `[profiles.NAME]`: where the backend is.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ProfileSection {
-    pub backend_url: Option<String>,
-    pub domain_key: Option<String>,
-    pub session_path: Option<String>,
-    pub chat_path: Option<String>,
+    pub backend_url: Option<Spanned<String>>,
+    pub domain_key: Option<Spanned<String>>,
+    pub session_path: Option<Spanned<String>>,
+    pub chat_path: Option<Spanned<String>>,
 }
 
 /// The configuration of one run, every value checked.
@@ -354,69 +390,112 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
                     .filter(|k| *k != DEFAULT_PROFILE),
             )
             .collect();
-        let message = if loaded.path.is_some() {
-            format!(
-                "no profile `{env}` is defined (add a [profiles.{env}] table); defined: {}",
-                defined.join(", ")
-            )
-        } else {
+        if loaded.path.is_none() {
             return Err(ConfigError::UnknownProfile {
                 env: env.to_string(),
                 message: "no such profile: no config file was found (chatkit.toml in the current directory, or --config FILE), so only the built-in dev profile exists".into(),
             });
-        };
-        return Err(v.invalid_at("profiles", &format!("profiles.{env}"), message));
+        }
+        // No line holds what is missing: the error names the file.
+        return Err(ConfigError::Invalid {
+            location: v.file_location(),
+            key: format!("profiles.{env}"),
+            message: format!(
+                "no profile `{env}` is defined (add a [profiles.{env}] table); defined: {}",
+                defined.join(", ")
+            ),
+        });
     }
     let empty = ProfileSection::default();
-    let profile = profile.unwrap_or(&empty);
+    let (profile, table_span) = match profile {
+        Some(p) => (p.get_ref(), Some(p.span())),
+        None => (&empty, None),
+    };
     let table = format!("profiles.{env}");
+    // Where an error about a key missing from the profile points: the table's header.
+    let missing = |key: &str, message: &str| ConfigError::Invalid {
+        location: table_span.map_or_else(|| v.file_location(), |s| v.at(s)),
+        key: format!("{table}.{key}"),
+        message: message.to_string(),
+    };
 
+    let url_key = format!("{table}.backend-url");
     let backend_url = match (&profile.backend_url, is_dev) {
-        (Some(url), _) => url.trim().trim_end_matches('/').to_string(),
+        (Some(url), _) => {
+            let trimmed = url.get_ref().trim().trim_end_matches('/').to_string();
+            let parsed =
+                check_http_url(&trimmed).map_err(|m| v.invalid_value(&url_key, url, m))?;
+            if !is_dev {
+                if parsed.scheme() != "https" {
+                    return Err(v.invalid_value(
+                        &url_key,
+                        url,
+                        format!("profile `{env}` must use https:// (plain http:// is only for the dev profile)"),
+                    ));
+                }
+                if is_local(&parsed) {
+                    return Err(v.invalid_value(
+                        &url_key,
+                        url,
+                        format!("profile `{env}` points at this machine (localhost); a published site needs a public backend"),
+                    ));
+                }
+            }
+            trimmed
+        }
         (None, true) => DEV_BACKEND_URL.to_string(),
         (None, false) => {
-            return Err(v.invalid_at(
-                &format!("[{table}]"),
-                &format!("{table}.backend-url"),
-                "missing: expected the backend's absolute https:// URL, e.g. backend-url = \"https://chat.example.edu\"".into(),
+            return Err(missing(
+                "backend-url",
+                "missing: expected the backend's absolute https:// URL, e.g. backend-url = \"https://chat.example.edu\"",
             ))
         }
     };
-    let url_key = format!("{table}.backend-url");
-    check_http_url(&backend_url).map_err(|m| v.invalid_value(&url_key, &backend_url, m))?;
-    if !is_dev {
-        if backend_url.starts_with("http://") {
-            return Err(v.invalid_value(
-                &url_key,
-                &backend_url,
-                format!(
-                    "profile `{env}` must use https:// (plain http:// is only for the dev profile)"
-                ),
-            ));
-        }
-        if is_local_url(&backend_url) {
-            return Err(v.invalid_value(
-                &url_key,
-                &backend_url,
-                format!("profile `{env}` points at this machine (localhost); a published site needs a public backend"),
-            ));
-        }
-    }
 
+    let key_key = format!("{table}.domain-key");
     let domain_key = match (&profile.domain_key, is_dev) {
-        (Some(k), _) if !k.trim().is_empty() => k.trim().to_string(),
         (Some(k), _) => {
-            return Err(v.invalid_value(&format!("{table}.domain-key"), k, "must not be empty".into()))
+            let key = k.get_ref().trim();
+            if key.is_empty() {
+                return Err(v.invalid_value(&key_key, k, "must not be empty".into()));
+            }
+            key.to_string()
         }
         (None, true) => DEV_DOMAIN_KEY.to_string(),
         (None, false) => {
-            return Err(v.invalid_at(
-                &format!("[{table}]"),
-                &format!("{table}.domain-key"),
-                "missing: ChatKit needs the domain key OpenAI issued for this site's domain, e.g. domain-key = \"domain_pk_...\"".into(),
+            return Err(missing(
+                "domain-key",
+                "missing: ChatKit needs the domain key OpenAI issued for this site's domain, e.g. domain-key = \"domain_pk_...\"",
             ))
         }
     };
+    // ChatKit checks the domain key against OpenAI's allowlist except on localhost: a stand-in
+    // key only works with a backend on this machine.
+    if !is_local_url(&backend_url) {
+        let problem = if domain_key == DEV_DOMAIN_KEY {
+            Some(format!(
+                "`{DEV_DOMAIN_KEY}` only works with a backend on this machine"
+            ))
+        } else if domain_key.eq_ignore_ascii_case(EXAMPLE_DOMAIN_KEY) {
+            Some("is the placeholder of the example config".to_string())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let advice = format!(
+                "{problem}; ChatKit checks the key against the site's domain at OpenAI when the page is not on localhost: add the site's domain to the domain allowlist ({DOMAIN_ALLOWLIST_URL}) and set the domain_pk_... key it issues"
+            );
+            return Err(match &profile.domain_key {
+                Some(k) => v.invalid_value(&key_key, k, advice),
+                None => missing(
+                    "domain-key",
+                    &format!(
+                        "missing (the dev profile's default `{DEV_DOMAIN_KEY}` applies): {advice}"
+                    ),
+                ),
+            });
+        }
+    }
 
     let session_path = path_value(
         &v,
@@ -432,36 +511,40 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
     )?;
 
     let w = &file.widget;
-    let script_url = w
-        .script_url
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SCRIPT_URL.to_string());
-    check_http_url(&script_url)
-        .map_err(|m| v.invalid_value("widget.script-url", &script_url, m))?;
-    if !is_dev && script_url.starts_with("http://") && is_local_url(&script_url) {
-        return Err(v.invalid_value(
-            "widget.script-url",
-            &script_url,
-            format!("profile `{env}` cannot load ChatKit from this machine"),
-        ));
-    }
+    let script_url = match &w.script_url {
+        None => DEFAULT_SCRIPT_URL.to_string(),
+        Some(raw) => {
+            let url = raw.get_ref().clone();
+            let parsed =
+                check_http_url(&url).map_err(|m| v.invalid_value("widget.script-url", raw, m))?;
+            if !is_dev && parsed.scheme() == "http" && is_local(&parsed) {
+                return Err(v.invalid_value(
+                    "widget.script-url",
+                    raw,
+                    format!("profile `{env}` cannot load ChatKit from this machine"),
+                ));
+            }
+            url
+        }
+    };
 
-    let prompts = w.prompts.clone().unwrap_or_default();
-    check_prompts(&v, "widget.prompts", &prompts)?;
+    let prompts = w.prompts.as_deref().unwrap_or_default();
+    check_prompts(&v, "widget.prompts", prompts)?;
+    let prompts = to_prompts(prompts);
 
     let offset_right = css_length_value(&v, "widget.offset-right", &w.offset_right)?;
     let offset_bottom = css_length_value(&v, "widget.offset-bottom", &w.offset_bottom)?;
 
     let mut exclude = Vec::new();
     for (i, g) in file.pages.exclude.iter().enumerate() {
-        globset::Glob::new(g).map_err(|e| {
+        globset::Glob::new(g.get_ref()).map_err(|e| {
             v.invalid_value(
                 &format!("pages.exclude[{i}]"),
                 g,
                 format!("not a valid glob: {e}"),
             )
         })?;
-        exclude.push(g.clone());
+        exclude.push(g.get_ref().clone());
     }
 
     let t = &file.theme;
@@ -470,13 +553,14 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
         accent_dark: color_value(&v, "theme.accent-dark", &t.accent_dark)?,
         font_family: match &t.font_family {
             None => None,
-            Some(f) => {
-                Some(check_font_family(f).map_err(|m| v.invalid_value("theme.font-family", f, m))?)
-            }
+            Some(f) => Some(
+                check_font_family(f.get_ref())
+                    .map_err(|m| v.invalid_value("theme.font-family", f, m))?,
+            ),
         },
         radius: match &t.radius {
             None => None,
-            Some(r) => Some(radius_name(r).ok_or_else(|| {
+            Some(r) => Some(radius_name(r.get_ref()).ok_or_else(|| {
                 v.invalid_value(
                     "theme.radius",
                     r,
@@ -492,13 +576,8 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
         Some(list) => {
             let mut out = Vec::with_capacity(list.len());
             for (i, sel) in list.iter().enumerate() {
-                let checked = check_selector(sel.get_ref()).map_err(|m| {
-                    v.invalid_span(
-                        &format!("widget.replaces[{i}]"),
-                        sel.span(),
-                        format!("{m} (found {:?})", sel.get_ref()),
-                    )
-                })?;
+                let checked = check_selector(sel.get_ref())
+                    .map_err(|m| v.invalid_value(&format!("widget.replaces[{i}]"), sel, m))?;
                 out.push(checked);
             }
             out
@@ -548,27 +627,25 @@ fn resolve_locales(
     for (tag, section) in &file.locales {
         let key = format!("locales.{tag}");
         let norm = i18n::normalize_tag(tag);
-        let at = || {
-            v.locate_line(|l| l.contains("locales") && l.contains(tag.as_str()))
-                .unwrap_or_else(|| v.locate(tag))
-        };
         if !i18n::is_valid_tag(&norm) {
             return Err(ConfigError::Invalid {
-                location: at(),
+                location: v.at(section.span()),
                 key,
                 message: format!("{tag:?} is not a language tag; expected one such as fr, pt-br or zh-hans (as in the pages' <html lang>)"),
             });
         }
+        let section_span = section.span();
+        let section = section.get_ref();
         if tables.insert(norm.clone(), section).is_some() {
             return Err(ConfigError::Invalid {
-                location: at(),
+                location: v.at(section_span),
                 key,
                 message: format!("a second table for the locale `{norm}` (tags are matched without regard to case, and _ as -)"),
             });
         }
         for k in string_keys() {
             if let Some(value) = section.get(k) {
-                if value.trim().is_empty() {
+                if value.get_ref().trim().is_empty() {
                     return Err(v.invalid_value(
                         &format!("{key}.{k}"),
                         value,
@@ -603,7 +680,10 @@ fn resolve_locales(
         }
         let mut strings = english.clone();
         for k in string_keys() {
-            let own = chain.iter().find_map(|t| tables.get(*t)?.get(k));
+            let own = chain
+                .iter()
+                .find_map(|t| tables.get(*t)?.get(k))
+                .map(Spanned::get_ref);
             let translated = || {
                 if widget_value(k).is_some() {
                     None
@@ -621,24 +701,25 @@ fn resolve_locales(
         }
         let prompts = chain
             .iter()
-            .find_map(|t| tables.get(*t)?.prompts.clone())
-            .or_else(|| w.prompts.clone())
+            .find_map(|t| tables.get(*t)?.prompts.as_deref())
+            .or(w.prompts.as_deref())
+            .map(to_prompts)
             .unwrap_or_default();
         locales.insert(tag.clone(), LocaleText { strings, prompts });
     }
     Ok(locales)
 }
 
-fn check_prompts(v: &Validator<'_>, key: &str, prompts: &[Prompt]) -> Result<(), ConfigError> {
+fn check_prompts(v: &Validator<'_>, key: &str, prompts: &[PromptEntry]) -> Result<(), ConfigError> {
     for (i, p) in prompts.iter().enumerate() {
-        if p.label.trim().is_empty() {
+        if p.label.get_ref().trim().is_empty() {
             return Err(v.invalid_value(
                 &format!("{key}[{i}].label"),
                 &p.label,
                 "must not be empty".into(),
             ));
         }
-        if p.prompt.trim().is_empty() {
+        if p.prompt.get_ref().trim().is_empty() {
             return Err(v.invalid_value(
                 &format!("{key}[{i}].prompt"),
                 &p.prompt,
@@ -699,112 +780,69 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    /// An error about `key`, located at the first occurrence of `needle` in the file.
-    fn invalid_at(&self, needle: &str, key: &str, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            location: self.locate(needle),
-            key: key.to_string(),
-            message,
-        }
-    }
-
-    /// An error about the value of `key`.
-    fn invalid_value(&self, key: &str, value: &str, message: String) -> ConfigError {
-        let short = key.rsplit('.').next().unwrap_or(key);
-        let short = short.split('[').next().unwrap_or(short);
-        // Prefer the line that sets this key to this value; else any line with the value.
-        let location = self
-            .locate_line(|line| line.contains(short) && line.contains(value))
-            .or_else(|| (!value.is_empty()).then(|| self.locate(value)))
-            .unwrap_or_else(|| self.locate(short));
-        ConfigError::Invalid {
-            location,
-            key: key.to_string(),
-            message: format!("{message} (found {value:?})"),
-        }
-    }
-
-    /// An error about the value at byte range `span` of the file (from `toml::Spanned`).
-    fn invalid_span(
-        &self,
-        key: &str,
-        span: std::ops::Range<usize>,
-        message: String,
-    ) -> ConfigError {
+    /// The place of byte offset range `span` of the file.
+    fn at(&self, span: std::ops::Range<usize>) -> Location {
         let (line, column) = line_col(&self.loaded.text, span.start);
-        ConfigError::Invalid {
-            location: Location {
-                path: self.loaded.path.clone(),
-                line,
-                column,
-            },
-            key: key.to_string(),
-            message,
+        Location {
+            path: self.loaded.path.clone(),
+            line,
+            column,
         }
     }
 
-    fn locate_line(&self, pred: impl Fn(&str) -> bool) -> Option<Location> {
-        let path = self.loaded.path.clone();
-        self.loaded.text.lines().enumerate().find_map(|(i, l)| {
-            pred(l).then(|| Location {
-                path: path.clone(),
-                line: i + 1,
-                column: l.len() - l.trim_start().len() + 1,
-            })
-        })
+    /// The file itself, for an error no line holds.
+    fn file_location(&self) -> Location {
+        Location {
+            path: self.loaded.path.clone(),
+            line: 0,
+            column: 0,
+        }
     }
 
-    fn locate(&self, needle: &str) -> Location {
-        let text = &self.loaded.text;
-        match text.find(needle) {
-            Some(offset) => {
-                let before = &text[..offset];
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                Location {
-                    path: self.loaded.path.clone(),
-                    line,
-                    column,
-                }
-            }
-            None => Location {
-                path: self.loaded.path.clone(),
-                line: 0,
-                column: 0,
-            },
+    /// An error about the value of `key`, located at the value.
+    fn invalid_value(&self, key: &str, value: &Spanned<String>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            location: self.at(value.span()),
+            key: key.to_string(),
+            message: format!("{message} (found {:?})", value.get_ref()),
         }
     }
 
     /// Refuse any string value that looks like an OpenAI secret key: the config ends up in
     /// every public page.
     fn refuse_secrets(&self) -> Result<(), ConfigError> {
-        let Ok(value) = toml::from_str::<toml::Value>(&self.loaded.text) else {
+        let Ok(doc) = toml::de::DeTable::parse(&self.loaded.text) else {
             return Ok(());
         };
         let mut found = None;
-        walk_strings(&value, &mut String::new(), &mut |key, s| {
-            if found.is_none() && looks_like_secret(s) {
-                found = Some((key.to_string(), s.to_string()));
-            }
-        });
+        for (k, value) in doc.get_ref() {
+            let mut key = k.get_ref().to_string();
+            walk_strings(value, &mut key, &mut |key, s, span| {
+                if found.is_none() && looks_like_secret(s) {
+                    found = Some((key.to_string(), span));
+                }
+            });
+        }
         match found {
-            Some((key, secret)) => {
-                let location = self.locate(&secret);
-                Err(ConfigError::Invalid {
-                    location,
-                    key,
-                    message: "looks like an OpenAI secret API key (sk-...). Nothing in this file may be secret: it is published in every page. Keep the key on the backend.".into(),
-                })
-            }
+            Some((key, span)) => Err(ConfigError::Invalid {
+                location: self.at(span),
+                key,
+                message: "looks like an OpenAI secret API key (sk-...). Nothing in this file may be secret: it is published in every page. Keep the key on the backend.".into(),
+            }),
             None => Ok(()),
         }
     }
 }
 
-fn walk_strings(value: &toml::Value, key: &mut String, f: &mut impl FnMut(&str, &str)) {
-    match value {
-        toml::Value::String(s) => f(key, s),
-        toml::Value::Array(items) => {
+/// Call `f` with the dotted key, text and span of every string in `value`.
+fn walk_strings(
+    value: &Spanned<toml::de::DeValue<'_>>,
+    key: &mut String,
+    f: &mut impl FnMut(&str, &str, std::ops::Range<usize>),
+) {
+    match value.get_ref() {
+        toml::de::DeValue::String(s) => f(key, s, value.span()),
+        toml::de::DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = key.len();
                 key.push_str(&format!("[{i}]"));
@@ -812,13 +850,11 @@ fn walk_strings(value: &toml::Value, key: &mut String, f: &mut impl FnMut(&str, 
                 key.truncate(len);
             }
         }
-        toml::Value::Table(t) => {
+        toml::de::DeValue::Table(t) => {
             for (k, item) in t {
                 let len = key.len();
-                if !key.is_empty() {
-                    key.push('.');
-                }
-                key.push_str(k);
+                key.push('.');
+                key.push_str(k.get_ref());
                 walk_strings(item, key, f);
                 key.truncate(len);
             }
@@ -840,18 +876,11 @@ pub fn looks_like_secret(s: &str) -> bool {
         })
 }
 
-/// An absolute http(s) URL with a host and no characters that would need escaping.
-fn check_http_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| "expected an absolute http:// or https:// URL".to_string())?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return Err("expected an absolute http:// or https:// URL with a host".into());
-    }
-    if host.contains('@') {
-        return Err("must not contain credentials (user:password@)".into());
+/// An absolute `http://` or `https://` URL with a host, a valid port and no credentials, and no
+/// characters that would need escaping; parsed.
+fn check_http_url(url: &str) -> Result<url::Url, String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err("expected an absolute http:// or https:// URL".into());
     }
     if let Some(c) = url.chars().find(|c| {
         c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`')
@@ -860,35 +889,61 @@ fn check_http_url(url: &str) -> Result<(), String> {
             "contains a character that is not allowed in a URL: {c:?}"
         ));
     }
-    Ok(())
+    let parsed = url::Url::parse(url).map_err(|e| match e {
+        url::ParseError::EmptyHost => {
+            "expected an absolute http:// or https:// URL with a host".to_string()
+        }
+        url::ParseError::InvalidPort => "the port must be a number from 1 to 65535".to_string(),
+        other => format!("not a valid URL: {other}"),
+    })?;
+    if parsed.host().is_none() {
+        return Err("expected an absolute http:// or https:// URL with a host".into());
+    }
+    if parsed.port() == Some(0) {
+        return Err("the port must be a number from 1 to 65535".into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not contain credentials (user:password@)".into());
+    }
+    Ok(parsed)
 }
 
-/// Does `url` point at this machine (localhost, 127.x, ::1, 0.0.0.0)?
+/// Does `url` point at this machine (localhost and its subdomains, any spelling the URL parser
+/// normalises to a loopback or unspecified IPv4 or IPv6 address, IPv4-mapped ones included)?
+/// A string that is not a URL is not local.
 pub fn is_local_url(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    let host = host.to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host.starts_with("127.")
-        || host == "::1"
-        || host == "0.0.0.0"
+    url::Url::parse(url.trim()).is_ok_and(|u| is_local(&u))
+}
+
+fn is_local(url: &url::Url) -> bool {
+    fn local_v4(ip: Ipv4Addr) -> bool {
+        ip.is_loopback() || ip.is_unspecified()
+    }
+    fn local_v6(ip: Ipv6Addr) -> bool {
+        ip.is_loopback() || ip.is_unspecified() || ip.to_ipv4_mapped().is_some_and(local_v4)
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            // The parser lowercases; a trailing dot is the same name, fully qualified.
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => local_v4(ip),
+        Some(url::Host::Ipv6(ip)) => local_v6(ip),
+        None => false,
+    }
 }
 
 fn path_value(
     v: &Validator<'_>,
     key: &str,
-    value: &Option<String>,
+    value: &Option<Spanned<String>>,
     default: &str,
 ) -> Result<String, ConfigError> {
-    let Some(p) = value else {
+    let Some(spanned) = value else {
         return Ok(default.to_string());
     };
+    let p = spanned.get_ref();
     let ok = p.starts_with('/')
         && !p.starts_with("//")
         && p.chars()
@@ -898,7 +953,7 @@ fn path_value(
     } else {
         Err(v.invalid_value(
             key,
-            p,
+            spanned,
             "expected a path on the backend starting with / (letters, digits, / - _ . ~)".into(),
         ))
     }
@@ -907,13 +962,13 @@ fn path_value(
 fn css_length_value(
     v: &Validator<'_>,
     key: &str,
-    value: &Option<String>,
+    value: &Option<Spanned<String>>,
 ) -> Result<String, ConfigError> {
     let Some(s) = value else {
         return Ok(DEFAULT_OFFSET.to_string());
     };
-    if is_css_length(s) {
-        Ok(s.trim().to_string())
+    if is_css_length(s.get_ref()) {
+        Ok(s.get_ref().trim().to_string())
     } else {
         Err(v.invalid_value(
             key,
@@ -941,17 +996,19 @@ pub fn is_css_length(s: &str) -> bool {
 fn color_value(
     v: &Validator<'_>,
     key: &str,
-    value: &Option<String>,
+    value: &Option<Spanned<String>>,
 ) -> Result<Option<String>, ConfigError> {
     match value {
         None => Ok(None),
-        Some(c) => theme::normalize_color(c).map(Some).ok_or_else(|| {
-            v.invalid_value(
-                key,
-                c,
-                "expected a color as #rgb, #rrggbb or rgb(r, g, b)".into(),
-            )
-        }),
+        Some(c) => theme::normalize_color(c.get_ref())
+            .map(Some)
+            .ok_or_else(|| {
+                v.invalid_value(
+                    key,
+                    c,
+                    "expected a color as #rgb, #rrggbb or rgb(r, g, b)".into(),
+                )
+            }),
     }
 }
 
@@ -1055,6 +1112,182 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("localhost"), "{err}");
+    }
+
+    /// Each is refused for a published profile. On the hand-written checks these passed: a
+    /// trailing dot and upper case, an IPv4-mapped IPv6 loopback, `127.1`, a port past 65535.
+    #[test]
+    fn prod_refuses_every_spelling_of_this_machine_and_bad_ports() {
+        let local = [
+            "https://LOCALHOST.:8000",
+            "https://localhost.",
+            "https://api.LocalHost",
+            "https://[::ffff:127.0.0.1]:8000",
+            "https://[::1]",
+            "https://[0:0:0:0:0:0:0:1]:443",
+            "https://[::]",
+            "https://127.0.0.1",
+            "https://127.3.2.1:9000",
+            "https://127.1",
+            "https://2130706433",
+            "https://0x7f.0.0.1",
+            "https://0.0.0.0",
+        ];
+        for url in local {
+            let text =
+                format!("[profiles.prod]\nbackend-url = {url:?}\ndomain-key = \"domain_pk_x\"\n");
+            let err = resolve_text(&text, "prod").unwrap_err().to_string();
+            assert!(
+                err.starts_with("chatkit.toml:2:15: `profiles.prod.backend-url`: profile `prod` points at this machine"),
+                "{url}: {err}"
+            );
+            assert!(is_local_url(url), "{url}");
+        }
+        for url in [
+            "https://chat.example.edu:99999999",
+            "https://chat.example.edu:65536",
+            "https://chat.example.edu:0",
+            "https://chat.example.edu:-1",
+            "https://chat.example.edu:80a",
+        ] {
+            let text =
+                format!("[profiles.prod]\nbackend-url = {url:?}\ndomain-key = \"domain_pk_x\"\n");
+            let err = resolve_text(&text, "prod").unwrap_err().to_string();
+            assert!(
+                err.starts_with("chatkit.toml:2:15: `profiles.prod.backend-url`: the port must be a number from 1 to 65535"),
+                "{url}: {err}"
+            );
+        }
+        // Public hosts, including ones that merely look local, pass.
+        for url in [
+            "https://chat.example.edu:8443",
+            "https://localhost.example.edu",
+            "https://127.example.edu",
+            "https://[2001:db8::1]",
+            "https://[::ffff:8.8.8.8]",
+            "https://128.0.0.1",
+        ] {
+            let text =
+                format!("[profiles.prod]\nbackend-url = {url:?}\ndomain-key = \"domain_pk_x\"\n");
+            let r = resolve_text(&text, "prod").unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(r.backend_url, url);
+            assert!(!is_local_url(url), "{url}");
+        }
+        let err = resolve_text(
+            "[profiles.prod]\nbackend-url = \"https://user:pw@chat.example.edu\"\ndomain-key = \"k\"\n",
+            "prod",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("credentials"), "{err}");
+        assert!(!is_local_url("not a url"));
+    }
+
+    /// A value also written in a comment (or in another key) above it: the error points at the
+    /// key's own line, not at the first line holding the same text.
+    #[test]
+    fn errors_point_at_the_value_not_at_the_same_text_elsewhere() {
+        let text = "# backend-url = \"https://localhost:8000\" was the old one\n[profiles.prod]\n# domain-key = \"k\"\nbackend-url = \"https://localhost:8000\"\ndomain-key = \"k\"\n";
+        let err = resolve_text(text, "prod").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chatkit.toml:4:15: `profiles.prod.backend-url`"),
+            "{err}"
+        );
+        let text = "[widget]\n# offset-right = \"10px;\" broke it\ntitle = \"offset-right 10px;\"\noffset-right = \"10px;\"\n";
+        let err = resolve_text(text, "dev").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chatkit.toml:4:16: `widget.offset-right`"),
+            "{err}"
+        );
+        let text = "# sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\n[locales.fr]\n\nretry = \"sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"\n";
+        let err = resolve_text(text, "dev").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chatkit.toml:4:9: `locales.fr.retry`"),
+            "{err}"
+        );
+        // A locale tag also named in a comment: the table's own header.
+        let text = "# [locales.\"x y\"] would be wrong\n[widget]\ntitle = \"t\"\n\n[locales.\"x y\"]\ntitle = \"x\"\n";
+        let err = resolve_text(text, "dev").unwrap_err().to_string();
+        assert!(err.starts_with("chatkit.toml:5:1: `locales.x y`"), "{err}");
+        let text = "[widget]\nprompts = [\n  { label = \"  \", prompt = \"p\" }, # label = \"  \"\n  { label = \"l\", prompt = \" \" },\n]\n";
+        let err = resolve_text(text, "dev").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chatkit.toml:3:13: `widget.prompts[0].label`"),
+            "{err}"
+        );
+        let text = "[widget]\nprompts = [\n  { label = \"l\", prompt = \"p\" },\n  { label = \"l\", prompt = \" \" },\n]\n";
+        let err = resolve_text(text, "dev").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chatkit.toml:4:27: `widget.prompts[1].prompt`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_public_backend_needs_a_real_domain_key() {
+        let prod = |key: &str| {
+            resolve_text(
+                &format!("[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\n\ndomain-key = {key:?}\n"),
+                "prod",
+            )
+        };
+        for (key, why) in [
+            (EXAMPLE_DOMAIN_KEY, "placeholder"),
+            (" domain_pk_replace_with_your_key ", "placeholder"),
+            ("local-dev", "only works with a backend on this machine"),
+            ("", "must not be empty"),
+            ("   ", "must not be empty"),
+        ] {
+            let err = prod(key).unwrap_err().to_string();
+            assert!(
+                err.starts_with("chatkit.toml:4:14: `profiles.prod.domain-key`: "),
+                "{key:?}: {err}"
+            );
+            assert!(err.contains(why), "{key:?}: {err}");
+            if why != "must not be empty" {
+                assert!(err.contains(DOMAIN_ALLOWLIST_URL), "{err}");
+            }
+        }
+        assert_eq!(
+            prod("domain_pk_68f0c0ffee").unwrap().domain_key,
+            "domain_pk_68f0c0ffee"
+        );
+        // The dev profile with a public backend: its default key does not do either.
+        let err = resolve_text(
+            "\n[profiles.dev]\nbackend-url = \"https://staging.example.edu\"\n",
+            "dev",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("chatkit.toml:2:1: `profiles.dev.domain-key`: missing (the dev profile's default `local-dev` applies)"),
+            "{err}"
+        );
+        assert!(err.contains(DOMAIN_ALLOWLIST_URL), "{err}");
+        // On this machine the stand-in keys are fine.
+        for backend in [
+            "http://localhost:8000",
+            "http://127.0.0.1:9000",
+            "http://[::1]:8000",
+        ] {
+            for key in ["local-dev", EXAMPLE_DOMAIN_KEY] {
+                let r = resolve_text(
+                    &format!("[profiles.dev]\nbackend-url = {backend:?}\ndomain-key = {key:?}\n"),
+                    "dev",
+                )
+                .unwrap_or_else(|e| panic!("{backend} {key}: {e}"));
+                assert_eq!(r.domain_key, key);
+            }
+        }
+        assert_eq!(resolve_text("", "dev").unwrap().domain_key, DEV_DOMAIN_KEY);
+    }
+
+    #[test]
+    fn the_example_placeholder_is_the_one_the_example_config_holds() {
+        let example = include_str!("../chatkit.example.toml");
+        assert!(
+            example.contains(&format!("domain-key = \"{EXAMPLE_DOMAIN_KEY}\"")),
+            "chatkit.example.toml and EXAMPLE_DOMAIN_KEY disagree"
+        );
     }
 
     #[test]
@@ -1268,7 +1501,7 @@ mod tests {
         let err = resolve_text("\n[locales.de]\nretry = \" \"\n", "dev").unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("chatkit.toml:3:1: `locales.de.retry`"),
+                .starts_with("chatkit.toml:3:9: `locales.de.retry`"),
             "{err}"
         );
         let err = resolve_text(

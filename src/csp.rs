@@ -27,18 +27,12 @@ pub struct Blocked {
     pub purpose: &'static str,
 }
 
-/// The origin (`scheme://host[:port]`) of an absolute URL.
+/// The origin (`scheme://host[:port]`, the port left out when it is the scheme's default) of an
+/// absolute URL, as the `url` crate serialises it; a string that is not a URL is kept as it is.
 pub fn origin_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            format!(
-                "{}://{}",
-                scheme.to_ascii_lowercase(),
-                host.to_ascii_lowercase()
-            )
-        }
-        None => url.to_string(),
+    match url::Url::parse(url.trim()) {
+        Ok(u) if u.origin().is_tuple() => u.origin().ascii_serialization(),
+        _ => url.to_string(),
     }
 }
 
@@ -148,16 +142,39 @@ fn allows(sources: &[String], want: &Source) -> bool {
     }
     match want {
         Source::SelfOrigin => lower.iter().any(|s| s == "'self'" || s == "*"),
-        Source::Origin(origin) => {
-            let (scheme, host) = origin.split_once("://").unwrap_or(("https", origin));
-            lower.iter().any(|s| source_matches(s, scheme, host))
-        }
+        Source::Origin(origin) => match Wanted::parse(origin) {
+            Some(wanted) => lower.iter().any(|s| source_matches(s, &wanted)),
+            // Not an origin at all: nothing in a policy can allow it.
+            None => false,
+        },
+    }
+}
+
+/// An origin the widget needs, taken apart by the URL parser.
+struct Wanted {
+    scheme: String,
+    /// As serialised in an origin: lowercase, IPv6 in brackets.
+    host: String,
+    /// The effective port (the scheme's default when the URL has none).
+    port: Option<u16>,
+}
+
+impl Wanted {
+    fn parse(origin: &str) -> Option<Wanted> {
+        let url = url::Url::parse(origin).ok()?;
+        Some(Wanted {
+            scheme: url.scheme().to_string(),
+            host: url.host_str()?.to_string(),
+            port: url.port_or_known_default(),
+        })
     }
 }
 
 /// CSP host-source matching, simplified: `*`, `https:`, `https://host`, `host`, `*.domain`,
-/// with an optional port and path (paths are not compared).
-fn source_matches(source: &str, scheme: &str, host: &str) -> bool {
+/// with an optional port and path (paths are not compared). A source without a port allows the
+/// scheme's default port only.
+fn source_matches(source: &str, want: &Wanted) -> bool {
+    let scheme = want.scheme.as_str();
     if source == "*" {
         // `*` matches http(s) URLs.
         return scheme == "http" || scheme == "https";
@@ -184,15 +201,25 @@ fn source_matches(source: &str, scheme: &str, host: &str) -> bool {
     }
     let src_authority = rest.split('/').next().unwrap_or("");
     let (src_host, src_port) = split_port(src_authority);
-    let (want_host, want_port) = split_port(host);
     let host_ok = match src_host.strip_prefix("*.") {
-        Some(domain) => want_host.ends_with(&format!(".{domain}")),
-        None => src_host == want_host,
+        Some(domain) => want.host.ends_with(&format!(".{domain}")),
+        None => src_host == want.host,
+    };
+    let default_port = |s: &str| match s {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
     };
     let port_ok = match src_port {
-        None => want_port.is_none(),
+        // No port: the default port of the source's scheme (or of the page's, when the source
+        // names none); `http://host` also allows `https://host` on 443 (the upgrade rule).
+        None => {
+            let src_default = default_port(src_scheme.unwrap_or(scheme));
+            want.port == src_default
+                || (src_default == Some(80) && scheme == "https" && want.port == Some(443))
+        }
         Some("*") => true,
-        Some(p) => Some(p) == want_port,
+        Some(p) => p.parse::<u16>().ok() == want.port,
     };
     host_ok && port_ok
 }
@@ -200,7 +227,7 @@ fn source_matches(source: &str, scheme: &str, host: &str) -> bool {
 fn split_port(authority: &str) -> (&str, Option<&str>) {
     if authority.starts_with('[') {
         return match authority.split_once("]:") {
-            Some((h, p)) => (h, Some(p)),
+            Some((h, p)) => (&authority[..h.len() + 1], Some(p)),
             None => (authority, None),
         };
     }
@@ -282,5 +309,48 @@ mod tests {
             "https://cdn.example.com"
         );
         assert_eq!(origin_of("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        // The default port is not part of the origin; hosts are normalised as browsers do.
+        assert_eq!(
+            origin_of("https://Chat.Example.edu:443/api"),
+            "https://chat.example.edu"
+        );
+        assert_eq!(origin_of("http://LOCALHOST.:80"), "http://localhost.");
+        assert_eq!(origin_of("http://[::1]:8000/x"), "http://[::1]:8000");
+        assert_eq!(origin_of("https://127.1"), "https://127.0.0.1");
+        assert_eq!(origin_of("not a url"), "not a url");
+    }
+
+    #[test]
+    fn default_ports_match_sources_without_a_port() {
+        // Written with its default port, the backend is the same origin as without it.
+        let n = Needs {
+            chatkit_origin: origin_of("https://cdn.platform.openai.com:443/chatkit.js"),
+            backend_origin: origin_of("https://chat.example.edu:443"),
+        };
+        let p = "script-src 'self' https://cdn.platform.openai.com; frame-src https://cdn.platform.openai.com:443; connect-src 'self' https://chat.example.edu";
+        let b = check(&[p.to_string()], &n);
+        assert!(b.is_empty(), "{b:?}");
+        // Another port is another origin.
+        let n = Needs {
+            chatkit_origin: origin_of("https://cdn.platform.openai.com"),
+            backend_origin: origin_of("https://chat.example.edu:8443"),
+        };
+        let b = check(
+            &["connect-src 'self' https://chat.example.edu".to_string()],
+            &n,
+        );
+        assert_eq!(b.len(), 1, "{b:?}");
+        let b = check(
+            &["connect-src 'self' chat.example.edu:8443".to_string()],
+            &n,
+        );
+        assert!(b.is_empty(), "{b:?}");
+        // IPv6 hosts keep their brackets on both sides.
+        let n = Needs {
+            chatkit_origin: origin_of("https://cdn.platform.openai.com"),
+            backend_origin: origin_of("http://[::1]:8000"),
+        };
+        let b = check(&["connect-src 'self' http://[::1]:8000".to_string()], &n);
+        assert!(b.is_empty(), "{b:?}");
     }
 }

@@ -299,9 +299,16 @@ fn verify(input: &[u8], out: &[u8], mode: Mode<'_>, facts: &PageFacts) -> Result
     };
     let (stripped_out, _) = read_back(out, Mode::Strip)?;
     let (stripped_in, _) = rewrite(input, Mode::Strip)?;
-    let (again, _) = read_back(out, mode)?;
+    let (again, again_facts) = read_back(out, mode)?;
     if stripped_out == stripped_in && again == out {
-        return Ok(());
+        // The same bytes, but a second run must also agree that the widget runs there, or it
+        // would refuse the page this run wrote.
+        return match again_facts.dead() {
+            None => Ok(()),
+            Some(dead) => Err(RewriteError::Unreadable(format!(
+                "a second run would find the widget dead: {dead}"
+            ))),
+        };
     }
     let why = if facts.marked_other {
         "the page holds an element marked data-chatkit-inject that is not ours and that the widget cannot be placed around"
@@ -572,6 +579,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                     counter.set(counter.get() + 1);
                     let open = open.clone();
                     let which = tag.to_ascii_lowercase();
+                    let epoch = open.foreign_epoch.get();
                     el.on_end_tag(end_tag!(move |end| {
                         // lol_html also calls this when an ancestor's end tag closes the element
                         // implicitly, before that end tag's own handler: closed by `</head>` or
@@ -583,6 +591,8 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                         let counter = match which.as_str() {
                             "template" => &open.template,
                             "select" => &open.select,
+                            // Already closed by a breakout tag (below) where lol_html kept it.
+                            _ if open.foreign_epoch.get() != epoch => return Ok(()),
                             _ => &open.foreign,
                         };
                         counter.set(counter.get().saturating_sub(1));
@@ -592,6 +602,54 @@ fn rewrite_pass<C: AsRef<[u8]>>(
                 Ok(())
             }
         ))
+        // Elements whose content is text (raw text, RCDATA): lol_html's fast path (a page
+        // without our marker, where no attribute selector applies) misreads a start tag that
+        // ends right after an `=` (`<script e=>`) and takes what follows as markup, where its
+        // full lexer (and a browser) read text up to `</script>`; the two runs of this tool
+        // then place the widget differently. A handler makes lol_html lex these tags fully.
+        .append_element_content_handler(element!(
+            "script, style, textarea, title, xmp, iframe, noembed, noframes, noscript, plaintext",
+            |_el| Ok(())
+        ))
+        .append_element_content_handler(element!("svg *, math *", |el| {
+            // Inside `<svg>`/`<math>` (in lol_html's view): an HTML integration point, or a
+            // start tag that ends foreign content in a browser. One universal selector costs
+            // less than a descendant selector per tag name (measured: lol_html builds the
+            // selectors' program for every page).
+            if open.foreign.get() == 0 {
+                return Ok(());
+            }
+            let tag = el.tag_name().to_ascii_lowercase();
+            if !is_integration_point(&tag, el) && !is_breakout(&tag, el) {
+                return Ok(());
+            }
+            if is_integration_point(&tag, el) {
+                if el.can_have_content() {
+                    open.integration.set(open.integration.get() + 1);
+                    let open = open.clone();
+                    let epoch = open.foreign_epoch.get();
+                    el.on_end_tag(end_tag!(move |_end| {
+                        if open.foreign_epoch.get() == epoch {
+                            open.integration
+                                .set(open.integration.get().saturating_sub(1));
+                        }
+                        Ok(())
+                    }))?;
+                }
+                return Ok(());
+            }
+            if open.integration.get() == 0 {
+                // A breakout tag straight in foreign content: the browser pops every SVG and
+                // MathML element back to the HTML element around them, and reads the tag (and
+                // what follows) as HTML. lol_html keeps them open until an end tag, or to the
+                // end of the page, depending on how it lexes the page (its fast path closes them
+                // at the next end tag): take the browser's view, so that every run of this tool
+                // agrees on whether the widget lands in foreign content.
+                open.foreign.set(0);
+                open.foreign_epoch.set(open.foreign_epoch.get() + 1);
+            }
+            Ok(())
+        }))
         .append_element_content_handler(element!("html", |el| {
             if !seen_html.replace(true) {
                 *lang.borrow_mut() = el.get_attribute("lang");
@@ -707,6 +765,12 @@ fn rewrite_pass<C: AsRef<[u8]>>(
 struct OpenAt {
     /// `<svg>`/`<math>`: markup lands in foreign content.
     foreign: Cell<usize>,
+    /// Bumped when a breakout tag closes all foreign content; end tags of the `<svg>`/`<math>`
+    /// elements it closed (which lol_html reports later, or never) then change nothing.
+    foreign_epoch: Cell<u64>,
+    /// HTML integration points open inside foreign content (`<foreignObject>`, `<desc>`,
+    /// `<title>`, `<mi>`...): there a breakout tag is plain HTML and closes nothing.
+    integration: Cell<usize>,
     /// `<template>`: markup lands in inert template content.
     template: Cell<usize>,
     /// `<select>`: the parser's rules differ there.
@@ -758,6 +822,51 @@ fn place_before_end_tag(
         }
         Ok(())
     }))
+}
+
+/// Start tags that end foreign content in a browser ("A start tag whose tag name is one of ..."
+/// in HTML's rules for parsing tokens in foreign content; `<font>` only with `color`, `face` or
+/// `size`). The end tags `</br>` and `</p>` do too; lol_html does not report stray end tags, so
+/// after one of those the page is still treated as in foreign content (and refused, not broken).
+#[rustfmt::skip]
+const BREAKOUT_TAGS: &[&str] = &[
+    "b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl", "dt", "em",
+    "embed", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i", "img", "li", "listing",
+    "menu", "meta", "nobr", "ol", "p", "pre", "ruby", "s", "small", "span", "strong", "strike",
+    "sub", "sup", "table", "tt", "u", "ul", "var",
+];
+
+/// SVG and MathML elements inside which HTML's rules apply again (HTML integration points and
+/// MathML text integration points); `annotation-xml` only with an HTML `encoding`.
+const INTEGRATION_POINTS: &[&str] = &[
+    "foreignobject",
+    "desc",
+    "title",
+    "mi",
+    "mo",
+    "mn",
+    "ms",
+    "mtext",
+    "annotation-xml",
+];
+
+/// Does this start tag end foreign content (when not inside an integration point)?
+fn is_breakout(tag: &str, el: &Element<'_, '_>) -> bool {
+    if tag == "font" {
+        return ["color", "face", "size"]
+            .iter()
+            .any(|a| el.has_attribute(a));
+    }
+    BREAKOUT_TAGS.contains(&tag)
+}
+
+fn is_integration_point(tag: &str, el: &Element<'_, '_>) -> bool {
+    if tag == "annotation-xml" {
+        return el.get_attribute("encoding").is_some_and(|e| {
+            e.eq_ignore_ascii_case("text/html") || e.eq_ignore_ascii_case("application/xhtml+xml")
+        });
+    }
+    INTEGRATION_POINTS.contains(&tag)
 }
 
 /// Which of the three elements this tool writes an element is, judged by its tag and its exact
@@ -1226,6 +1335,100 @@ mod tests {
             let (out, skip, _) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
             assert!(skip.is_none() && out != page.as_bytes(), "{page}");
         }
+    }
+
+    /// A breakout tag (`<i>`, `<p>`, `<font color>`...) straight inside `<svg>`/`<math>` ends the
+    /// foreign content in a browser; lol_html keeps the `<svg>` open, until the next end tag on
+    /// its fast path (a page without our marker) or to the end of the page on its full lexer (a
+    /// page with it). Both runs must take the browser's view, or a second run refuses what the
+    /// first wrote (issue #11's open fuzz finding).
+    #[test]
+    fn a_breakout_tag_ends_foreign_content_in_every_run() {
+        let s = snippets();
+        for page in [
+            "<body><svg><i><script e=></body></script>",
+            "<body><svg><g><p>text</body>",
+            "<body><math><b>x</b>y</body>",
+            "<body><svg><font color=red>x</font></body>",
+            "<body><svg><svg><div>x</div></body>",
+            // A new <svg> after the breakout, closed: lol_html's late end tag of the first one
+            // must not close the count of the second.
+            "<body><svg><i><svg><g></svg>x</i></body>",
+        ] {
+            let (once, skip, facts) =
+                apply(page.as_bytes(), Mode::Inject(&s)).unwrap_or_else(|e| panic!("{page}: {e}"));
+            assert!(
+                skip.is_none() && !facts.placed_in_foreign,
+                "{page}: {facts:?}"
+            );
+            // The second run reads the page with our marker in it (the full lexer).
+            let (twice, _, facts) =
+                apply(&once, Mode::Inject(&s)).unwrap_or_else(|e| panic!("{page}: again: {e}"));
+            assert!(!facts.placed_in_foreign, "{page}: again: {facts:?}");
+            assert_eq!(twice, once, "{page}");
+            assert_eq!(
+                apply(&once, Mode::Strip).unwrap().0,
+                page.as_bytes(),
+                "{page}"
+            );
+        }
+        // Not a breakout: inside an integration point the tag is HTML and the <svg> or <math>
+        // stays open; `<font>` without color, face or size is SVG; a new <svg> after the breakout
+        // is left open.
+        for page in [
+            "<body><svg><foreignObject><i>x</body>",
+            "<body><math><mi><i>x</body>",
+            "<body><math><annotation-xml encoding=text/html><p>x</body>",
+            "<body><svg><font>x</body>",
+            "<body><svg><i><svg><g>x</body>",
+        ] {
+            assert!(
+                matches!(
+                    apply(page.as_bytes(), Mode::Inject(&s)),
+                    Err(RewriteError::Dead(Dead::Foreign))
+                ),
+                "{page}"
+            );
+        }
+    }
+
+    /// A raw-text element whose start tag ends right after `=` (`<script e=>`): what follows is
+    /// the script's text in a browser and in lol_html's full lexer, but was markup on lol_html's
+    /// fast path, so the first run put the widget before a `</body>` that is script text and
+    /// the second run, reading the page with our marker, injected the config again (found by
+    /// the open-ended fuzzer). Now both runs read the script's text as text.
+    #[test]
+    fn a_start_tag_ending_after_an_equals_sign_keeps_its_text() {
+        let s = snippets();
+        for page in [
+            "<body><script e=></b></body>",
+            "<body><style e=  ></b></body>",
+            "<body><textarea e=></b></body>",
+            "<body><title e=></b></body>",
+        ] {
+            match apply(page.as_bytes(), Mode::Inject(&s)) {
+                // The page ends inside that element: no place where the widget runs.
+                Err(RewriteError::Parse(why)) => {
+                    assert!(why.contains("no safe place"), "{page}: {why}")
+                }
+                Ok((once, _, _)) => {
+                    let (twice, _, _) = apply(&once, Mode::Inject(&s))
+                        .unwrap_or_else(|e| panic!("{page}: again: {e}"));
+                    assert_eq!(twice, once, "{page}");
+                }
+                Err(e) => panic!("{page}: {e}"),
+            }
+        }
+        // Closed, the element is text up to its end tag and the widget goes before `</body>`.
+        let page = "<body><script e=></body></script><p>x</p></body>";
+        let out = inject(page);
+        assert!(
+            out.starts_with(&format!(
+                "{}<body><script e=></body></script><p>x</p><script",
+                s.head
+            )),
+            "{out}"
+        );
     }
 
     #[test]

@@ -26,9 +26,28 @@ fn shipped_example_config_loads_for_every_profile() {
     assert_eq!(ur.prompts.len(), 1);
     // Not set for Urdu: the built-in translation.
     assert_eq!(ur.strings.retry, "دوبارہ کوشش کریں");
-    let prod = config::resolve(&loaded, "prod").expect("prod resolves");
+    // Its prod profile holds the placeholder domain key: refused until a real one is set, at
+    // the key's own line.
+    let err = config::resolve(&loaded, "prod")
+        .expect_err("the placeholder key is refused")
+        .to_string();
+    let text = fs::read_to_string(root().join("chatkit.example.toml")).expect("read example");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("domain-key = \"domain_pk_replace"))
+        .expect("the example sets the placeholder");
+    assert!(
+        err.contains(&format!(
+            "chatkit.example.toml:{line}:14: `profiles.prod.domain-key`: is the placeholder"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(config::DOMAIN_ALLOWLIST_URL), "{err}");
+    let real = text.replace(config::EXAMPLE_DOMAIN_KEY, "domain_pk_68f0c0ffee");
+    let loaded = config::parse(&real, Some(&root().join("chatkit.example.toml"))).expect("parses");
+    let prod = config::resolve(&loaded, "prod").expect("prod resolves with a real key");
     assert_eq!(prod.backend_url, "https://chat.example.edu");
-    assert!(prod.domain_key.starts_with("domain_pk_"));
+    assert_eq!(prod.domain_key, "domain_pk_68f0c0ffee");
 }
 
 #[test]
@@ -42,6 +61,12 @@ fn config_errors_name_file_line_and_key() {
         ("prod without domain key", "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\n", "prod"),
         ("prod on plain http", "[profiles.prod]\nbackend-url = \"http://chat.example.edu\"\ndomain-key = \"k\"\n", "prod"),
         ("prod on localhost", "[profiles.prod]\nbackend-url = \"https://localhost:8000\"\ndomain-key = \"k\"\n", "prod"),
+        ("prod on LOCALHOST. (a trailing dot)", "[profiles.prod]\nbackend-url = \"https://LOCALHOST.:8000\"\ndomain-key = \"k\"\n", "prod"),
+        ("prod on an IPv4-mapped loopback", "[profiles.prod]\nbackend-url = \"https://[::ffff:127.0.0.1]:8000\"\ndomain-key = \"k\"\n", "prod"),
+        ("port out of range", "[profiles.prod]\nbackend-url = \"https://chat.example.edu:99999999\"\ndomain-key = \"k\"\n", "prod"),
+        ("same url in a comment above", "# was: backend-url = \"http://chat.example.edu\"\n[profiles.prod]\nbackend-url = \"http://chat.example.edu\"\ndomain-key = \"k\"\n", "prod"),
+        ("prod with the example's domain key", "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\ndomain-key = \"domain_pk_replace_with_your_key\"\n", "prod"),
+        ("prod with local-dev", "[profiles.prod]\nbackend-url = \"https://chat.example.edu\"\ndomain-key = \"local-dev\"\n", "prod"),
         ("relative backend", "[profiles.dev]\nbackend-url = \"/api\"\n", "dev"),
         ("javascript url", "[widget]\nscript-url = \"javascript:alert(1)\"\n", "dev"),
         ("secret key", "[widget]\ntitle = \"Assistant\"\ngreeting = \"sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\"\n", "dev"),
