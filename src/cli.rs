@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, ValueEnum};
 
 use crate::config::{self, ConfigError, Loaded};
-use crate::run::{Action, RunSettings};
+use crate::settings::{Action, RunSettings};
 
 /// Inject an OpenAI ChatKit assistant into every page of a built Docusaurus site.
 ///

@@ -16,5 +16,6 @@ pub mod journal;
 pub mod report;
 pub mod run;
 pub mod runtime_config;
+pub mod settings;
 pub mod site;
 pub mod theme;

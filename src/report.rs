@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::assets::AssetChanges;
 use crate::exit_codes::ExitCode;
-use crate::run::{Action, RunSettings};
 use crate::runtime_config::RuntimeTheme;
+use crate::settings::{Action, RunSettings};
 
 /// Per-page counts.
 #[derive(Debug, Default, Clone, Serialize)]
