@@ -144,8 +144,9 @@ impl PageFacts {
     }
 }
 
-/// Why a page got no widget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why a page got no widget (the keys of the report's `pages.skipped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum SkipReason {
     /// `<meta name="chatkit-inject" content="off">`.
     OptedOut,
@@ -160,7 +161,8 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub fn as_str(self) -> &'static str {
+    /// The reason for people (the text report).
+    pub fn label(self) -> &'static str {
         match self {
             SkipReason::OptedOut => "opted out",
             SkipReason::Excluded => "excluded",

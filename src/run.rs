@@ -20,7 +20,9 @@ use crate::csp;
 use crate::fsx::{self, PathError};
 use crate::inject::{self, Mode, SkipReason, Snippets, MARKER};
 use crate::journal::{self, InPlace, Journal};
-use crate::report::{Accent, AccentSource, Failure, Report};
+use crate::report::{
+    Accent, AccentSource, CspBlocked, Failure, LeftFile, PageError, Report, Stale,
+};
 use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
 use crate::settings::{Action, RunSettings};
 use crate::site;
@@ -63,7 +65,7 @@ enum Outcome {
     Skipped(SkipReason),
     /// `--check`: the page's injection is missing or stale.
     Outdated,
-    Failed(String),
+    Failed(PageError),
 }
 
 struct Page {
@@ -147,10 +149,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             ));
             if settings.action == Action::Check {
                 for (_, record) in &pending {
-                    report.outdated.push(format!(
-                        "{} (interrupted write)",
-                        build_dir.join(&record.rel).display()
-                    ));
+                    report.outdated.push(Stale::Interrupted {
+                        path: build_dir.join(&record.rel).display().to_string(),
+                        file: LeftFile::Page,
+                    });
                 }
             }
             if out_dir.is_some() && writes {
@@ -350,10 +352,10 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         // run holds the directory right now, whose own temporary files these are).
         if settings.action == Action::Check {
             for tmp in &found.leftovers {
-                report.outdated.push(format!(
-                    "{} (temporary file left by an interrupted run)",
-                    tmp.display()
-                ));
+                report.outdated.push(Stale::Interrupted {
+                    path: tmp.display().to_string(),
+                    file: LeftFile::Temporary,
+                });
             }
         } else {
             report.warn(format!(
@@ -376,10 +378,8 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
                         if let Some(pb) = &progress {
                             pb.inc(1);
                         }
-                        r.err().map(|e| Failure {
-                            path: build_dir.join(rel).display().to_string(),
-                            error: e.to_string(),
-                        })
+                        r.err()
+                            .map(|e| Failure::new(&build_dir.join(rel), PageError::io_at(&e)))
                     })
                     .collect()
             });
@@ -460,11 +460,12 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let still_loaded = |name: &str| still_loaded.loads(name);
 
     let mut blocked = csp_blocked.into_inner().unwrap_or_default();
-    blocked.sort();
+    blocked.sort_by(|a, b| a.0.cmp(&b.0));
     for (rel, why) in blocked {
-        report.csp_blocked.push(Failure {
+        report.csp_blocked.push(CspBlocked {
             path: build_dir.join(rel).display().to_string(),
-            error: why,
+            message: csp::describe(&why),
+            blocked: why,
         });
     }
 
@@ -476,9 +477,9 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         (Action::Check, Some((_, set))) => {
             let (missing, _) = assets::check(&target, set);
             for m in missing {
-                report
-                    .outdated
-                    .push(format!("{} (missing asset)", target.join(m).display()));
+                report.outdated.push(Stale::Asset {
+                    path: target.join(m).display().to_string(),
+                });
             }
         }
         (Action::Inject, Some((_, set))) => {
@@ -519,17 +520,18 @@ fn finish(mut report: Report, started: Instant) -> Report {
     report.failures.sort_by(|a, b| a.path.cmp(&b.path));
     report.outdated.sort();
     report.pages.failed = report.failures.len();
-    report.pages.outdated = report.outdated.len();
+    report.pages.outdated = report
+        .outdated
+        .iter()
+        .filter(|o| matches!(o, Stale::Page { .. }))
+        .count();
     report.elapsed = started.elapsed();
     report
 }
 
 /// A file error after writing began, as a row of the report.
 fn failure_of(e: PathError) -> Failure {
-    Failure {
-        path: e.path.display().to_string(),
-        error: describe(&e),
-    }
+    Failure::new(&e.path, PageError::io(&e))
 }
 
 /// The asset names the pages a run failed on still mention, as they are in the target tree.
@@ -783,7 +785,7 @@ struct PageCtx<'a> {
     /// What the widget loads, to check pages' Content-Security-Policy against.
     csp_needs: Option<&'a csp::Needs>,
     /// Pages whose CSP would block the widget, with the reason.
-    csp_blocked: &'a Mutex<Vec<(PathBuf, String)>>,
+    csp_blocked: &'a Mutex<Vec<(PathBuf, Vec<csp::Blocked>)>>,
     build_dir: &'a Path,
     out_dir: Option<&'a Path>,
     action: Action,
@@ -813,40 +815,43 @@ fn process_page(ctx: &PageCtx<'_>, page: &Page) -> (Outcome, PageNotes) {
     }
 }
 
-fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNotes), String> {
+fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNotes), PageError> {
     let src = ctx.build_dir.join(&page.rel);
     if page.is_symlink {
         // A link to a page inside the tree is rewritten where the page lives; a link outside the
         // tree is not followed. Under --out the link is recreated as it is.
         if let (Some(out), true) = (ctx.out_dir, ctx.writes) {
-            copy_symlink(&src, &out.join(&page.rel)).map_err(|e| e.to_string())?;
+            copy_symlink(&src, &out.join(&page.rel)).map_err(|e| PageError::io_at(&e))?;
         }
         return Ok((Outcome::Skipped(SkipReason::Symlink), PageNotes::default()));
     }
     if ctx.interrupted.contains(&page.rel) {
-        return Err(format!(
-            "an interrupted run may have left this page half-written; run chatkit-inject on {} first (it restores the page from {})",
-            ctx.build_dir.display(),
-            journal::DIR_NAME
-        ));
+        return Err(PageError::Interrupted {
+            message: format!(
+                "an interrupted run may have left this page half-written; run chatkit-inject on {} first (it restores the page from {})",
+                ctx.build_dir.display(),
+                journal::DIR_NAME
+            ),
+        });
     }
     // One open serves the read and, when pages are rewritten in place, the write.
     let (mut file, writable) =
-        open_page(&src, ctx.journal.is_some()).map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+        open_page(&src, ctx.journal.is_some()).map_err(|e| PageError::read(&e))?;
+    let meta = file.metadata().map_err(|e| PageError::read(&e))?;
     if meta.len() > STREAM_THRESHOLD {
         if let Some(done) = process_large_page(ctx, page, &src)? {
             return Ok(done);
         }
     }
     let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
-    std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| format!("cannot read: {e}"))?;
+    std::io::Read::read_to_end(&mut file, &mut input).map_err(|e| PageError::read(&e))?;
     let excluded = ctx.exclude.is_match(&page.rel);
     let mut widget = PageNotes::default();
 
     let (output, outcome) = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => {
-            let (out, facts) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
+            let (out, facts) =
+                inject::rewrite(&input, Mode::Strip).map_err(|e| PageError::rewrite(&e))?;
             let outcome = if facts.had_injection {
                 Outcome::Stripped
             } else {
@@ -856,11 +861,12 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNo
         }
         (action, Some(snippets)) => {
             if excluded {
-                let (out, _) = inject::rewrite(&input, Mode::Strip).map_err(|e| e.to_string())?;
+                let (out, _) =
+                    inject::rewrite(&input, Mode::Strip).map_err(|e| PageError::rewrite(&e))?;
                 (out, Outcome::Skipped(SkipReason::Excluded))
             } else {
-                let (out, skip, facts) =
-                    inject::apply(&input, Mode::Inject(snippets)).map_err(|e| e.to_string())?;
+                let (out, skip, facts) = inject::apply(&input, Mode::Inject(snippets))
+                    .map_err(|e| PageError::rewrite(&e))?;
                 if skip.is_none() {
                     note_csp(ctx, &page.rel, &facts.csp);
                 }
@@ -892,20 +898,21 @@ fn process_page_inner(ctx: &PageCtx<'_>, page: &Page) -> Result<(Outcome, PageNo
         Some(out) => {
             let dst = out.join(&page.rel);
             if let Some(parent) = dst.parent() {
-                fsx::create_dir_all(parent).map_err(|e| e.to_string())?;
+                fsx::create_dir_all(parent).map_err(|e| PageError::io_at(&e))?;
             }
-            fsx::write_atomic(&dst, &output, Some(meta.permissions())).map_err(|e| describe(&e))?;
+            fsx::write_atomic(&dst, &output, Some(meta.permissions()))
+                .map_err(|e| PageError::io(&e))?;
         }
         None if output != input => {
             let done = match (ctx.journal, writable) {
                 (Some(j), true) => j
                     .write_page(&file, &meta, &src, &page.rel, &input, &output)
-                    .map_err(|e| describe(&e))?,
+                    .map_err(|e| PageError::io(&e))?,
                 _ => InPlace::NotSuitable,
             };
             if let InPlace::NotSuitable = done {
                 fsx::write_atomic(&src, &output, Some(meta.permissions()))
-                    .map_err(|e| describe(&e))?;
+                    .map_err(|e| PageError::io(&e))?;
             }
         }
         None => {}
@@ -940,7 +947,7 @@ fn process_large_page(
     ctx: &PageCtx<'_>,
     page: &Page,
     src: &Path,
-) -> Result<Option<(Outcome, PageNotes)>, String> {
+) -> Result<Option<(Outcome, PageNotes)>, PageError> {
     let excluded = ctx.exclude.is_match(&page.rel);
     let mode = match (ctx.action, ctx.snippets) {
         (Action::Strip, _) | (_, None) => Mode::Strip,
@@ -993,10 +1000,10 @@ fn process_large_page(
             if let Some(p) = perms {
                 tmp.as_file()
                     .set_permissions(p)
-                    .map_err(|e| format!("cannot set permissions: {e}"))?;
+                    .map_err(|e| PageError::write("cannot set permissions", e))?;
             }
             tmp.persist(&dst)
-                .map_err(|e| format!("cannot replace: {}", e.error))?;
+                .map_err(|e| PageError::write("cannot replace", e.error))?;
         }
     }
     Ok(Some((outcome, widget)))
@@ -1011,7 +1018,7 @@ fn note_csp(ctx: &PageCtx<'_>, rel: &Path, policies: &[String]) {
     let blocked = csp::check(policies, needs);
     if !blocked.is_empty() {
         if let Ok(mut list) = ctx.csp_blocked.lock() {
-            list.push((rel.to_path_buf(), csp::describe(&blocked)));
+            list.push((rel.to_path_buf(), blocked));
         }
     }
 }
@@ -1030,22 +1037,22 @@ fn stream_pass(
     dst: &Path,
     mode: Mode<'_>,
     keep_output: bool,
-) -> Result<StreamPass, String> {
+) -> Result<StreamPass, PageError> {
     use std::io::{BufReader, BufWriter, Read, Write};
 
-    let input = fs::File::open(src).map_err(|e| format!("cannot read: {e}"))?;
+    let input = fs::File::open(src).map_err(|e| PageError::read(&e))?;
     let mut compare = BufReader::with_capacity(
         STREAM_CHUNK,
-        fs::File::open(src).map_err(|e| format!("cannot read: {e}"))?,
+        fs::File::open(src).map_err(|e| PageError::read(&e))?,
     );
     let mut writer = if keep_output {
         let dir = dst.parent().unwrap_or(Path::new("."));
-        fsx::create_dir_all(dir).map_err(|e| e.to_string())?;
+        fsx::create_dir_all(dir).map_err(|e| PageError::io_at(&e))?;
         let tmp = tempfile::Builder::new()
             .prefix(fsx::TEMP_PREFIX)
             .suffix(fsx::TEMP_SUFFIX)
             .tempfile_in(dir)
-            .map_err(|e| format!("cannot create a temporary file beside it: {e}"))?;
+            .map_err(|e| PageError::write("cannot create a temporary file beside it", e))?;
         Some(BufWriter::with_capacity(STREAM_CHUNK, tmp))
     } else {
         None
@@ -1072,12 +1079,12 @@ fn stream_pass(
             }
         }
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| PageError::rewrite(&e))?;
     if let Some(e) = read_error.borrow_mut().take() {
-        return Err(format!("cannot read: {e}"));
+        return Err(PageError::read(&e));
     }
     if let Some(e) = write_error {
-        return Err(format!("cannot write: {e}"));
+        return Err(PageError::write("cannot write", e));
     }
     if unchanged {
         // The output was a prefix of the input; it is equal only if the input ends here too.
@@ -1086,7 +1093,7 @@ fn stream_pass(
     let temp = match writer {
         Some(w) => Some(
             w.into_inner()
-                .map_err(|e| format!("cannot write: {}", e.error()))?,
+                .map_err(|e| PageError::write("cannot write", e.error()))?,
         ),
         None => None,
     };
@@ -1095,11 +1102,6 @@ fn stream_pass(
         unchanged,
         temp,
     })
-}
-
-/// The error without the path (the report prints the page's path beside it).
-fn describe(e: &PathError) -> String {
-    format!("{}: {}", e.action, e.source)
 }
 
 fn rel_slash(rel: &Path) -> String {
@@ -1404,7 +1406,7 @@ fn count_files(build_dir: &Path, with_others: bool) -> usize {
 struct Tally {
     counts: crate::report::PageCounts,
     failures: Vec<Failure>,
-    outdated: Vec<String>,
+    outdated: Vec<Stale>,
     /// Pages carrying the widget, by the locale of their strings.
     languages: BTreeMap<String, usize>,
     /// Pages whose `<html lang>` (normalised) is not English and matched no locale, so they got
@@ -1441,17 +1443,15 @@ impl Tally {
             Outcome::Unchanged => c.unchanged += 1,
             Outcome::Stripped => c.stripped += 1,
             Outcome::Skipped(reason) => {
-                *c.skipped.entry(reason.as_str().to_string()).or_default() += 1;
+                *c.skipped.entry(reason).or_default() += 1;
             }
-            Outcome::Outdated => self
-                .outdated
-                .push(build_dir.join(rel).display().to_string()),
+            Outcome::Outdated => self.outdated.push(Stale::Page {
+                path: build_dir.join(rel).display().to_string(),
+            }),
             Outcome::Failed(error) => {
                 self.failed.push(rel.to_path_buf());
-                self.failures.push(Failure {
-                    path: build_dir.join(rel).display().to_string(),
-                    error,
-                });
+                self.failures
+                    .push(Failure::new(&build_dir.join(rel), error));
             }
         }
         c.total += 1;

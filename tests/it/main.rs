@@ -9,6 +9,8 @@
 //! - `locales`: per-page language, exclude globs under locale folders, accent source, CI warning.
 //! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
 //! - `reliability`: killed runs, file-system cases, concurrent runs, mutated pages (docs/reliability.md).
+//! - `schema`: every `--format json` report conforms to `docs/report.schema.json` (the harness checks
+//!   each one a test produces); every kind the report types can hold is in it; drift fails it.
 //! - `usage`: `--help` snapshot, and the README's usage block matches it.
 
 mod cli;
@@ -19,5 +21,6 @@ mod locales;
 mod pages;
 mod properties;
 mod reliability;
+mod schema;
 mod theme;
 mod usage;

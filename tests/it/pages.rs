@@ -68,7 +68,7 @@ fn describe(page: &[u8], snippets: &Snippets, profile: &str) -> String {
     if let Some(reason) = skip {
         s.push_str(&format!(
             "skipped: {}; page unchanged: {}\n",
-            reason.as_str(),
+            reason.label(),
             out == page
         ));
         return s;

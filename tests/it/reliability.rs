@@ -18,6 +18,7 @@ use chatkit_inject::journal;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
+use crate::harness;
 use crate::harness::{
     all_fixture_pages, cli, copy_dir, copy_fixture, fixtures, run_in, snapshot_tree, snippets_for,
     RunOutput, TWO_PROFILES,
@@ -416,7 +417,7 @@ fn finish_and_compare(tmp: &Path, work: &Path, reference: &Path, seed: u64) {
     let left = temp_files(work).len();
     let last = run_in(tmp, &[&name, "--format", "json"], tmp);
     assert_eq!(last.code, 0, "{}", last.render());
-    let report: serde_json::Value = serde_json::from_str(&last.raw_stdout).expect("json report");
+    let report = harness::report(&last.raw_stdout);
     assert_eq!(
         report["leftoversRemoved"].as_u64(),
         Some(left as u64),
@@ -592,7 +593,7 @@ fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
             tmp.path(),
         );
         assert_eq!(next.code, 0, "{context}: {}", next.render());
-        let report: serde_json::Value = serde_json::from_str(&next.raw_stdout).expect("json");
+        let report = harness::report(&next.raw_stdout);
         assert!(
             report["pagesRestored"].as_u64().unwrap_or(0) >= state.half_written as u64,
             "{context}: {}",
@@ -968,15 +969,14 @@ fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
         1,
         "the run did not go on"
     );
-    let json: serde_json::Value = serde_json::from_str(
+    let json = harness::report(
         &run_in(
             tmp.path(),
             &["build", "--format", "json", "--dry-run"],
             tmp.path(),
         )
         .raw_stdout,
-    )
-    .expect("json");
+    );
     assert_eq!(json["pages"]["failed"], 0, "a dry run needs no writes");
 }
 
