@@ -297,6 +297,35 @@ pub fn asset_dir(dir: &Path) -> PathBuf {
     dir.join(ASSET_DIR)
 }
 
+/// The asset names the pages a run failed on still mention, as they are in the target tree.
+pub struct StillLoaded {
+    names: std::collections::BTreeSet<String>,
+    /// A failed page could not be read: it may load anything.
+    pub unknown: bool,
+}
+
+impl StillLoaded {
+    pub fn read(target: &Path, failed: &[PathBuf]) -> Self {
+        let mut loaded = StillLoaded {
+            names: std::collections::BTreeSet::new(),
+            unknown: false,
+        };
+        for rel in failed {
+            match std::fs::read(target.join(rel)) {
+                Ok(page) => loaded.names.extend(names_in(&page)),
+                // Under --out a failed page is not copied: nothing there loads anything.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => loaded.unknown = true,
+            }
+        }
+        loaded
+    }
+
+    pub fn loads(&self, name: &str) -> bool {
+        self.unknown || self.names.contains(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,12 @@ impl PageError {
     }
 }
 
+impl From<RewriteError> for PageError {
+    fn from(e: RewriteError) -> Self {
+        Self::rewrite(&e)
+    }
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.message())

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chatkit_inject::config::{self, Loaded};
+use chatkit_inject::inject::AssetUrls;
 use chatkit_inject::inject::Snippets;
-use chatkit_inject::run::AssetUrls;
 use chatkit_inject::runtime_config::RuntimeTheme;
 
 /// The repository root.
@@ -213,7 +213,7 @@ pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
     let loaded: Loaded =
         config::parse(config_text, Some(Path::new("chatkit.toml"))).expect("config parses");
     let resolved = config::resolve(&loaded, env).expect("config resolves");
-    chatkit_inject::run::snippets(
+    chatkit_inject::inject::snippets(
         &resolved,
         &RuntimeTheme {
             accent: "#2e8555".into(),

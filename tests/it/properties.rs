@@ -2,6 +2,7 @@
 //! pages), and on arbitrary HTML-like input.
 
 use chatkit_inject::inject::{self, Mode, MARKER};
+use chatkit_inject::page::apply;
 use proptest::prelude::*;
 
 use crate::harness::{all_fixture_pages, snippets_for, TWO_PROFILES};
@@ -28,14 +29,14 @@ fn inject_twice_is_inject_once_and_strip_restores_every_page() {
     let dev = snippets_for(TWO_PROFILES, "dev");
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
-        let (once, skip, facts) = inject::apply(&page, Mode::Inject(&dev)).expect("inject");
-        let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+        let (once, skip, facts) = apply(&page, Mode::Inject(&dev)).expect("inject");
+        let (twice, _, _) = apply(&once, Mode::Inject(&dev)).expect("inject again");
         assert!(
             once == twice,
             "{}: second injection changed the page",
             path.display()
         );
-        let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+        let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
         assert!(
             stripped == page,
             "{}: strip(inject(page)) != page",
@@ -77,10 +78,9 @@ fn another_profile_replaces_and_never_duplicates() {
     assert_ne!(dev, prod);
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
-        let (with_dev, skip, _) = inject::apply(&page, Mode::Inject(&dev)).expect("inject dev");
-        let (dev_then_prod, _, _) =
-            inject::apply(&with_dev, Mode::Inject(&prod)).expect("inject prod");
-        let (prod_only, _, _) = inject::apply(&page, Mode::Inject(&prod)).expect("inject prod");
+        let (with_dev, skip, _) = apply(&page, Mode::Inject(&dev)).expect("inject dev");
+        let (dev_then_prod, _, _) = apply(&with_dev, Mode::Inject(&prod)).expect("inject prod");
+        let (prod_only, _, _) = apply(&page, Mode::Inject(&prod)).expect("inject prod");
         assert!(
             dev_then_prod == prod_only,
             "{}: prod over dev differs from prod alone",
@@ -160,10 +160,10 @@ proptest! {
     fn strip_inject_roundtrips_on_generated_pages(pieces in proptest::collection::vec(html_piece(), 0..24)) {
         let page = pieces.concat();
         let dev = snippets_for(TWO_PROFILES, "dev");
-        if let Ok((once, skip, _)) = inject::apply(page.as_bytes(), Mode::Inject(&dev)) {
-            let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+        if let Ok((once, skip, _)) = apply(page.as_bytes(), Mode::Inject(&dev)) {
+            let (twice, _, _) = apply(&once, Mode::Inject(&dev)).expect("inject again");
             prop_assert_eq!(&once, &twice);
-            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+            let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
             prop_assert_eq!(stripped, page.as_bytes().to_vec());
             let expected = if skip.is_some() { 0 } else { 1 };
             prop_assert_eq!(count(&once, "id=\"chatkit-inject-config\""), expected);
@@ -181,8 +181,8 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let dev = snippets_for(TWO_PROFILES, "dev");
-        if let Ok((once, _, _)) = inject::apply(&bytes, Mode::Inject(&dev)) {
-            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+        if let Ok((once, _, _)) = apply(&bytes, Mode::Inject(&dev)) {
+            let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
             prop_assert_eq!(stripped, bytes);
         }
     }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chatkit_inject::inject::{self, Mode, MARKER};
 use chatkit_inject::journal;
+use chatkit_inject::page::apply;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
@@ -1400,18 +1401,18 @@ fn fuzz_regressions() -> Vec<(PathBuf, Vec<u8>)> {
 /// for a page that already carried something like our markup, what strip alone gives), and a
 /// page that gets the widget gets exactly one runtime config.
 fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), String> {
-    let Ok((once, skip, _)) = inject::apply(page, Mode::Inject(snippets)) else {
+    let Ok((once, skip, _)) = apply(page, Mode::Inject(snippets)) else {
         // A page lol_html refuses is an error the run reports for that page.
         return Ok(());
     };
-    let (twice, _, _) = inject::apply(&once, Mode::Inject(snippets))
+    let (twice, _, _) = apply(&once, Mode::Inject(snippets))
         .map_err(|e| format!("inject(inject(page)) failed: {e}"))?;
     if once != twice {
         return Err("inject is not idempotent".into());
     }
-    let (stripped, _, _) = inject::apply(&once, Mode::Strip)
-        .map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
-    if let Ok((page_stripped, _, facts)) = inject::apply(page, Mode::Strip) {
+    let (stripped, _, _) =
+        apply(&once, Mode::Strip).map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
+    if let Ok((page_stripped, _, facts)) = apply(page, Mode::Strip) {
         if stripped != page_stripped {
             return Err("strip(inject(page)) != strip(page)".into());
         }

@@ -85,6 +85,9 @@ fn every_kind_the_report_can_hold_is_in_the_schema() {
     }
 }
 
+/// A change to a report that the schema must refuse.
+type Drift = fn(&mut serde_json::Value);
+
 #[test]
 fn a_report_that_drifts_from_the_schema_fails_it() {
     // A site never injected: every page and widget file is out of date.
@@ -97,7 +100,7 @@ fn a_report_that_drifts_from_the_schema_fails_it() {
     let real = harness::report(&run.raw_stdout);
     assert!(real["outdated"].as_array().is_some_and(|o| !o.is_empty()));
 
-    let drifts: [(&str, fn(&mut serde_json::Value)); 8] = [
+    let drifts: [(&str, Drift); 8] = [
         ("a new key", |r| r["pagesRewritten"] = 3.into()),
         ("a snake_case key", |r| {
             let v = r["dryRun"].take();
