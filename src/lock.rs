@@ -1,9 +1,13 @@
-//! Other runs, past and present. Which trees a run holds: two runs on overlapping trees at once would race on the same pages,
+//! Other runs, past and present.
+//!
+//! Which trees a run holds: two runs on overlapping trees at once would race on the same pages,
 //! so a writing run locks the directory it writes (exclusively), the directories above it and,
 //! under `--out`, the build directory it reads (shared). The second run waits for nobody and
-//! refuses. The locks are advisory locks on the directories themselves, so nothing is left
-//! behind if the run is killed. And what a killed run left: pages half-written, put back from
-//! its undo journal (see `journal`) or named.
+//! refuses (exit 2). The locks are advisory locks on the directories themselves, so nothing is
+//! left behind if the run is killed.
+//!
+//! What a killed run left: pages half-written, put back from its undo journal (see `journal`)
+//! or named.
 
 use std::collections::HashSet;
 use std::fs;
@@ -12,23 +16,11 @@ use std::path::{Path, PathBuf};
 use crate::fsx::PathError;
 use crate::journal;
 use crate::report::{LeftFile, Report, Stale};
-use crate::settings::{Action, RunSettings};
-
-/// Another run holds the tree (exit code 2, before anything is written).
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    #[error("{}: another chatkit-inject run is working on this directory, on a folder inside it, or is reading it for --out; wait for it to finish", .0.display())]
-    Locked(PathBuf),
-    /// A run on `other`, which contains `dir`, holds it.
-    #[error("{}: another chatkit-inject run is working on {}, which holds this directory; wait for it to finish", dir.display(), other.display())]
-    LockedAbove { dir: PathBuf, other: PathBuf },
-    #[error(transparent)]
-    Io(#[from] PathError),
-}
+use crate::settings::{Action, RunError, RunSettings};
 
 /// Is a run writing `dir` right now (it holds the directory's lock)?
 pub fn is_held(dir: &Path) -> bool {
-    matches!(lock_dir(dir), Err(LockError::Locked(_)))
+    matches!(lock_dir(dir), Err(RunError::Locked(_)))
 }
 
 /// Do two paths name the same directory?
@@ -71,7 +63,7 @@ pub struct TreeLock {
 
 impl TreeLock {
     /// Lock `target` to write it, and under `--out` the build directory it `reads`.
-    pub fn new(target: &Path, reads: Option<&Path>) -> Result<TreeLock, LockError> {
+    pub fn new(target: &Path, reads: Option<&Path>) -> Result<TreeLock, RunError> {
         let absolute = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let target = absolute(target);
         let mut held = vec![lock_dir(&target)?];
@@ -95,10 +87,10 @@ impl TreeLock {
                 Ok(()) => held.push(file),
                 // The build directory itself, which this --out run reads, is being written.
                 Err(fs::TryLockError::WouldBlock) if dir == below.as_path() => {
-                    return Err(LockError::Locked(dir.to_path_buf()));
+                    return Err(RunError::Locked(dir.to_path_buf()));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
-                    return Err(LockError::LockedAbove {
+                    return Err(RunError::LockedAbove {
                         dir: below.clone(),
                         other: dir.to_path_buf(),
                     });
@@ -111,14 +103,12 @@ impl TreeLock {
 }
 
 /// Lock one directory exclusively.
-pub fn lock_dir(dir: &Path) -> Result<fs::File, LockError> {
+fn lock_dir(dir: &Path) -> Result<fs::File, RunError> {
     let file = fs::File::open(dir).map_err(|e| PathError::new(dir, "cannot open", e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(LockError::Locked(dir.to_path_buf())),
-        Err(fs::TryLockError::Error(e)) => {
-            Err(LockError::Io(PathError::new(dir, "cannot lock", e)))
-        }
+        Err(fs::TryLockError::WouldBlock) => Err(RunError::Locked(dir.to_path_buf())),
+        Err(fs::TryLockError::Error(e)) => Err(RunError::Io(PathError::new(dir, "cannot lock", e))),
     }
 }
 

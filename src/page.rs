@@ -159,9 +159,11 @@ impl<'a> Pages<'a> {
             (_, None) if decided.pass.unchanged => Outcome::Unchanged,
             (_, None) => Outcome::Injected,
         });
+        if let Plan::Inject(_) = plan {
+            done.marked_other = facts.marked_other;
+        }
         if let (Plan::Inject(_), None) = (&plan, decided.skip) {
             done.widget = Some(facts.lang.clone());
-            done.marked_other = facts.marked_other;
             if let (false, Some(needs)) = (facts.csp.is_empty(), self.csp_needs) {
                 done.csp_blocked = csp::check(&facts.csp, needs);
             }

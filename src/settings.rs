@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::config::{self, Resolved};
 use crate::fsx::PathError;
-use crate::lock::LockError;
 
 /// What the run does to the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,8 +66,12 @@ pub enum RunError {
     NoPages(PathBuf),
     #[error("{}: --out must not be inside the build directory {}", out.display(), build.display())]
     OutInsideBuild { out: PathBuf, build: PathBuf },
-    #[error(transparent)]
-    Locked(#[from] LockError),
+    /// Another run holds this directory (or, under `--out`, is writing the one this run reads).
+    #[error("{}: another chatkit-inject run is working on this directory, on a folder inside it, or is reading it for --out; wait for it to finish", .0.display())]
+    Locked(PathBuf),
+    /// A run on `other`, which contains `dir`, holds it.
+    #[error("{}: another chatkit-inject run is working on {}, which holds this directory; wait for it to finish", dir.display(), other.display())]
+    LockedAbove { dir: PathBuf, other: PathBuf },
     #[error("{}: does not look like a site build (no generator tag, Docusaurus root or asset layout in its home page, 404 page or first pages); pass the folder `docusaurus build` wrote, or --force to inject anyway", .0.display())]
     NotASite(PathBuf),
     #[error("{}: more than {limit} pages, far more than a textbook (is this the folder `docusaurus build` wrote?); pass --force to inject anyway", dir.display())]
