@@ -79,6 +79,9 @@ pub struct Pages<'a> {
     pub interrupted: &'a HashSet<PathBuf>,
     /// What the widget loads, to check pages' Content-Security-Policy against.
     pub csp_needs: Option<&'a csp::Needs>,
+    /// Pages larger than this many bytes are streamed ([`STREAM_THRESHOLD`] in a run; the
+    /// tests choose).
+    pub stream_above: u64,
 }
 
 /// What to do with one page, decided before any of it is read.
@@ -142,7 +145,7 @@ impl<'a> Pages<'a> {
             Plan::Inject(snippets) => Mode::Inject(snippets),
         };
 
-        let source = Source::open(&src, self.journal.is_some())?;
+        let source = Source::open(&src, self.journal.is_some(), self.stream_above)?;
         let blank = matches!(mode, Mode::Inject(_)) && source.is_blank()?;
         let decided = decide(
             mode,
@@ -348,7 +351,7 @@ struct Source {
 
 /// How a page's bytes reach the rewrite.
 enum Body {
-    /// Read into memory (a page up to [`STREAM_THRESHOLD`]).
+    /// Read into memory (a page up to [`STREAM_THRESHOLD`] bytes, in a run).
     Memory(Vec<u8>),
     /// Streamed from disk, chunk by chunk, on each pass.
     Stream,
@@ -358,7 +361,7 @@ impl Source {
     /// Open a page to read it and, if `for_writing` and allowed, to write it in place too. A
     /// page that cannot be opened for writing is still read; it is then replaced by a rename,
     /// which depends on its directory's permissions instead.
-    fn open(path: &Path, for_writing: bool) -> Result<Source, PageError> {
+    fn open(path: &Path, for_writing: bool, stream_above: u64) -> Result<Source, PageError> {
         let writable_file = for_writing
             .then(|| {
                 fs::OpenOptions::new()
@@ -374,7 +377,7 @@ impl Source {
             None => fs::File::open(path).map_err(|e| PageError::read(&e))?,
         };
         let meta = file.metadata().map_err(|e| PageError::read(&e))?;
-        let body = if meta.len() > STREAM_THRESHOLD {
+        let body = if meta.len() > stream_above {
             Body::Stream
         } else {
             let mut input = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);

@@ -148,6 +148,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         journal: page_journal.as_ref(),
         interrupted: &interrupted,
         csp_needs: csp_needs.as_ref(),
+        stream_above: page::STREAM_THRESHOLD,
     };
     let keep_others = out_dir.is_some();
     let mut tally = pool.install(|| {

@@ -2,7 +2,8 @@
 //!
 //! - `pages`: one snapshot per fixture page, showing where the dev and prod injections land.
 //! - `properties`: over every fixture page: inject twice == inject once, strip(inject(p)) == p,
-//!   a different profile replaces, chunked input gives the same bytes.
+//!   a different profile replaces, chunked input gives the same bytes, and a page processed as a run
+//!   does gives the same result streamed or read into memory.
 //! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
 //! - `config_files`: the shipped example config, and config errors as the user sees them.
 //! - `contract`: the widget's test samples have the runtime-config and CSS-context shapes the CLI writes.

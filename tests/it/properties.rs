@@ -187,3 +187,108 @@ proptest! {
         }
     }
 }
+
+/// A page's size only picks how its bytes are buffered: every fixture page, processed as a run
+/// does (inject, `--check`, `--strip`; a blocking CSP among the edge pages), gives the same
+/// outcome, notes and bytes whether it is read into memory or streamed through a temporary file.
+#[test]
+fn streamed_and_in_memory_pages_give_the_same_result() {
+    use std::collections::HashSet;
+
+    use chatkit_inject::csp;
+    use chatkit_inject::page::Pages;
+    use chatkit_inject::settings::Action;
+    use chatkit_inject::walk::{Excludes, Page};
+
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    let needs = csp::Needs {
+        chatkit_origin: "https://cdn.platform.openai.com".into(),
+        backend_origin: "http://localhost:8000".into(),
+    };
+    let exclude = Excludes::new(None, &[]);
+    let interrupted = HashSet::new();
+    let run = |dir: &std::path::Path, action, stream_above| {
+        let pages = Pages {
+            build_dir: dir,
+            out_dir: None,
+            action,
+            writes: action != Action::Check,
+            snippets: (action != Action::Strip).then_some(&dev),
+            exclude: &exclude,
+            journal: None,
+            interrupted: &interrupted,
+            csp_needs: Some(&needs),
+            stream_above,
+        };
+        let page = Page {
+            rel: "index.html".into(),
+            is_symlink: false,
+        };
+        let done = pages.process(&page);
+        let bytes = std::fs::read(dir.join("index.html")).expect("read the page back");
+        (format!("{done:?}"), bytes)
+    };
+    let outcome_name = |done: &str| {
+        let outcome = done.split("outcome: ").nth(1).unwrap_or_default();
+        outcome
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut seen = HashSet::new();
+    let mut blocked = false;
+    let mut streamed_pages = 0;
+    // Besides the fixtures: pages that fail (the widget would be dead there, or there is no
+    // safe place for it), and pages whose injection must be read back before it is written.
+    let extra: Vec<(std::path::PathBuf, Vec<u8>)> = [
+        "<html><body><template><p>x</body></html>",
+        "<html><body><svg><g><path d=M0></body></html>",
+        "<html><head><base href=\"https://cdn.example.com/\"></head><body>x</body></html>",
+        "<html><frameset><frame src=a.html></frameset></html>",
+        "<html><body><p>no end tag",
+        "<html><body><p>ends inside a tag <a",
+        "<html><body><select><option>a</body></html>",
+        "<html><body><div data-chatkit-inject><p>theirs</p></div></body></html>",
+        "  \n\t ",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, page)| (format!("extra-{i}.html").into(), page.as_bytes().to_vec()))
+    .collect();
+    let pages = all_fixture_pages()
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("read fixture");
+            (path, bytes)
+        })
+        .chain(extra);
+    for (path, original) in pages {
+        let memory = tempfile::tempdir().expect("temp dir");
+        let stream = tempfile::tempdir().expect("temp dir");
+        for dir in [memory.path(), stream.path()] {
+            std::fs::write(dir.join("index.html"), &original).expect("write page");
+        }
+        // Inject (then check the injected page), then strip it again.
+        for action in [Action::Inject, Action::Check, Action::Strip] {
+            let in_memory = run(memory.path(), action, u64::MAX);
+            let streamed = run(stream.path(), action, 0);
+            assert_eq!(in_memory.0, streamed.0, "{}: {action:?}", path.display());
+            assert!(
+                in_memory.1 == streamed.1,
+                "{}: {action:?}: the streamed page differs",
+                path.display()
+            );
+            seen.insert(outcome_name(&streamed.0));
+            blocked |= streamed.0.contains("Blocked {");
+        }
+        streamed_pages += 1;
+    }
+    assert!(streamed_pages >= 10);
+    // The comparison covered the cases that differ: pages injected, unchanged, stripped,
+    // skipped and failed, and a page whose CSP blocks the widget.
+    for outcome in ["Injected", "Unchanged", "Stripped", "Skipped", "Failed"] {
+        assert!(seen.contains(outcome), "no page was {outcome}: {seen:?}");
+    }
+    assert!(blocked, "no fixture page has a CSP that blocks the widget");
+}
