@@ -203,14 +203,6 @@ fn rel(name: &str) -> String {
     format!("{ASSET_DIR}/{name}")
 }
 
-/// Write the set into `dir/chatkit/` (before the pages that load it) and, once the pages are
-/// done, remove stale hashed files: [`remove_stale`]. With `dry_run`, only report.
-pub fn write(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
-    let mut changes = write_current(dir, set, dry_run)?;
-    remove_stale(dir, set, dry_run, &mut changes, &|_| false)?;
-    Ok(changes)
-}
-
 /// Write the files of this set that are missing or differ. With `dry_run`, only report.
 pub fn write_current(dir: &Path, set: &AssetSet, dry_run: bool) -> Result<AssetChanges, PathError> {
     let asset_dir = dir.join(ASSET_DIR);
@@ -305,6 +297,35 @@ pub fn asset_dir(dir: &Path) -> PathBuf {
     dir.join(ASSET_DIR)
 }
 
+/// The asset names the pages a run failed on still mention, as they are in the target tree.
+pub struct StillLoaded {
+    names: std::collections::BTreeSet<String>,
+    /// A failed page could not be read: it may load anything.
+    pub unknown: bool,
+}
+
+impl StillLoaded {
+    pub fn read(target: &Path, failed: &[PathBuf]) -> Self {
+        let mut loaded = StillLoaded {
+            names: std::collections::BTreeSet::new(),
+            unknown: false,
+        };
+        for rel in failed {
+            match std::fs::read(target.join(rel)) {
+                Ok(page) => loaded.names.extend(names_in(&page)),
+                // Under --out a failed page is not copied: nothing there loads anything.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => loaded.unknown = true,
+            }
+        }
+        loaded
+    }
+
+    pub fn loads(&self, name: &str) -> bool {
+        self.unknown || self.names.contains(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,14 +415,16 @@ mod tests {
         std::fs::write(asset_dir.join("loader.deadbeef.js"), b"old").unwrap();
         std::fs::write(asset_dir.join("README.txt"), b"site's own").unwrap();
         let set = build(render_css(&ctx()).unwrap());
-        let changes = write(dir.path(), &set, false).unwrap();
+        let mut changes = write_current(dir.path(), &set, false).unwrap();
+        remove_stale(dir.path(), &set, false, &mut changes, &|_| false).unwrap();
         assert_eq!(changes.written.len(), 3);
         assert_eq!(
             changes.removed,
             vec!["chatkit/loader.deadbeef.js".to_string()]
         );
         assert!(asset_dir.join("README.txt").exists());
-        let again = write(dir.path(), &set, false).unwrap();
+        let mut again = write_current(dir.path(), &set, false).unwrap();
+        remove_stale(dir.path(), &set, false, &mut again, &|_| false).unwrap();
         assert!(again.written.is_empty() && again.removed.is_empty());
         assert_eq!(again.unchanged.len(), 3);
         let stripped = remove_all(dir.path(), false, &|_| false).unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ConfigError, Loaded};
-use crate::run::{Action, RunSettings};
+use crate::settings::{Action, RunSettings};
 
 /// Inject an OpenAI ChatKit assistant into every page of a built Docusaurus site.
 ///
@@ -68,7 +68,7 @@ pub struct Cli {
     pub format: Format,
 
     /// Pages rewritten at once [default: the number of CPU cores].
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<NonZeroUsize>,
 
     /// Run on a folder that does not look like a site build (no generator tag or Docusaurus
@@ -89,6 +89,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Doctor(crate::doctor::DoctorArgs),
+}
+
+/// `--jobs`: a whole number, at least 1.
+fn parse_jobs(value: &str) -> Result<NonZeroUsize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) => NonZeroUsize::new(n).ok_or_else(|| {
+            "at least 1 page must be rewritten at once; leave --jobs out to use every CPU core"
+                .to_string()
+        }),
+        Err(_) => Err("expected a whole number of pages rewritten at once, at least 1".to_string()),
+    }
 }
 
 /// Format of the run report.

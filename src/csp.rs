@@ -17,7 +17,7 @@ pub struct Needs {
 }
 
 /// One directive that blocks something the widget needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Blocked {
     /// The directive that applies (after fallbacks), e.g. `script-src` or `default-src`.
     pub directive: String,

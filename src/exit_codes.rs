@@ -21,15 +21,6 @@ impl ExitCode {
             ExitCode::UsageError => 2,
         }
     }
-
-    /// The worse of two outcomes (usage errors beat page failures beat success).
-    pub fn merge(self, other: ExitCode) -> ExitCode {
-        if self.code() >= other.code() {
-            self
-        } else {
-            other
-        }
-    }
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -48,25 +39,5 @@ mod tests {
         assert_eq!(ExitCode::Success.code(), 0);
         assert_eq!(ExitCode::PagesFailed.code(), 1);
         assert_eq!(ExitCode::UsageError.code(), 2);
-    }
-
-    #[test]
-    fn merge_keeps_the_worse_outcome() {
-        assert_eq!(
-            ExitCode::Success.merge(ExitCode::PagesFailed),
-            ExitCode::PagesFailed
-        );
-        assert_eq!(
-            ExitCode::PagesFailed.merge(ExitCode::Success),
-            ExitCode::PagesFailed
-        );
-        assert_eq!(
-            ExitCode::UsageError.merge(ExitCode::PagesFailed),
-            ExitCode::UsageError
-        );
-        assert_eq!(
-            ExitCode::Success.merge(ExitCode::Success),
-            ExitCode::Success
-        );
     }
 }

@@ -11,7 +11,9 @@ use std::rc::Rc;
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, end, end_tag, HtmlRewriter, Settings};
 
+use crate::config::Resolved;
 use crate::i18n;
+use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
 
 /// The attribute on every element this tool adds to a page.
 pub const MARKER: &str = "data-chatkit-inject";
@@ -51,6 +53,70 @@ impl Snippets {
     pub fn locale_of(&self, lang: Option<&str>) -> Option<&str> {
         i18n::choose(lang, |t| self.localized.get_key_value(t).map(|(k, _)| k)).map(String::as_str)
     }
+}
+
+/// Where a run's assets are served from.
+#[derive(Debug, Clone)]
+pub struct AssetUrls {
+    pub css: String,
+    pub loader: String,
+    pub panel: String,
+}
+
+/// The markup of a run: one head link for every page, and one body snippet (runtime config and
+/// loader) per locale, so each page carries the widget's strings in its own language only.
+pub fn snippets(config: &Resolved, theme: &RuntimeTheme, urls: &AssetUrls) -> Snippets {
+    let body = |tag: &str, locale| {
+        let runtime = RuntimeConfig::new(config, tag, locale, urls.panel.clone(), theme.clone());
+        let mut body = element(
+            "script",
+            &[("type", Some("application/json")), ("id", Some(CONFIG_ID))],
+        );
+        // Script data, not HTML: escaped for a script element by the runtime config itself.
+        body.push_str(&runtime.to_script_json());
+        body.push_str("</script>");
+        body.push_str(&element(
+            "script",
+            &[("src", Some(&urls.loader)), ("defer", None)],
+        ));
+        body.push_str("</script>");
+        body
+    };
+    let (english_tag, english) = config.locale_for(None);
+    let head = element(
+        "link",
+        &[("rel", Some("stylesheet")), ("href", Some(&urls.css))],
+    );
+    let mut snippets = Snippets::new(head, body(english_tag, english));
+    for (tag, locale) in &config.locales {
+        if tag != i18n::FALLBACK {
+            snippets.localized.insert(tag.clone(), body(tag, locale));
+        }
+    }
+    snippets
+}
+
+/// The `id` of the runtime config's script element.
+pub const CONFIG_ID: &str = "chatkit-inject-config";
+
+/// The start tag of an element this tool adds: its attributes in order (a `None` value is a
+/// bare attribute such as `defer`), values escaped for a double-quoted attribute value, and
+/// the [`MARKER`] last.
+fn element(name: &str, attributes: &[(&str, Option<&str>)]) -> String {
+    let mut tag = format!("<{name}");
+    for (attribute, value) in attributes {
+        tag.push(' ');
+        tag.push_str(attribute);
+        if let Some(value) = value {
+            tag.push_str("=\"");
+            html_escape::encode_double_quoted_attribute_to_string(value, &mut tag);
+            tag.push('"');
+        }
+    }
+    tag.push(' ');
+    tag.push_str(MARKER);
+    tag.push('>');
+    tag
 }
 
 /// What the rewrite does with a page.
@@ -144,8 +210,9 @@ impl PageFacts {
     }
 }
 
-/// Why a page got no widget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Why a page got no widget (the keys of the report's `pages.skipped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum SkipReason {
     /// `<meta name="chatkit-inject" content="off">`.
     OptedOut,
@@ -160,7 +227,8 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub fn as_str(self) -> &'static str {
+    /// The reason for people (the text report).
+    pub fn label(self) -> &'static str {
         match self {
             SkipReason::OptedOut => "opted out",
             SkipReason::Excluded => "excluded",
@@ -241,53 +309,15 @@ impl std::fmt::Display for Dead {
     }
 }
 
-/// The page-level decision: inject (or strip) and leave pages that opted out or are redirect
-/// stubs as they were, only taking out an earlier injection. Returns the new bytes and why the
-/// page got no widget, if it did not.
-///
-/// An injected page is returned only if the widget runs there and this tool can read the result
-/// again; otherwise the page fails with the reason ([`RewriteError::Dead`],
-/// [`RewriteError::Unreadable`]) and is not written.
-pub fn apply(
-    input: &[u8],
-    mode: Mode<'_>,
-) -> Result<(Vec<u8>, Option<SkipReason>, PageFacts), RewriteError> {
-    if matches!(mode, Mode::Inject(_)) && input.iter().all(u8::is_ascii_whitespace) {
-        return Ok((
-            input.to_vec(),
-            Some(SkipReason::Empty),
-            PageFacts::default(),
-        ));
-    }
-    // An element marked like ours but not ours stays as it is (`marked_other`): only the three
-    // elements this tool writes are ever removed.
-    let (out, facts) = rewrite(input, mode)?;
-    match (mode, facts.skip_reason()) {
-        (Mode::Inject(_), Some(reason)) => {
-            let kept = if facts.had_injection {
-                rewrite(input, Mode::Strip)?.0
-            } else {
-                input.to_vec()
-            };
-            Ok((kept, Some(reason), facts))
-        }
-        (Mode::Inject(_), None) => {
-            if let Some(dead) = facts.dead() {
-                return Err(RewriteError::Dead(dead));
-            }
-            if facts.needs_verification() {
-                verify(input, &out, mode, &facts)?;
-            }
-            Ok((out, None, facts))
-        }
-        _ => Ok((out, None, facts)),
-    }
-}
-
 /// Prove an injection the rewrite's own view is unsure of sound: the result must strip back to
 /// the page and stay put when injected again (so a later inject, `--check` and `--strip` all
 /// work on it).
-fn verify(input: &[u8], out: &[u8], mode: Mode<'_>, facts: &PageFacts) -> Result<(), RewriteError> {
+pub fn verify(
+    input: &[u8],
+    out: &[u8],
+    mode: Mode<'_>,
+    facts: &PageFacts,
+) -> Result<(), RewriteError> {
     // Markup appended after the last byte is only safe if the page ends between tags: after an
     // unfinished `<a` or `</` it would become part of that tag or comment. A `<select>` or a
     // stray `<frameset>` changes how the parser reads what follows.
@@ -437,6 +467,22 @@ pub fn rewrite_chunks<C: AsRef<[u8]>>(
     sink: impl FnMut(&[u8]),
 ) -> Result<PageFacts, RewriteError> {
     rewrite_pass(chunks, mode, sink, true)
+}
+
+/// [`rewrite_chunks`], told whether the page may hold an earlier injection at all (see
+/// [`may_hold_injection`]): when it cannot, the rewrite skips looking for one.
+pub fn rewrite_stream<C: AsRef<[u8]>>(
+    chunks: impl IntoIterator<Item = C>,
+    mode: Mode<'_>,
+    sink: impl FnMut(&[u8]),
+    may_hold_injection: bool,
+) -> Result<PageFacts, RewriteError> {
+    rewrite_pass(chunks, mode, sink, may_hold_injection)
+}
+
+/// Can this page hold an earlier injection? Only if the marker text is somewhere in it.
+pub fn may_hold_injection(page: &[u8]) -> bool {
+    contains_marker(page)
 }
 
 /// Does `page` contain [`MARKER`], in any letter case (attribute names are case-insensitive)?
@@ -911,7 +957,7 @@ fn own_shape(el: &Element<'_, '_>) -> Option<OwnShape> {
         return None;
     }
     if let (Some(kind), Some(id)) = (value("type"), value("id")) {
-        let ok = kind.eq_ignore_ascii_case("application/json") && id == "chatkit-inject-config";
+        let ok = kind.eq_ignore_ascii_case("application/json") && id == CONFIG_ID;
         return ok.then_some(OwnShape::Config);
     }
     let js = value("src").map(file_name)?;
@@ -965,6 +1011,7 @@ fn inspect_meta(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::page::apply;
 
     fn body(lang: &str) -> String {
         format!(
@@ -1483,5 +1530,23 @@ mod tests {
         assert_eq!(rewrite(page, Mode::Strip).unwrap().0, page);
         let (once, _, _) = apply(page, Mode::Inject(&s)).unwrap();
         assert_eq!(rewrite(&once, Mode::Strip).unwrap().0, page);
+    }
+
+    #[test]
+    fn markup_attribute_values_are_escaped() {
+        assert_eq!(
+            element(
+                "link",
+                &[
+                    ("rel", Some("stylesheet")),
+                    ("href", Some("/a?x=1&y=\"2\"<>"))
+                ]
+            ),
+            r#"<link rel="stylesheet" href="/a?x=1&amp;y=&quot;2&quot;&lt;&gt;" data-chatkit-inject>"#
+        );
+        assert_eq!(
+            element("script", &[("src", Some("/b/it's.js")), ("defer", None)]),
+            r#"<script src="/b/it's.js" defer data-chatkit-inject>"#
+        );
     }
 }

@@ -8,6 +8,7 @@ use clap::Parser;
 use chatkit_inject::cli::{Cli, Command, Format};
 use chatkit_inject::exit_codes::ExitCode;
 use chatkit_inject::run;
+use chatkit_inject::settings::Action;
 
 fn main() -> std::process::ExitCode {
     // clap exits with 2 on usage errors by itself.
@@ -34,16 +35,23 @@ fn main() -> std::process::ExitCode {
     for w in &report.warnings {
         let _ = writeln!(err, "warning: {w}");
     }
-    let csp_label = if report.mode == "check" {
+    let csp_label = if report.mode == Action::Check {
         "error"
     } else {
         "warning"
     };
     for f in &report.csp_blocked {
-        let _ = writeln!(err, "{csp_label}: {}: {}", f.path, f.error);
+        let _ = writeln!(err, "{csp_label}: {}: {}", f.path, f.message);
     }
     for f in &report.failures {
         let _ = writeln!(err, "error: {}: {}", f.path, f.error);
+    }
+    // Quiet prints only errors: under --check, what is out of date is one.
+    if output.quiet && output.format == Format::Text && !report.outdated.is_empty() {
+        let _ = writeln!(err, "error: {}", report.headline());
+        for o in &report.outdated {
+            let _ = writeln!(err, "  {}", o.describe());
+        }
     }
     drop(err);
     let stdout = std::io::stdout();

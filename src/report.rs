@@ -9,9 +9,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::assets::AssetChanges;
+use crate::csp;
 use crate::exit_codes::ExitCode;
-use crate::run::{Action, RunSettings};
+use crate::fsx::PathError;
+use crate::inject::{RewriteError, SkipReason};
 use crate::runtime_config::RuntimeTheme;
+use crate::settings::{Action, RunSettings};
 
 /// Per-page counts.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -21,22 +24,184 @@ pub struct PageCounts {
     pub injected: usize,
     pub unchanged: usize,
     pub stripped: usize,
-    /// By reason: "opted out", "excluded", "redirect stub", "symlink".
-    pub skipped: BTreeMap<String, usize>,
+    /// By reason (`optedOut`, `excluded`, `redirect`, `symlink`, `empty`).
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Rows of `failures` (pages, and files such as the widget's that could not be written).
     pub failed: usize,
+    /// Pages whose injection is missing or stale (`--check`): the `page` rows of `outdated`.
     pub outdated: usize,
 }
 
-/// A page (or file) that could not be processed.
+/// A page (or file) that could not be processed: its path, and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Failure {
     pub path: String,
-    pub error: String,
+    #[serde(flatten)]
+    pub error: PageError,
+}
+
+impl Failure {
+    pub fn new(path: &Path, error: PageError) -> Self {
+        Failure {
+            path: path.display().to_string(),
+            error,
+        }
+    }
+}
+
+/// Why a page (or file) failed: a kind for programs, a message for people.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum PageError {
+    /// It could not be read (or opened).
+    Read { message: String },
+    /// It could not be written (a temporary file, a rename, permissions, a directory, a link).
+    Write { message: String },
+    /// A directory could not be listed: the pages under it were not seen.
+    List { message: String },
+    /// lol_html could not parse the page, or there is no safe place for the widget in it.
+    Parse { message: String },
+    /// The widget would be present but never run (template content, foreign content, a
+    /// frameset, an encoding that is not ASCII-compatible, a `<base href>` to another site).
+    Dead { message: String },
+    /// The page with the widget added could not be read back by this tool.
+    Unreadable { message: String },
+    /// An interrupted run may have left the page half-written (under `--out`: not copied).
+    Interrupted { message: String },
+}
+
+impl PageError {
+    /// A file error, by what was being done: listing, reading, or (anything else) writing;
+    /// the message leaves out the path (the report prints it beside the message).
+    pub fn io(e: &PathError) -> Self {
+        Self::io_kind(e, format!("{}: {}", e.action, e.source))
+    }
+
+    /// A file error about another file than the row's (e.g. a page's copy under `--out`): the
+    /// message names it.
+    pub fn io_at(e: &PathError) -> Self {
+        Self::io_kind(e, e.to_string())
+    }
+
+    fn io_kind(e: &PathError, message: String) -> Self {
+        if e.action.starts_with("cannot list") {
+            PageError::List { message }
+        } else if e.action.starts_with("cannot read") || e.action == "cannot open" {
+            PageError::Read { message }
+        } else {
+            PageError::Write { message }
+        }
+    }
+
+    /// Reading the page failed.
+    pub fn read(e: &std::io::Error) -> Self {
+        PageError::Read {
+            message: format!("cannot read: {e}"),
+        }
+    }
+
+    /// Writing the page (or its temporary file) failed while doing `what`.
+    pub fn write(what: &str, e: impl std::fmt::Display) -> Self {
+        PageError::Write {
+            message: format!("{what}: {e}"),
+        }
+    }
+
+    /// The page's rewrite refused it.
+    pub fn rewrite(e: &RewriteError) -> Self {
+        let message = e.to_string();
+        match e {
+            RewriteError::Parse(_) => PageError::Parse { message },
+            RewriteError::Dead(_) => PageError::Dead { message },
+            RewriteError::Unreadable(_) => PageError::Unreadable { message },
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            PageError::Read { message }
+            | PageError::Write { message }
+            | PageError::List { message }
+            | PageError::Parse { message }
+            | PageError::Dead { message }
+            | PageError::Unreadable { message }
+            | PageError::Interrupted { message } => message,
+        }
+    }
+}
+
+impl From<RewriteError> for PageError {
+    fn from(e: RewriteError) -> Self {
+        Self::rewrite(&e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Something `--check` found out of date.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Stale {
+    /// A page whose injection is missing or not the current one.
+    Page { path: String },
+    /// A widget file the current injection loads that is missing.
+    Asset { path: String },
+    /// Something an interrupted run left: a page it may have left half-written, or one of its
+    /// temporary files.
+    Interrupted { path: String, file: LeftFile },
+}
+
+/// What an interrupted run left.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum LeftFile {
+    /// A page it may have left half-written (its undo journal holds a record of it).
+    Page,
+    /// A temporary file beside a page.
+    Temporary,
+}
+
+impl Stale {
+    pub fn path(&self) -> &str {
+        match self {
+            Stale::Page { path } | Stale::Asset { path } | Stale::Interrupted { path, .. } => path,
+        }
+    }
+
+    /// One line of the text report.
+    pub fn describe(&self) -> String {
+        match self {
+            Stale::Page { path } => path.clone(),
+            Stale::Asset { path } => format!("{path} (missing asset)"),
+            Stale::Interrupted {
+                path,
+                file: LeftFile::Page,
+            } => format!("{path} (interrupted write)"),
+            Stale::Interrupted {
+                path,
+                file: LeftFile::Temporary,
+            } => format!("{path} (temporary file left by an interrupted run)"),
+        }
+    }
+}
+
+/// A page whose Content-Security-Policy would block the widget.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CspBlocked {
+    pub path: String,
+    /// Each directive that blocks something the widget needs.
+    pub blocked: Vec<csp::Blocked>,
+    /// The same, as one line for people.
+    pub message: String,
 }
 
 /// Where the widget's accent colour came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum AccentSource {
     /// `[theme] accent` in the config file.
     Config { file: String },
@@ -87,7 +252,7 @@ impl Accent {
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub tool_version: &'static str,
-    pub mode: &'static str,
+    pub mode: Action,
     pub dry_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
@@ -98,9 +263,10 @@ pub struct Report {
     pub target: String,
     pub pages: PageCounts,
     pub failures: Vec<Failure>,
-    pub outdated: Vec<String>,
+    /// What `--check` found out of date (pages, widget files, what an interrupted run left).
+    pub outdated: Vec<Stale>,
     /// Pages whose Content-Security-Policy would block the widget (an error under `--check`).
-    pub csp_blocked: Vec<Failure>,
+    pub csp_blocked: Vec<CspBlocked>,
     pub assets: AssetChanges,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<RuntimeTheme>,
@@ -127,11 +293,7 @@ impl Report {
     pub fn new(settings: &RunSettings, target: &Path) -> Self {
         Report {
             tool_version: env!("CARGO_PKG_VERSION"),
-            mode: match settings.action {
-                Action::Inject => "inject",
-                Action::Check => "check",
-                Action::Strip => "strip",
-            },
+            mode: settings.action,
             dry_run: settings.dry_run,
             env: settings.config.as_ref().map(|c| c.env.clone()),
             backend_url: settings.config.as_ref().map(|c| c.backend_url.clone()),
@@ -159,7 +321,7 @@ impl Report {
 
     /// 0 when all is well, 1 when a page failed or `--check` found work to do.
     pub fn exit_code(&self) -> ExitCode {
-        let csp_fails = self.mode == "check" && !self.csp_blocked.is_empty();
+        let csp_fails = self.mode == Action::Check && !self.csp_blocked.is_empty();
         if self.failures.is_empty() && self.outdated.is_empty() && !csp_fails {
             ExitCode::Success
         } else {
@@ -172,23 +334,37 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
     }
 
-    /// The report for people. `verbose` adds the theme and every asset name.
-    pub fn to_text(&self, verbose: bool) -> String {
-        let mut s = String::new();
+    /// The first line of the summary: what the run did, or why `--check` failed.
+    pub fn headline(&self) -> String {
         let p = &self.pages;
         let would = if self.dry_run { "would be " } else { "" };
-        let headline = match self.mode {
-            "check"
+        match self.mode {
+            Action::Check
                 if self.outdated.is_empty()
                     && self.failures.is_empty()
                     && self.csp_blocked.is_empty() =>
             {
                 format!("check passed: every page of {} is up to date", self.target)
             }
-            "check" => {
+            Action::Check => {
+                let count =
+                    |kind: fn(&Stale) -> bool| self.outdated.iter().filter(|o| kind(o)).count();
+                let pages = count(|o| matches!(o, Stale::Page { .. }));
+                let assets = count(|o| matches!(o, Stale::Asset { .. }));
+                let left = count(|o| matches!(o, Stale::Interrupted { .. }));
+                let mut parts = Vec::new();
+                if pages > 0 || assets + left == 0 {
+                    parts.push(format!("{pages} page(s)"));
+                }
+                if assets > 0 {
+                    parts.push(format!("{assets} widget file(s)"));
+                }
+                if left > 0 {
+                    parts.push(format!("{left} file(s) left by an interrupted run"));
+                }
                 let mut h = format!(
-                    "check failed: {} page(s) of {} need chatkit-inject",
-                    self.outdated.len(),
+                    "check failed: {} of {} need chatkit-inject",
+                    parts.join(", "),
                     self.target
                 );
                 if !self.csp_blocked.is_empty() {
@@ -200,21 +376,29 @@ impl Report {
                 }
                 h
             }
-            "strip" => format!(
+            Action::Strip => format!(
                 "{}{} page(s) {}stripped in {}",
                 if self.dry_run { "dry run: " } else { "" },
                 p.stripped,
                 would,
                 self.target
             ),
-            _ => format!(
+            Action::Inject => format!(
                 "{}{} page(s) {}injected in {}",
                 if self.dry_run { "dry run: " } else { "" },
                 p.injected,
                 would,
                 self.target
             ),
-        };
+        }
+    }
+
+    /// The report for people. `verbose` adds the theme and every asset name.
+    pub fn to_text(&self, verbose: bool) -> String {
+        let mut s = String::new();
+        let p = &self.pages;
+        let would = if self.dry_run { "would be " } else { "" };
+        let headline = self.headline();
         let _ = writeln!(s, "chatkit-inject {}: {headline}", self.tool_version);
         if let (Some(env), Some(url)) = (&self.env, &self.backend_url) {
             let _ = writeln!(
@@ -234,6 +418,7 @@ impl Report {
                 .skipped
                 .iter()
                 .map(|(k, v)| {
+                    let k = k.label();
                     let plural = *v != 1
                         && (k.ends_with("stub") || k.ends_with("symlink") || k.ends_with("page"));
                     format!("{v} {k}{}", if plural { "s" } else { "" })
@@ -242,10 +427,10 @@ impl Report {
             let _ = write!(s, " ({})", reasons.join(", "));
         }
         let _ = writeln!(s, ", {} failed", p.failed);
-        if self.mode == "check" {
+        if self.mode == Action::Check {
             let _ = writeln!(s, "  outdated  {}", self.outdated.len());
             for o in &self.outdated {
-                let _ = writeln!(s, "    {o}");
+                let _ = writeln!(s, "    {}", o.describe());
             }
         }
         if !self.languages.is_empty() {
@@ -260,7 +445,7 @@ impl Report {
                 langs.join(", ")
             );
         }
-        if !self.locale_prefixes.is_empty() && self.mode != "strip" {
+        if !self.locale_prefixes.is_empty() && self.mode != Action::Strip {
             let folders: Vec<String> = self
                 .locale_prefixes
                 .iter()
@@ -283,9 +468,9 @@ impl Report {
             );
         }
         let a = &self.assets;
-        if self.mode == "strip" {
+        if self.mode == Action::Strip {
             let _ = writeln!(s, "  assets    {} {}removed", a.removed.len(), would);
-        } else if self.mode != "check" {
+        } else if self.mode != Action::Check {
             let _ = writeln!(
                 s,
                 "  assets    {} {}written, {} unchanged, {} stale {}removed",

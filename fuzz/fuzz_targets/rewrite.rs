@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use chatkit_inject::config;
-use chatkit_inject::inject::{self, Mode, Snippets};
-use chatkit_inject::run::{self, AssetUrls};
+use chatkit_inject::inject::{self, AssetUrls, Mode, Snippets};
+use chatkit_inject::page::apply;
 use chatkit_inject::runtime_config::RuntimeTheme;
 use libfuzzer_sys::fuzz_target;
 
@@ -22,7 +22,7 @@ static SNIPPETS: LazyLock<Snippets> = LazyLock::new(|| {
     )
     .expect("config parses");
     let resolved = config::resolve(&loaded, "dev").expect("config resolves");
-    run::snippets(
+    inject::snippets(
         &resolved,
         &RuntimeTheme {
             accent: "#2e8555".into(),
@@ -52,15 +52,15 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
 fuzz_target!(|page: &[u8]| {
     let snippets = &*SNIPPETS;
     // A page lol_html refuses is an error the run reports for that page; only a panic is a bug.
-    let Ok((once, skip, _)) = inject::apply(page, Mode::Inject(snippets)) else {
+    let Ok((once, skip, _)) = apply(page, Mode::Inject(snippets)) else {
         return;
     };
     let (twice, _, _) =
-        inject::apply(&once, Mode::Inject(snippets)).expect("an injected page injects again");
+        apply(&once, Mode::Inject(snippets)).expect("an injected page injects again");
     assert!(once == twice, "inject is not idempotent");
-    let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("an injected page strips");
+    let (stripped, _, _) = apply(&once, Mode::Strip).expect("an injected page strips");
     // Attribute names are case-insensitive: `data-chatkit-injecT` marks an element too.
-    if let Ok((page_stripped, _, facts)) = inject::apply(page, Mode::Strip) {
+    if let Ok((page_stripped, _, facts)) = apply(page, Mode::Strip) {
         // The page carried (something like) our markup already: strip(inject(p)) == strip(p).
         assert!(
             stripped == page_stripped,

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::harness;
 use crate::harness::{copy_fixture, fixtures, run_in, snapshot_tree};
 
 fn page_count(dir: &Path) -> usize {
@@ -137,8 +138,7 @@ fn json_report() {
     let (tmp, _build) = copy_fixture("site");
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
-    let v: serde_json::Value =
-        serde_json::from_str(&run.raw_stdout).expect("stdout is one JSON object");
+    let v: serde_json::Value = harness::report(&run.raw_stdout);
     assert_eq!(v["mode"], "inject");
     assert_eq!(v["pages"]["failed"], 0);
     assert!(v["pages"]["injected"].as_u64().unwrap_or(0) > 5);
@@ -480,7 +480,7 @@ fn marked_elements_that_are_not_ours_keep_the_readers_text() {
 
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let report = harness::report(&run.raw_stdout);
     let warnings = report["warnings"].to_string();
     assert!(
         warnings.contains("intro.html") && warnings.contains("did not write"),
@@ -558,7 +558,7 @@ fn pages_where_the_widget_would_never_run_fail_untouched() {
 
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let report = harness::report(&run.raw_stdout);
     let failures = report["failures"].as_array().unwrap();
     assert_eq!(failures.len(), pages.len() + 1, "{failures:?}");
     for (rel, bytes, why) in &pages {
@@ -571,7 +571,8 @@ fn pages_where_the_widget_would_never_run_fail_untouched() {
             .iter()
             .find(|f| f["path"].as_str().unwrap_or_default().ends_with(rel))
             .unwrap_or_else(|| panic!("{rel} not reported: {failures:?}"));
-        let error = row["error"].as_str().unwrap_or_default();
+        assert_eq!(row["kind"], "dead", "{rel}: {row}");
+        let error = row["message"].as_str().unwrap_or_default();
         assert!(
             error.contains("would never run") && error.contains(why),
             "{rel}: {error}"
@@ -596,7 +597,7 @@ fn pages_where_the_widget_would_never_run_fail_untouched() {
         &["build", "--check", "--format", "json"],
         tmp.path(),
     );
-    let report: serde_json::Value = serde_json::from_str(&check.raw_stdout).unwrap();
+    let report = harness::report(&check.raw_stdout);
     assert_eq!(report["outdated"].as_array().map(Vec::len), Some(0));
     assert_eq!(
         report["failures"].as_array().map(Vec::len),
@@ -641,7 +642,7 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     .unwrap();
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let report = harness::report(&run.raw_stdout);
     let old_css = injected_assets
         .iter()
         .find(|n| n.ends_with(".css"))
@@ -699,12 +700,34 @@ fn leftovers_of_a_killed_run_are_reported_and_removed_under_out_too() {
         tmp.path(),
     );
     assert_eq!(check.code, 1, "{}", check.render());
+    let report = harness::report(&check.raw_stdout);
+    let left: Vec<&serde_json::Value> = report["outdated"]
+        .as_array()
+        .expect("outdated")
+        .iter()
+        .filter(|o| o["kind"] == "interrupted" && o["file"] == "temporary")
+        .collect();
+    assert_eq!(left.len(), 1, "{}", check.render());
     assert!(
-        check
-            .raw_stdout
-            .contains(".chatkit-inject-k1ll3d.tmp (temporary file left by an interrupted run)"),
+        left[0]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with(".chatkit-inject-k1ll3d.tmp")),
         "{}",
         check.render()
+    );
+    let text = run_in(tmp.path(), &["public", "--check"], tmp.path());
+    assert!(
+        text.stdout
+            .contains(".chatkit-inject-k1ll3d.tmp (temporary file left by an interrupted run)"),
+        "{}",
+        text.render()
+    );
+    assert!(
+        text.stdout.contains(
+            "check failed: 1 file(s) left by an interrupted run of public need chatkit-inject"
+        ),
+        "{}",
+        text.render()
     );
     let dry = run_in(tmp.path(), &["public", "--dry-run"], tmp.path());
     assert!(
@@ -721,7 +744,7 @@ fn leftovers_of_a_killed_run_are_reported_and_removed_under_out_too() {
         tmp.path(),
     );
     assert_eq!(run.code, 0, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).unwrap();
+    let report = harness::report(&run.raw_stdout);
     assert_eq!(report["leftoversRemoved"].as_u64(), Some(1));
     assert!(!in_out.exists());
     let check = run_in(tmp.path(), &["public", "--check"], tmp.path());
@@ -738,8 +761,12 @@ fn a_failure_after_writing_began_is_a_row_with_exit_1() {
     let before = snapshot_tree(&build);
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout)
-        .unwrap_or_else(|e| panic!("no JSON report ({e}): {}", run.render()));
+    assert!(
+        run.raw_stdout.starts_with('{'),
+        "no JSON report: {}",
+        run.render()
+    );
+    let report = harness::report(&run.raw_stdout);
     let failures = report["failures"].to_string();
     assert!(failures.contains("chatkit"), "{failures}");
     assert!(report["warnings"]
@@ -862,4 +889,38 @@ fn derived_files_that_go_stale_are_named() {
         "{}",
         again.render()
     );
+}
+
+/// `--check -q` prints nothing on stdout, but an outdated site still says why on stderr.
+#[test]
+fn quiet_check_on_an_outdated_site_says_why_on_stderr() {
+    let (tmp, _build) = copy_fixture("site-flat");
+    let check = run_in(tmp.path(), &["build", "--check", "-q"], tmp.path());
+    assert_eq!(check.code, 1, "{}", check.render());
+    assert_eq!(check.stdout, "", "{}", check.render());
+    assert!(
+        check.stderr.contains("error: check failed: ")
+            && check.stderr.contains("need chatkit-inject")
+            && check.stderr.contains("index.html"),
+        "{}",
+        check.render()
+    );
+    // Up to date: quiet is silent.
+    run_in(tmp.path(), &["build"], tmp.path());
+    let check = run_in(tmp.path(), &["build", "--check", "-q"], tmp.path());
+    assert_eq!(check.code, 0, "{}", check.render());
+    assert_eq!(
+        check.render(),
+        "exit code: 0\n----- stdout -----\n----- stderr -----\n"
+    );
+}
+
+/// `--jobs 0` is refused in words: at least one page at a time.
+#[test]
+fn jobs_zero_asks_for_at_least_one() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = run_in(tmp.path(), &["build", "--jobs", "0"], tmp.path());
+    assert_eq!(run.code, 2, "{}", run.render());
+    assert!(run.stderr.contains("at least 1"), "{}", run.render());
+    assert!(!run.stderr.contains("non-zero type"), "{}", run.render());
 }

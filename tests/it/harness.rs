@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chatkit_inject::config::{self, Loaded};
+use chatkit_inject::inject::AssetUrls;
 use chatkit_inject::inject::Snippets;
-use chatkit_inject::run::AssetUrls;
 use chatkit_inject::runtime_config::RuntimeTheme;
 
 /// The repository root.
@@ -118,12 +118,49 @@ pub fn run_in(cwd: &Path, args: &[&str], temp: &Path) -> RunOutput {
         let s = s.replace(&temp.display().to_string(), "[TEMP]");
         filter_text(&s)
     };
+    let raw_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if args.contains(&"json") {
+        // Every report a test produces is held to the published schema.
+        report(&raw_stdout);
+    }
     RunOutput {
         code: out.status.code().unwrap_or(-1),
-        raw_stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        raw_stdout,
         stdout: clean(&out.stdout),
         stderr: clean(&out.stderr),
     }
+}
+
+/// The JSON report schema, `docs/report.schema.json`, compiled once.
+fn report_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = root().join("docs/report.schema.json");
+        let text = std::fs::read_to_string(&path).expect("read docs/report.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+        jsonschema::draft202012::new(&schema).expect("the schema is a valid JSON Schema")
+    })
+}
+
+/// The schema's complaints about a JSON value, one per line (empty when it conforms).
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    report_schema()
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Parse a `--format json` report and check it against `docs/report.schema.json`; panics,
+/// naming every difference, when it does not conform.
+pub fn report(stdout: &str) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(stdout).expect("stdout is one JSON object");
+    let errors = schema_errors(&value);
+    assert!(
+        errors.is_empty(),
+        "the report does not match docs/report.schema.json:\n{}\n{stdout}",
+        errors.join("\n")
+    );
+    value
 }
 
 /// Hide what changes from run to run or build to build: asset hashes, timings, the version.
@@ -176,7 +213,7 @@ pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
     let loaded: Loaded =
         config::parse(config_text, Some(Path::new("chatkit.toml"))).expect("config parses");
     let resolved = config::resolve(&loaded, env).expect("config resolves");
-    chatkit_inject::run::snippets(
+    chatkit_inject::inject::snippets(
         &resolved,
         &RuntimeTheme {
             accent: "#2e8555".into(),

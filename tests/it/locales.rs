@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::harness;
 use crate::harness::{copy_fixture, run_in, snapshot_tree};
 
 /// The runtime config JSON of an injected page.
@@ -22,7 +23,7 @@ fn json_report(cwd: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let run = run_in(cwd, &all, cwd);
-    let report = serde_json::from_str(&run.raw_stdout).expect("JSON report");
+    let report = harness::report(&run.raw_stdout);
     (run.code, report)
 }
 
@@ -127,7 +128,7 @@ fn a_dev_profile_run_in_ci_is_a_warning() {
             cmd.env("CI", v);
         }
         let out = cmd.output().expect("run");
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        let report = harness::report(&String::from_utf8_lossy(&out.stdout));
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         (report, stderr)
     };
@@ -165,7 +166,7 @@ fn the_report_says_where_the_accent_came_from() {
     let (tmp, _build) = copy_fixture("site");
     let (_, report) = json_report(tmp.path(), &["build", "--dry-run"]);
     assert_eq!(report["accent"]["color"], "#2e8555");
-    assert_eq!(report["accent"]["source"]["kind"], "site-css");
+    assert_eq!(report["accent"]["source"]["kind"], "siteCss");
     assert_eq!(
         report["accent"]["source"]["variable"],
         "--ifm-color-primary"

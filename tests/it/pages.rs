@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use chatkit_inject::inject::{self, Mode, Snippets};
+use chatkit_inject::inject::{Mode, Snippets};
+use chatkit_inject::page::apply;
 
 use crate::harness::{fixtures, snippets_for, TWO_PROFILES};
 
@@ -56,7 +57,7 @@ fn context(out: &[u8], snippet: &str, label: &str) -> String {
 }
 
 fn describe(page: &[u8], snippets: &Snippets, profile: &str) -> String {
-    let (out, skip, facts) = match inject::apply(page, Mode::Inject(snippets)) {
+    let (out, skip, facts) = match apply(page, Mode::Inject(snippets)) {
         Ok(r) => r,
         Err(e) => return format!("[{profile}] error: {e}\n"),
     };
@@ -68,7 +69,7 @@ fn describe(page: &[u8], snippets: &Snippets, profile: &str) -> String {
     if let Some(reason) = skip {
         s.push_str(&format!(
             "skipped: {}; page unchanged: {}\n",
-            reason.as_str(),
+            reason.label(),
             out == page
         ));
         return s;

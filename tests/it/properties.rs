@@ -2,6 +2,7 @@
 //! pages), and on arbitrary HTML-like input.
 
 use chatkit_inject::inject::{self, Mode, MARKER};
+use chatkit_inject::page::apply;
 use proptest::prelude::*;
 
 use crate::harness::{all_fixture_pages, snippets_for, TWO_PROFILES};
@@ -28,14 +29,14 @@ fn inject_twice_is_inject_once_and_strip_restores_every_page() {
     let dev = snippets_for(TWO_PROFILES, "dev");
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
-        let (once, skip, facts) = inject::apply(&page, Mode::Inject(&dev)).expect("inject");
-        let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+        let (once, skip, facts) = apply(&page, Mode::Inject(&dev)).expect("inject");
+        let (twice, _, _) = apply(&once, Mode::Inject(&dev)).expect("inject again");
         assert!(
             once == twice,
             "{}: second injection changed the page",
             path.display()
         );
-        let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+        let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
         assert!(
             stripped == page,
             "{}: strip(inject(page)) != page",
@@ -77,10 +78,9 @@ fn another_profile_replaces_and_never_duplicates() {
     assert_ne!(dev, prod);
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
-        let (with_dev, skip, _) = inject::apply(&page, Mode::Inject(&dev)).expect("inject dev");
-        let (dev_then_prod, _, _) =
-            inject::apply(&with_dev, Mode::Inject(&prod)).expect("inject prod");
-        let (prod_only, _, _) = inject::apply(&page, Mode::Inject(&prod)).expect("inject prod");
+        let (with_dev, skip, _) = apply(&page, Mode::Inject(&dev)).expect("inject dev");
+        let (dev_then_prod, _, _) = apply(&with_dev, Mode::Inject(&prod)).expect("inject prod");
+        let (prod_only, _, _) = apply(&page, Mode::Inject(&prod)).expect("inject prod");
         assert!(
             dev_then_prod == prod_only,
             "{}: prod over dev differs from prod alone",
@@ -160,10 +160,10 @@ proptest! {
     fn strip_inject_roundtrips_on_generated_pages(pieces in proptest::collection::vec(html_piece(), 0..24)) {
         let page = pieces.concat();
         let dev = snippets_for(TWO_PROFILES, "dev");
-        if let Ok((once, skip, _)) = inject::apply(page.as_bytes(), Mode::Inject(&dev)) {
-            let (twice, _, _) = inject::apply(&once, Mode::Inject(&dev)).expect("inject again");
+        if let Ok((once, skip, _)) = apply(page.as_bytes(), Mode::Inject(&dev)) {
+            let (twice, _, _) = apply(&once, Mode::Inject(&dev)).expect("inject again");
             prop_assert_eq!(&once, &twice);
-            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+            let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
             prop_assert_eq!(stripped, page.as_bytes().to_vec());
             let expected = if skip.is_some() { 0 } else { 1 };
             prop_assert_eq!(count(&once, "id=\"chatkit-inject-config\""), expected);
@@ -181,9 +181,114 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let dev = snippets_for(TWO_PROFILES, "dev");
-        if let Ok((once, _, _)) = inject::apply(&bytes, Mode::Inject(&dev)) {
-            let (stripped, _, _) = inject::apply(&once, Mode::Strip).expect("strip");
+        if let Ok((once, _, _)) = apply(&bytes, Mode::Inject(&dev)) {
+            let (stripped, _, _) = apply(&once, Mode::Strip).expect("strip");
             prop_assert_eq!(stripped, bytes);
         }
     }
+}
+
+/// A page's size only picks how its bytes are buffered: every fixture page, processed as a run
+/// does (inject, `--check`, `--strip`; a blocking CSP among the edge pages), gives the same
+/// outcome, notes and bytes whether it is read into memory or streamed through a temporary file.
+#[test]
+fn streamed_and_in_memory_pages_give_the_same_result() {
+    use std::collections::HashSet;
+
+    use chatkit_inject::csp;
+    use chatkit_inject::page::Pages;
+    use chatkit_inject::settings::Action;
+    use chatkit_inject::walk::{Excludes, Page};
+
+    let dev = snippets_for(TWO_PROFILES, "dev");
+    let needs = csp::Needs {
+        chatkit_origin: "https://cdn.platform.openai.com".into(),
+        backend_origin: "http://localhost:8000".into(),
+    };
+    let exclude = Excludes::new(None, &[]);
+    let interrupted = HashSet::new();
+    let run = |dir: &std::path::Path, action, stream_above| {
+        let pages = Pages {
+            build_dir: dir,
+            out_dir: None,
+            action,
+            writes: action != Action::Check,
+            snippets: (action != Action::Strip).then_some(&dev),
+            exclude: &exclude,
+            journal: None,
+            interrupted: &interrupted,
+            csp_needs: Some(&needs),
+            stream_above,
+        };
+        let page = Page {
+            rel: "index.html".into(),
+            is_symlink: false,
+        };
+        let done = pages.process(&page);
+        let bytes = std::fs::read(dir.join("index.html")).expect("read the page back");
+        (format!("{done:?}"), bytes)
+    };
+    let outcome_name = |done: &str| {
+        let outcome = done.split("outcome: ").nth(1).unwrap_or_default();
+        outcome
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut seen = HashSet::new();
+    let mut blocked = false;
+    let mut streamed_pages = 0;
+    // Besides the fixtures: pages that fail (the widget would be dead there, or there is no
+    // safe place for it), and pages whose injection must be read back before it is written.
+    let extra: Vec<(std::path::PathBuf, Vec<u8>)> = [
+        "<html><body><template><p>x</body></html>",
+        "<html><body><svg><g><path d=M0></body></html>",
+        "<html><head><base href=\"https://cdn.example.com/\"></head><body>x</body></html>",
+        "<html><frameset><frame src=a.html></frameset></html>",
+        "<html><body><p>no end tag",
+        "<html><body><p>ends inside a tag <a",
+        "<html><body><select><option>a</body></html>",
+        "<html><body><div data-chatkit-inject><p>theirs</p></div></body></html>",
+        "  \n\t ",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, page)| (format!("extra-{i}.html").into(), page.as_bytes().to_vec()))
+    .collect();
+    let pages = all_fixture_pages()
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("read fixture");
+            (path, bytes)
+        })
+        .chain(extra);
+    for (path, original) in pages {
+        let memory = tempfile::tempdir().expect("temp dir");
+        let stream = tempfile::tempdir().expect("temp dir");
+        for dir in [memory.path(), stream.path()] {
+            std::fs::write(dir.join("index.html"), &original).expect("write page");
+        }
+        // Inject (then check the injected page), then strip it again.
+        for action in [Action::Inject, Action::Check, Action::Strip] {
+            let in_memory = run(memory.path(), action, u64::MAX);
+            let streamed = run(stream.path(), action, 0);
+            assert_eq!(in_memory.0, streamed.0, "{}: {action:?}", path.display());
+            assert!(
+                in_memory.1 == streamed.1,
+                "{}: {action:?}: the streamed page differs",
+                path.display()
+            );
+            seen.insert(outcome_name(&streamed.0));
+            blocked |= streamed.0.contains("Blocked {");
+        }
+        streamed_pages += 1;
+    }
+    assert!(streamed_pages >= 10);
+    // The comparison covered the cases that differ: pages injected, unchanged, stripped,
+    // skipped and failed, and a page whose CSP blocks the widget.
+    for outcome in ["Injected", "Unchanged", "Stripped", "Skipped", "Failed"] {
+        assert!(seen.contains(outcome), "no page was {outcome}: {seen:?}");
+    }
+    assert!(blocked, "no fixture page has a CSP that blocks the widget");
 }

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use chatkit_inject::inject::{self, Mode, MARKER};
 use chatkit_inject::journal;
+use chatkit_inject::page::apply;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
+use crate::harness;
 use crate::harness::{
     all_fixture_pages, cli, copy_dir, copy_fixture, fixtures, run_in, snapshot_tree, snippets_for,
     RunOutput, TWO_PROFILES,
@@ -416,7 +418,7 @@ fn finish_and_compare(tmp: &Path, work: &Path, reference: &Path, seed: u64) {
     let left = temp_files(work).len();
     let last = run_in(tmp, &[&name, "--format", "json"], tmp);
     assert_eq!(last.code, 0, "{}", last.render());
-    let report: serde_json::Value = serde_json::from_str(&last.raw_stdout).expect("json report");
+    let report = harness::report(&last.raw_stdout);
     assert_eq!(
         report["leftoversRemoved"].as_u64(),
         Some(left as u64),
@@ -592,7 +594,7 @@ fn a_page_write_torn_halfway_is_restored_by_the_next_run() {
             tmp.path(),
         );
         assert_eq!(next.code, 0, "{context}: {}", next.render());
-        let report: serde_json::Value = serde_json::from_str(&next.raw_stdout).expect("json");
+        let report = harness::report(&next.raw_stdout);
         assert!(
             report["pagesRestored"].as_u64().unwrap_or(0) >= state.half_written as u64,
             "{context}: {}",
@@ -968,15 +970,14 @@ fn pages_that_cannot_be_replaced_are_reported_and_the_run_goes_on() {
         1,
         "the run did not go on"
     );
-    let json: serde_json::Value = serde_json::from_str(
+    let json = harness::report(
         &run_in(
             tmp.path(),
             &["build", "--format", "json", "--dry-run"],
             tmp.path(),
         )
         .raw_stdout,
-    )
-    .expect("json");
+    );
     assert_eq!(json["pages"]["failed"], 0, "a dry run needs no writes");
 }
 
@@ -1400,18 +1401,18 @@ fn fuzz_regressions() -> Vec<(PathBuf, Vec<u8>)> {
 /// for a page that already carried something like our markup, what strip alone gives), and a
 /// page that gets the widget gets exactly one runtime config.
 fn rewrite_properties(page: &[u8], snippets: &inject::Snippets) -> Result<(), String> {
-    let Ok((once, skip, _)) = inject::apply(page, Mode::Inject(snippets)) else {
+    let Ok((once, skip, _)) = apply(page, Mode::Inject(snippets)) else {
         // A page lol_html refuses is an error the run reports for that page.
         return Ok(());
     };
-    let (twice, _, _) = inject::apply(&once, Mode::Inject(snippets))
+    let (twice, _, _) = apply(&once, Mode::Inject(snippets))
         .map_err(|e| format!("inject(inject(page)) failed: {e}"))?;
     if once != twice {
         return Err("inject is not idempotent".into());
     }
-    let (stripped, _, _) = inject::apply(&once, Mode::Strip)
-        .map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
-    if let Ok((page_stripped, _, facts)) = inject::apply(page, Mode::Strip) {
+    let (stripped, _, _) =
+        apply(&once, Mode::Strip).map_err(|e| format!("strip(inject(page)) failed: {e}"))?;
+    if let Ok((page_stripped, _, facts)) = apply(page, Mode::Strip) {
         if stripped != page_stripped {
             return Err("strip(inject(page)) != strip(page)".into());
         }

@@ -3,6 +3,7 @@
 
 use std::fs;
 
+use crate::harness;
 use crate::harness::{copy_fixture, run_in};
 
 /// Run the CLI on a copy of `site` and return (theme JSON, rendered widget CSS).
@@ -13,7 +14,7 @@ fn theme_of(site: &str, config: Option<&str>) -> (serde_json::Value, String) {
     }
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
-    let report: serde_json::Value = serde_json::from_str(&run.raw_stdout).expect("json");
+    let report = harness::report(&run.raw_stdout);
     let css_name = report["assets"]["written"]
         .as_array()
         .and_then(|a| {

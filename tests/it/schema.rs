@@ -1,0 +1,139 @@
+//! The `--format json` report and its published schema, `docs/report.schema.json`. Every report
+//! the other tests produce is checked against it by the harness (`harness::report`); these tests
+//! show that each kind the report's types can hold is in the schema, and that drift fails it.
+
+use std::path::{Path, PathBuf};
+
+use chatkit_inject::csp;
+use chatkit_inject::inject::SkipReason;
+use chatkit_inject::report::{CspBlocked, Failure, LeftFile, PageError, Report, Stale};
+use chatkit_inject::settings::{Action, RunSettings};
+
+use crate::harness::{self, copy_fixture, run_in};
+
+fn settings(action: Action) -> RunSettings {
+    RunSettings {
+        build_dir: PathBuf::from("build"),
+        out_dir: None,
+        action,
+        dry_run: false,
+        force: false,
+        base_url: None,
+        jobs: None,
+        config: None,
+        progress: false,
+        ci: false,
+    }
+}
+
+/// A report holding one of every failure kind, stale kind and skip reason.
+fn report_with_every_kind(action: Action) -> serde_json::Value {
+    let mut report = Report::new(&settings(action), Path::new("build"));
+    let message = || "why".to_string();
+    for error in [
+        PageError::Read { message: message() },
+        PageError::Write { message: message() },
+        PageError::List { message: message() },
+        PageError::Parse { message: message() },
+        PageError::Dead { message: message() },
+        PageError::Unreadable { message: message() },
+        PageError::Interrupted { message: message() },
+    ] {
+        report
+            .failures
+            .push(Failure::new(Path::new("build/a.html"), error));
+    }
+    let path = || "build/a.html".to_string();
+    report.outdated = vec![
+        Stale::Page { path: path() },
+        Stale::Asset { path: path() },
+        Stale::Interrupted {
+            path: path(),
+            file: LeftFile::Page,
+        },
+        Stale::Interrupted {
+            path: path(),
+            file: LeftFile::Temporary,
+        },
+    ];
+    for reason in [
+        SkipReason::OptedOut,
+        SkipReason::Excluded,
+        SkipReason::Redirect,
+        SkipReason::Symlink,
+        SkipReason::Empty,
+    ] {
+        report.pages.skipped.insert(reason, 1);
+    }
+    report.csp_blocked.push(CspBlocked {
+        path: path(),
+        blocked: vec![csp::Blocked {
+            directive: "script-src".into(),
+            missing: "'self'".into(),
+            purpose: "the widget's loader",
+        }],
+        message: message(),
+    });
+    serde_json::from_str(&report.to_json()).expect("the report is JSON")
+}
+
+#[test]
+fn every_kind_the_report_can_hold_is_in_the_schema() {
+    for action in [Action::Inject, Action::Check, Action::Strip] {
+        let report = report_with_every_kind(action);
+        assert_eq!(harness::schema_errors(&report), Vec::<String>::new());
+    }
+}
+
+/// A change to a report that the schema must refuse.
+type Drift = fn(&mut serde_json::Value);
+
+#[test]
+fn a_report_that_drifts_from_the_schema_fails_it() {
+    // A site never injected: every page and widget file is out of date.
+    let (tmp, _build) = copy_fixture("site-flat");
+    let run = run_in(
+        tmp.path(),
+        &["build", "--check", "--format", "json"],
+        tmp.path(),
+    );
+    let real = harness::report(&run.raw_stdout);
+    assert!(real["outdated"].as_array().is_some_and(|o| !o.is_empty()));
+
+    let drifts: [(&str, Drift); 8] = [
+        ("a new key", |r| r["pagesRewritten"] = 3.into()),
+        ("a snake_case key", |r| {
+            let v = r["dryRun"].take();
+            r.as_object_mut().expect("object").remove("dryRun");
+            r["dry_run"] = v;
+        }),
+        ("a missing key", |r| {
+            r.as_object_mut().expect("object").remove("warnings");
+        }),
+        ("a mode as display text", |r| r["mode"] = "--check".into()),
+        ("a skip reason as display text", |r| {
+            r["pages"]["skipped"]["redirect stub"] = 1.into()
+        }),
+        ("an unknown stale kind", |r| {
+            r["outdated"][0]["kind"] = "pages".into()
+        }),
+        (
+            "a failure as one string",
+            |r| r["failures"] = serde_json::json!([{"path": "a.html", "error": "cannot read"}]),
+        ),
+        ("an accent source in kebab-case", |r| {
+            r["accent"] = serde_json::json!({
+                "color": "#000000", "dark": "#000000",
+                "source": {"kind": "site-css", "file": "a.css", "variable": "--x"}
+            })
+        }),
+    ];
+    for (what, drift) in drifts {
+        let mut report = real.clone();
+        drift(&mut report);
+        assert!(
+            !harness::schema_errors(&report).is_empty(),
+            "{what}: the schema accepted {report:#}"
+        );
+    }
+}
