@@ -1496,12 +1496,12 @@ fn open_fuzz_findings_keep_the_rewrite_properties() {
     let page: &[u8] = b"<body><svg><i><script e=></body></script>";
     rewrite_properties(page, &dev).unwrap_or_else(|e| panic!("{e}"));
     // And the widget is really added (not a page refused, which the properties allow).
-    let (once, skip, _) = inject::apply(page, Mode::Inject(&dev)).expect("injects");
+    let (once, skip, _) = apply(page, Mode::Inject(&dev)).expect("injects");
     assert!(skip.is_none() && once.len() > page.len());
 
     let page: &[u8] = b"<body><script e=></b></body>";
     rewrite_properties(page, &dev).unwrap_or_else(|e| panic!("{e}"));
-    assert!(inject::apply(page, Mode::Inject(&dev)).is_err());
+    assert!(apply(page, Mode::Inject(&dev)).is_err());
 }
 
 #[test]
