@@ -4,6 +4,8 @@ import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
 import { OPEN_KEY } from "./storage";
 import { MemoryStore } from "./testing/fake-backend";
 import { SAMPLE_CONFIG_TEXT, sampleConfig } from "./testing/fixtures";
+import { readPageTheme } from "./theme";
+import { toHex } from "./color";
 
 function installConfig(text: string, attrs: Record<string, string> = {}): void {
   const script = document.createElement("script");
@@ -92,6 +94,22 @@ describe("markup", () => {
     expect(panel?.childElementCount).toBe(0);
     expect(toggle?.parentElement).toBe(document.body);
     expect(document.getElementById("__docusaurus")?.contains(toggle ?? null)).toBe(false);
+  });
+
+  it("puts the element the panel probes for ChatKit's accent under the icon, so the page paints the toggle with it", () => {
+    // A brand colour outside Infima (as fixtures/site-course): buttons orange, --ifm-color-primary blue.
+    const sheet = document.createElement("style");
+    sheet.textContent = ":root{--ifm-color-primary:#3578e5}.button--primary{background-color:rgb(249, 115, 22)}";
+    document.head.append(sheet);
+    boot();
+    const toggle = document.getElementById("chatkit-inject-toggle");
+    const layer = toggle?.firstElementChild;
+    // Empty and without href: no text, no link, nothing a keyboard or a screen reader reaches.
+    expect(layer?.matches("a.button.button--primary:empty:not([href])")).toBe(true);
+    expect(layer?.nextElementSibling?.matches("svg[aria-hidden='true']")).toBe(true);
+    const shown = toHex(getComputedStyle(layer as Element).backgroundColor);
+    expect(shown).toBe("#f97316");
+    expect(readPageTheme(document).accent).toBe(shown);
   });
 
   it("uses the title as an attribute value, never as markup", () => {

@@ -38,9 +38,18 @@ export interface Loader {
   ready(): Promise<void>;
 }
 
-/** A closed path (no line caps); attributes unquoted where HTML allows: it ships on every page. */
-const ICON_CHAT =
-  '<svg aria-hidden=true viewBox="0 0 24 24" width=26 height=26 fill=none stroke=currentColor stroke-width=2 stroke-linejoin=round><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
+/**
+ * The toggle's content. First an empty `<a class="button button--primary">`,
+ * the element the panel probes for ChatKit's accent (theme.ts): the browser
+ * paints it with the site's primary button background, in light and dark, and
+ * widget.css spreads it over the toggle (or hides it when the maintainer set
+ * `[theme] accent`), so the toggle shows the panel's accent with no script
+ * reading styles, no observer and no colour change after load. Then the icon: a
+ * closed path (no line caps). Attributes unquoted where HTML allows: this ships
+ * on every page.
+ */
+export const TOGGLE_HTML =
+  '<a class="button button--primary"></a><svg aria-hidden=true viewBox="0 0 24 24" width=26 height=26 fill=none stroke=currentColor stroke-width=2 stroke-linejoin=round><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
 
 /**
  * The config from the page, its version and the loader's own fields checked,
@@ -94,7 +103,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
     "aria-expanded": "false",
     "aria-controls": PANEL_ID,
   });
-  toggle.innerHTML = ICON_CHAT;
+  toggle.innerHTML = TOGGLE_HTML;
 
   const panel = el(doc, "div", {
     id: PANEL_ID,
@@ -128,15 +137,15 @@ export function startLoader(env: LoaderEnv): Loader | null {
     const box = el(doc, "div", { id: ERROR_ID, class: "chatkit-inject-error", role: "alert" });
     const text = el(doc, "p", {});
     text.textContent =
-      doc.defaultView?.navigator.onLine === false
+      navigator.onLine === false
         ? (strings?.offline ?? OFFLINE_MESSAGE)
         : (strings?.unreachable ?? UNREACHABLE_MESSAGE);
     const retry = el(doc, "button", { type: "button", "data-action": "retry" });
     retry.textContent = strings?.retry ?? RETRY;
-    retry.addEventListener("click", () => {
+    retry.onclick = () => {
       loading = null;
       void load();
-    });
+    };
     box.append(text, retry);
     panel.replaceChildren(box);
   }
@@ -148,13 +157,13 @@ export function startLoader(env: LoaderEnv): Loader | null {
     // Not while offline: Chromium keeps a failed preload and hands it to the <script> that the
     // Retry inserts once the reader is back online. A preload that fails is dropped for the same
     // reason.
-    if (!preloaded && doc.defaultView?.navigator.onLine !== false) {
+    if (!preloaded && navigator.onLine !== false) {
       preloaded = true;
       const preload = el(doc, "link", { rel: "preload", as: "script", href: config.scriptUrl });
-      preload.addEventListener("error", () => {
+      preload.onerror = () => {
         preload.remove();
         preloaded = false;
-      });
+      };
       doc.head.append(preload);
     }
     loading = env
@@ -185,9 +194,9 @@ export function startLoader(env: LoaderEnv): Loader | null {
     toggle.focus();
   }
 
-  toggle.addEventListener("click", () => setOpen(!open));
-  toggle.addEventListener("pointerenter", prefetch);
-  toggle.addEventListener("focus", prefetch);
+  // Handler properties: the elements are the loader's own (and the names are shorter).
+  toggle.onclick = () => setOpen(!open);
+  toggle.onpointerenter = toggle.onfocus = prefetch;
   doc.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || !open || event.defaultPrevented) return;
     const active = doc.activeElement;

@@ -70,11 +70,35 @@ describe("widget.css.j2", () => {
     expect(css).not.toContain("font-family");
   });
 
-  it("uses a fixed accent as is when the maintainer set one", () => {
+  it("uses a fixed accent as is when the maintainer set one, the site's button colour hidden", () => {
     const fixed = render({ accent_fixed: true });
     expect(declarations(rule(":root", fixed))["--cki-accent"]).toBe("#2e8555");
     expect(declarations(rule("html[data-theme=dark]", fixed))["--cki-accent"]).toBe("#25c2a0");
     expect(fixed).not.toContain("--ifm-color-primary");
+    expect(rule(".chatkit-inject-toggle a", fixed)).toBe("display:none");
+    expect(declarations(rule(".chatkit-inject-toggle", fixed)).background).toBe("var(--cki-accent)");
+  });
+
+  it("paints the toggle with the site's primary button (the accent layer the loader puts in it), over the accent", () => {
+    // loader.ts puts an empty <a class="button button--primary"> first in the toggle: the page's
+    // own CSS gives it the background of the site's primary buttons, which is what the panel
+    // reads for ChatKit. Spread over the whole toggle, under the icon, out of the pointer's way
+    // (no hover colour of its own), with no border of its own.
+    const layer = declarations(rule(".chatkit-inject-toggle a"));
+    expect(layer).toEqual({
+      position: "absolute",
+      inset: "0",
+      "place-self": "stretch",
+      "z-index": "-1",
+      border: "0",
+      "pointer-events": "none",
+    });
+    // Clipped to the circle, whatever size a site's .button rules give it; where the page has no
+    // button colour (transparent), the toggle's own background shows.
+    const toggle = declarations(rule(".chatkit-inject-toggle"));
+    expect(toggle).toMatchObject({ overflow: "hidden", "border-radius": "50%", border: "0", background: "var(--cki-accent)" });
+    // An edge in forced colours mode (no border: the layer would not cover it).
+    expect(toggle.outline).toBe("1px solid transparent");
   });
 
   it("stacks the toggle and the panel at the configured z-index, by default the top of the range", () => {
@@ -185,9 +209,11 @@ describe("the panel's stylesheet (panel-css.ts)", () => {
 });
 
 describe("widget.css.j2, continued", () => {
-  it("shows focus and respects reduced motion", () => {
+  it("shows focus, and hover without motion (nothing for reduced motion to stop)", () => {
     expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible,\.chatkit-inject-panel button:focus-visible\{outline:3px solid/);
-    expect(media("(prefers-reduced-motion:reduce)")).toBe(".chatkit-inject-toggle{transition:none}.chatkit-inject-toggle:hover{transform:none}");
+    expect(rule(".chatkit-inject-toggle:hover")).toBe("filter:brightness(.9)");
+    expect(declarations(rule(".chatkit-inject-toggle")).transition).toBe("filter .15s");
+    expect(css).not.toMatch(/transform|animation|prefers-reduced-motion/);
   });
 
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {

@@ -3,8 +3,12 @@
 // maintainer), the colour ChatKit gets is the one the page shows, read in the browser in each mode.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
-import { doubleLog, env, launch, newContext, openReady, sel, under,
+import { doubleLog, env, launch, newContext, openReady, REPO, sel, under,
   pageText,
 } from "../lib/harness.mjs";
 
@@ -168,5 +172,130 @@ test("a [theme] key the maintainer set wins; the keys left out are read from the
     assert.equal(dark.radius, "pill");
   } finally {
     await context.close();
+  }
+});
+
+// --- the toggle: the accent ChatKit gets, as the reader sees it ---
+
+/**
+ * The colour the reader sees on the toggle, between its edge and the icon: a pixel of a
+ * screenshot (so whatever paints it, the toggle or what it holds), as #rrggbb. The pointer is
+ * moved away first (hover darkens the toggle).
+ */
+async function toggleShows(page) {
+  await page.mouse.move(1, 1);
+  const box = await page.locator(sel.toggle).boundingBox();
+  const png = await page.screenshot({ clip: { x: box.x + box.width / 2, y: box.y + 8, width: 1, height: 1 } });
+  return page.evaluate(async (data) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${data}`;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext("2d");
+    context.drawImage(image, 0, 0);
+    const [r, g, b] = context.getImageData(0, 0, 1, 1).data;
+    return "#" + [r, g, b].map((n) => n.toString(16).padStart(2, "0")).join("");
+  }, png.toString("base64"));
+}
+
+/** Waits (the site's buttons fade their colour on a light/dark switch) until the toggle shows `hex`. */
+async function toggleBecomes(page, hex, what) {
+  let shown = "";
+  for (let i = 0; i < 30; i++) {
+    shown = await toggleShows(page);
+    if (shown === hex) return;
+    await page.waitForTimeout(100);
+  }
+  assert.equal(shown, hex, what);
+}
+
+/**
+ * Runs in the page before anything else: records what the toggle's accent layer (its
+ * `a.button--primary`) computes at the moment the loader inserts the toggle, before any frame
+ * can show it: the colour must be right from the start, not set by a script later.
+ */
+function recordFirstColour() {
+  new MutationObserver((records, observer) => {
+    const toggle = document.getElementById("chatkit-inject-toggle");
+    if (!toggle) return;
+    observer.disconnect();
+    const layer = toggle.querySelector("a");
+    window.__toggleAtInsert = layer ? getComputedStyle(layer).backgroundColor : "no layer";
+  }).observe(document, { childList: true, subtree: true });
+}
+
+async function toggleColours(url, { route, noThemeKeys = false } = {}) {
+  const context = await newContext(browser, { colorScheme: "light" });
+  try {
+    await context.addInitScript(recordFirstColour);
+    if (noThemeKeys) await context.addInitScript(setThemeKeys, undefined);
+    if (route) await context.route(/\/chatkit\/widget\.[0-9a-f]+\.css$/, route);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForSelector('html[data-has-hydrated="true"]');
+    const first = await page.evaluate(() => window.__toggleAtInsert);
+    await switchTo(page, "light");
+    return { page, context, first };
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
+}
+
+test("site-course, no [theme] key: the toggle shows the site's orange, as ChatKit gets it, in light and dark from the first frame", async () => {
+  const { page, context, first } = await toggleColours(under(env.course, "docs/intro"), { noThemeKeys: true });
+  try {
+    // Infima's --ifm-color-primary stays the stock blue there: the toggle must not show it.
+    assert.match(first, /^rgb/, "the toggle holds its accent layer");
+    assert.equal(hexOf(first), "#f97316", "the colour when the toggle is inserted");
+    await toggleBecomes(page, "#f97316", "light");
+    await switchTo(page, "dark");
+    await toggleBecomes(page, "#f97316", "dark");
+    // ChatKit gets the same colour on this page (the panel reads the same button).
+    await openReady(page);
+    assert.equal((await doubleLog(page)).options.at(-1).theme.color.accent.primary, "#f97316");
+  } finally {
+    await context.close();
+  }
+});
+
+test("fixtures/site, no [theme] key: the toggle shows the site's green in each mode", async () => {
+  const { page, context, first } = await toggleColours(under(env.site, "docs/intro"));
+  try {
+    assert.equal(hexOf(first), "#2e8555");
+    await toggleBecomes(page, "#2e8555", "light");
+    await switchTo(page, "dark");
+    await toggleBecomes(page, "#25c2a0", "dark");
+  } finally {
+    await context.close();
+  }
+});
+
+test("site-course with [theme] accent and accent-dark: the maintainer's colours win on the toggle", async () => {
+  // The widget CSS the CLI writes for that config, served in place of the page's own.
+  const work = mkdtempSync(path.join(tmpdir(), "chatkit-e2e-theme-"));
+  try {
+    const site = path.join(work, "site");
+    cpSync(path.join(REPO, "fixtures", "site-course"), site, { recursive: true });
+    const toml = path.join(work, "chatkit.toml");
+    writeFileSync(toml, '[profiles.dev]\nbackend-url = "http://127.0.0.1:9"\n\n[theme]\naccent = "#123456"\naccent-dark = "#654321"\n');
+    execFileSync(env.cli, [site, "--config", toml], { cwd: work, stdio: "pipe" });
+    const name = readdirSync(path.join(site, "chatkit")).find((f) => /^widget\.[0-9a-f]+\.css$/.test(f));
+    assert.ok(name, "the CLI wrote a widget CSS");
+    const css = readFileSync(path.join(site, "chatkit", name), "utf8");
+    const { page, context } = await toggleColours(under(env.course, "docs/intro"), {
+      route: (route) => route.fulfill({ contentType: "text/css", body: css }),
+    });
+    try {
+      await toggleBecomes(page, "#123456", "light: [theme] accent, not the site's orange");
+      await switchTo(page, "dark");
+      await toggleBecomes(page, "#654321", "dark: [theme] accent-dark");
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 });
