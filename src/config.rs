@@ -372,8 +372,26 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Loaded, ConfigError> {
     })
 }
 
+/// Whether a domain key that cannot work off localhost (the example's placeholder, or
+/// `local-dev` with a backend elsewhere) is an error, or left for `doctor` to report as one of
+/// its checks (with the other problems it finds in the same run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainKeyRule {
+    Refuse,
+    Report,
+}
+
 /// Turn a loaded file into the checked configuration of profile `env`.
 pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
+    resolve_with(loaded, env, DomainKeyRule::Refuse)
+}
+
+/// [`resolve`], with the domain key rule chosen by the caller.
+pub fn resolve_with(
+    loaded: &Loaded,
+    env: &str,
+    domain_key_rule: DomainKeyRule,
+) -> Result<Resolved, ConfigError> {
     let v = Validator { loaded };
     let file = &loaded.file;
 
@@ -471,7 +489,7 @@ pub fn resolve(loaded: &Loaded, env: &str) -> Result<Resolved, ConfigError> {
     };
     // ChatKit checks the domain key against OpenAI's allowlist except on localhost: a stand-in
     // key only works with a backend on this machine.
-    if !is_local_url(&backend_url) {
+    if domain_key_rule == DomainKeyRule::Refuse && !is_local_url(&backend_url) {
         let problem = if domain_key == DEV_DOMAIN_KEY {
             Some(format!(
                 "`{DEV_DOMAIN_KEY}` only works with a backend on this machine"

@@ -1286,7 +1286,7 @@ pub fn run(args: &DoctorArgs) -> Result<Report, DoctorError> {
         }
         None => Loaded::default(),
     };
-    let resolved = config::resolve(&loaded, &args.env)?;
+    let resolved = config::resolve_with(&loaded, &args.env, config::DomainKeyRule::Report)?;
     let build_dir = match &args.build_dir {
         Some(dir) if !dir.is_dir() => {
             return Err(DoctorError::Usage(format!(

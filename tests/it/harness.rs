@@ -120,8 +120,15 @@ pub fn run_in(cwd: &Path, args: &[&str], temp: &Path) -> RunOutput {
     };
     let raw_stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if args.contains(&"json") {
-        // Every report a test produces is held to the published schema.
-        report(&raw_stdout);
+        // Every report a test produces is held to its published schema. Doctor prints none
+        // when it exits 2 (a usage or config error).
+        if args.first() == Some(&"doctor") {
+            if !raw_stdout.is_empty() {
+                doctor_report(&raw_stdout);
+            }
+        } else {
+            report(&raw_stdout);
+        }
     }
     RunOutput {
         code: out.status.code().unwrap_or(-1),
@@ -131,15 +138,44 @@ pub fn run_in(cwd: &Path, args: &[&str], temp: &Path) -> RunOutput {
     }
 }
 
+/// Compile the JSON Schema `docs/<name>`.
+fn compile_schema(name: &str) -> jsonschema::Validator {
+    let path = root().join("docs").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read docs/{name}: {e}"));
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    jsonschema::draft202012::new(&schema).expect("the schema is a valid JSON Schema")
+}
+
 /// The JSON report schema, `docs/report.schema.json`, compiled once.
 fn report_schema() -> &'static jsonschema::Validator {
     static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let path = root().join("docs/report.schema.json");
-        let text = std::fs::read_to_string(&path).expect("read docs/report.schema.json");
-        let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
-        jsonschema::draft202012::new(&schema).expect("the schema is a valid JSON Schema")
-    })
+    SCHEMA.get_or_init(|| compile_schema("report.schema.json"))
+}
+
+/// The doctor report schema, `docs/doctor.schema.json`, compiled once.
+fn doctor_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| compile_schema("doctor.schema.json"))
+}
+
+/// The doctor schema's complaints about a JSON value, one per line (empty when it conforms).
+pub fn doctor_schema_errors(report: &serde_json::Value) -> Vec<String> {
+    doctor_schema()
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Parse `doctor --format json` output and check it against `docs/doctor.schema.json`.
+pub fn doctor_report(stdout: &str) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_str(stdout).expect("stdout is one JSON object");
+    let errors = doctor_schema_errors(&value);
+    assert!(
+        errors.is_empty(),
+        "the doctor report does not match docs/doctor.schema.json:\n{}\n{stdout}",
+        errors.join("\n")
+    );
+    value
 }
 
 /// The schema's complaints about a JSON value, one per line (empty when it conforms).

@@ -137,3 +137,54 @@ fn a_report_that_drifts_from_the_schema_fails_it() {
         );
     }
 }
+
+/// A doctor report with one check of each status, built from the CLI's own types.
+fn doctor_report_with_every_status() -> serde_json::Value {
+    use chatkit_inject::doctor::{Check, Report as DoctorReport};
+    let checks = vec![
+        Check::pass("backend", "answers"),
+        Check::warn("session", "no expires_at", "send expires_at"),
+        Check::fail("cors", "origin not allowed", "allow the site's origin"),
+        Check::skip("chatkit", "no token"),
+        Check::pass("domain-key", "set"),
+        Check::pass("script", "answers"),
+    ];
+    let report = DoctorReport::new("prod", "https://chat.example.edu", None, checks);
+    serde_json::to_value(&report).expect("serialize the doctor report")
+}
+
+#[test]
+fn a_doctor_report_of_every_status_matches_its_schema() {
+    let report = doctor_report_with_every_status();
+    assert_eq!(harness::doctor_schema_errors(&report), Vec::<String>::new());
+}
+
+#[test]
+fn the_doctor_schema_rejects_drift() {
+    let base = doctor_report_with_every_status();
+    let mut drifted = Vec::new();
+    let mut unknown_key = base.clone();
+    unknown_key["exit_code"] = 1.into();
+    drifted.push(("a snake_case key", unknown_key));
+    let mut failure_without_fix = base.clone();
+    failure_without_fix["checks"][2]
+        .as_object_mut()
+        .expect("a check")
+        .remove("fix");
+    drifted.push(("a failure without its fix", failure_without_fix));
+    let mut status_label = base.clone();
+    status_label["checks"][0]["status"] = "ok".into();
+    drifted.push(("the text format's label as status", status_label));
+    let mut reordered = base.clone();
+    reordered["checks"]
+        .as_array_mut()
+        .expect("checks")
+        .swap(0, 1);
+    drifted.push(("checks out of order", reordered));
+    for (what, report) in drifted {
+        assert!(
+            !harness::doctor_schema_errors(&report).is_empty(),
+            "the doctor schema accepts {what}"
+        );
+    }
+}
