@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, afterEach, before, test } from "node:test";
+import { after, afterEach, before, beforeEach, test } from "node:test";
 import { backend, env } from "../lib/harness.mjs";
 
 const SESSION_PATH = "/api/chatkit/session";
@@ -43,6 +43,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+// Counters from the files that ran before this one must not count here.
+beforeEach(() => backend.reset());
 afterEach(() => backend.reset());
 
 /** Runs doctor from the fixture site's origin; resolves to { code, report, stdout, stderr }. */
