@@ -28,6 +28,9 @@ for (const [width, height] of SIZES) {
     try {
       const page = await context.newPage();
       await page.goto(under(env.site, "docs/intro"));
+      // Docusaurus rewrites <html class> when it hydrates: open after, so the class check below
+      // sees the widget's class (the scroll lock itself holds either way, through :has()).
+      await page.waitForSelector('html[data-has-hydrated="true"]');
       await openReady(page);
       await page.waitForTimeout(300); // any opening transition
       const panel = await page.locator(sel.panel).boundingBox();
