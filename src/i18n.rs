@@ -26,6 +26,8 @@ pub struct Strings {
     pub greeting: String,
     pub placeholder: String,
     pub close: String,
+    /// The button offered under a selection of the page's text ("Ask about this").
+    pub ask: String,
     pub retry: String,
     pub loading: String,
     pub responding: String,
@@ -44,8 +46,9 @@ pub struct Strings {
 
 /// The keys of the runtime config's optional `strings` object (the strings that are not
 /// top-level keys of the runtime config).
-pub const MESSAGE_KEYS: [&str; 12] = [
+pub const MESSAGE_KEYS: [&str; 13] = [
     "close",
+    "ask",
     "retry",
     "loading",
     "responding",
@@ -72,6 +75,7 @@ impl Strings {
             "greeting" => &self.greeting,
             "placeholder" => &self.placeholder,
             "close" => &self.close,
+            "ask" => &self.ask,
             "retry" => &self.retry,
             "loading" => &self.loading,
             "responding" => &self.responding,
@@ -94,6 +98,7 @@ impl Strings {
             "greeting" => &mut self.greeting,
             "placeholder" => &mut self.placeholder,
             "close" => &mut self.close,
+            "ask" => &mut self.ask,
             "retry" => &mut self.retry,
             "loading" => &mut self.loading,
             "responding" => &mut self.responding,

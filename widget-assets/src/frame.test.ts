@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RuntimeConfig } from "./config";
-import { applyPanelStyles, buildFrame } from "./frame";
+import { applyPanelStyles, buildFrame, showOwnHeader } from "./frame";
 import type { PanelContext } from "./panel-api";
 import { PANEL_CSS } from "./panel-css";
 import { builtIn, text } from "./panel-strings";
@@ -42,6 +42,24 @@ describe("frame", () => {
     expect(close?.querySelector("svg[aria-hidden='true']")).not.toBeNull();
     expect(body.className).toBe("chatkit-inject-body");
     expect(body.parentElement).toBe(panel);
+  });
+
+  it("hides and shows its own header (title and close button) above the body; focus on the close button goes to the panel", () => {
+    panel.tabIndex = -1;
+    const body = buildFrame(panel, context());
+    const header = panel.querySelector<HTMLElement>(".chatkit-inject-header")!;
+    panel.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.focus();
+    showOwnHeader(body, false);
+    expect(header.style.display).toBe("none");
+    expect(document.activeElement).toBe(panel);
+    showOwnHeader(body, true);
+    expect(header.style.display).toBe("");
+    // Focus elsewhere stays where it is.
+    const outside = document.createElement("button");
+    document.body.append(outside);
+    outside.focus();
+    showOwnHeader(body, false);
+    expect(document.activeElement).toBe(outside);
   });
 
   it("replaces what the panel held (the loader's load error)", () => {

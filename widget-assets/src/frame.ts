@@ -2,6 +2,11 @@
  * The panel's frame, built by the panel module on first open inside the empty
  * panel element the loader made: the stylesheet (see panel-css.ts), a header
  * with the title and the close button, and the body ChatKit renders into.
+ *
+ * The header is the panel's own only while ChatKit cannot show its UI (loading,
+ * the ChatKit script or the session failing, ChatKit not ready): once ChatKit is
+ * ready its own header shows the title and the close action, and this one hides
+ * ({@link showOwnHeader}), so a reader sees one title and one close control.
  */
 
 import type { PanelContext } from "./panel-api";
@@ -38,6 +43,19 @@ export function applyPanelStyles(doc: Document): void {
   style.id = STYLE_ID;
   style.textContent = PANEL_CSS;
   doc.head.append(style);
+}
+
+/**
+ * Shows or hides the panel's own header (title and close button) above `body`.
+ * Hiding it while it holds the focus hands the focus to the panel element, so it
+ * stays in the dialog.
+ */
+export function showOwnHeader(body: HTMLElement, shown: boolean): void {
+  const header = body.previousElementSibling;
+  if (!(header instanceof HTMLElement) || !header.classList.contains("chatkit-inject-header")) return;
+  // An inline style: the stylesheet's `display: flex` would win over the `hidden` attribute.
+  header.style.display = shown ? "" : "none";
+  if (!shown && header.contains(body.ownerDocument.activeElement)) body.parentElement?.focus();
 }
 
 /** Builds the frame in `panel` (replacing what it holds) and returns the body. */

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ERROR_MESSAGES, ScriptLoadError } from "./errors";
 import type { PanelContext, PanelHandle } from "./panel-api";
-import { createServices, mount, type PanelServices, QUOTE_MAX, quoteSelection, renderPanel } from "./panel";
+import { buildFrame } from "./frame";
+import { createServices, mount, offerAsk, type PanelServices, QUOTE_MAX, quoteSelection, renderPanel } from "./panel";
 import { ASK_ATTR, ASK_EVENT, ASK_ID } from "./selection";
 import { DEFAULT_POLICY } from "./retry";
 import type { Strings } from "./strings";
@@ -35,7 +36,15 @@ afterEach(() => {
 
 function setup(
   routes: { session?: Answer[]; chat?: Answer[] } = {},
-  patch: { store?: MemoryStore; loadScript?: () => Promise<void>; strings?: Strings; locale?: string; close?: () => void } = {},
+  patch: {
+    store?: MemoryStore;
+    loadScript?: () => Promise<void>;
+    strings?: Strings;
+    locale?: string;
+    close?: () => void;
+    /** Render into the body of the panel's frame (header, title, close button) built in `host`. */
+    frame?: boolean;
+  } = {},
 ) {
   const config = sampleConfig();
   if (patch.strings) config.strings = patch.strings;
@@ -54,7 +63,7 @@ function setup(
     }),
     ...(patch.loadScript ? { loadScript: patch.loadScript } : {}),
   };
-  handle = renderPanel(host, context, services);
+  handle = renderPanel(patch.frame ? buildFrame(host, context) : host, context, services);
   return { context, services, store, ...backend };
 }
 
@@ -100,9 +109,9 @@ describe("mounting", () => {
     expect(typeof (options.api as { fetch?: unknown }).fetch).toBe("function");
     expect(options.startScreen).toEqual({ greeting: sampleConfig().greeting, prompts: sampleConfig().prompts });
     expect(options.composer).toEqual({ placeholder: "Ask a question…" });
-    // One title: the panel's header has it, ChatKit's does not repeat it; ChatKit's header
-    // only has the close action (keys pressed inside ChatKit's iframe never reach the page).
-    expect(options.header).toEqual({ title: { enabled: false }, rightAction: { icon: "close", onClick: expect.any(Function) } });
+    // ChatKit's header has the title and the close action (keys pressed inside ChatKit's iframe
+    // never reach the page); the panel's own header hides once ChatKit is ready.
+    expect(options.header).toEqual({ title: { text: "Textbook assistant" }, rightAction: { icon: "close", onClick: expect.any(Function) } });
     expect(options.history).toEqual({ enabled: false });
     expect(options.locale).toBe("de");
     expect(options.initialThread).toBeNull();
@@ -124,6 +133,52 @@ describe("mounting", () => {
     expect(header.rightAction?.icon).toBe("close");
     expect(close).not.toHaveBeenCalled();
     header.rightAction?.onClick();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it("one title, one close control: the panel's own header until ChatKit is ready, ChatKit's header from then on", async () => {
+    const close = vi.fn();
+    setup({}, { close, frame: true });
+    const ownHeader = () => host.querySelector<HTMLElement>(".chatkit-inject-header");
+    const shown = () => ownHeader()?.style.display !== "none";
+    // Loading: only the panel's own header can close.
+    expect(host.querySelector(".chatkit-inject-loading")).not.toBeNull();
+    expect(shown()).toBe(true);
+    const chatkit = await waitFor(() => currentChatKit());
+    await waitFor(() => expect(chatkit.calls.length).toBeGreaterThan(0));
+    // Mounted but not ready yet (ChatKit's frame still loading): still the panel's own header.
+    expect(shown()).toBe(true);
+    // The reader's keyboard focus on its close button moves to the panel when it hides.
+    host.tabIndex = -1;
+    host.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.focus();
+    chatkit.emit("chatkit.ready");
+    await waitFor(() => expect(shown()).toBe(false));
+    expect(document.activeElement).toBe(host);
+    expect(chatkit.options.header).toMatchObject({ title: { text: "Textbook assistant" }, rightAction: { icon: "close" } });
+    // A reply failing leaves ChatKit (and its header) on screen.
+    chatkit.emit("chatkit.error", { error: new Error("boom") });
+    await waitFor(() => expect(retryButton()).not.toBeNull());
+    expect(shown()).toBe(false);
+    // Retry that mounts ChatKit again: the panel's own header until the new one is ready.
+    retryButton()?.click();
+    await waitFor(() => expect(shown()).toBe(true));
+    const again = await waitFor(() => {
+      const next = currentChatKit();
+      expect(next).not.toBe(chatkit);
+      return next;
+    });
+    again.emit("chatkit.ready");
+    await waitFor(() => expect(shown()).toBe(false));
+    expect(close).not.toHaveBeenCalled();
+  });
+
+  it("when ChatKit cannot start, the panel's own header stays, and its close button closes", async () => {
+    const close = vi.fn();
+    setup({}, { close, frame: true, loadScript: () => Promise.reject(new ScriptLoadError("blocked", "https://cdn.example/chatkit.js")) });
+    await waitFor(() => expect(retryButton()).not.toBeNull());
+    const header = host.querySelector<HTMLElement>(".chatkit-inject-header");
+    expect(header?.style.display).toBe("");
+    header?.querySelector<HTMLButtonElement>(".chatkit-inject-close")?.click();
     expect(close).toHaveBeenCalledTimes(1);
   });
 
@@ -524,34 +579,89 @@ describe("built-in translations (config.locale)", () => {
 });
 
 describe("Ask about this (a selection quoted in the composer)", () => {
-  it("mounting offers it (the button before the toggle), once per page; the toggle opens a closed panel", async () => {
+  const table = JSON.parse(readFileSync(resolve(__dirname, "../../templates/strings.json"), "utf8")) as Record<
+    string,
+    Record<string, string>
+  >;
+
+  function pageWithToggle(config: unknown) {
+    const script = document.createElement("script");
+    script.type = "application/json";
+    script.id = "chatkit-inject-config";
+    script.textContent = typeof config === "string" ? config : JSON.stringify(config);
     const toggle = document.createElement("button");
     toggle.id = "chatkit-inject-toggle";
-    const opened = vi.fn();
-    toggle.addEventListener("click", opened);
-    document.body.prepend(toggle);
-    host.hidden = true;
-    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
-    const button = document.getElementById(ASK_ID);
-    expect(button?.nextElementSibling).toBe(toggle);
-    handle.unmount();
-    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
-    expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
     const paragraph = document.createElement("p");
     paragraph.textContent = "Chlorophyll";
-    document.body.append(paragraph);
+    document.body.prepend(script, paragraph, toggle);
+    return { toggle, paragraph };
+  }
+
+  function selectAndAsk(paragraph: HTMLElement): void {
     Range.prototype.getBoundingClientRect = () => ({ left: 0, bottom: 0 }) as DOMRect;
     try {
       const range = document.createRange();
       range.selectNodeContents(paragraph);
+      document.getSelection()?.removeAllRanges();
       document.getSelection()?.addRange(range);
       document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
-      button?.click();
+      document.getElementById(ASK_ID)?.click();
     } finally {
       delete (Range.prototype as Partial<Range>).getBoundingClientRect;
     }
+  }
+
+  it("mounting offers it (the button before the toggle, labelled in the page's language), once per page; the toggle opens a closed panel", async () => {
+    const { toggle, paragraph } = pageWithToggle(sampleConfig());
+    const opened = vi.fn();
+    toggle.addEventListener("click", opened);
+    host.hidden = true;
+    handle = mount(host, { config: { ...sampleConfig(), locale: "hi" }, scriptTimeoutMs: 100, close: vi.fn() });
+    const button = document.getElementById(ASK_ID);
+    expect(button?.nextElementSibling).toBe(toggle);
+    expect(button?.textContent).toBe(table.hi.ask);
+    handle.unmount();
+    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
+    expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
+    selectAndAsk(paragraph);
     expect(opened).toHaveBeenCalledTimes(1);
     expect(host.getAttribute(ASK_ATTR)).toBe("Chlorophyll");
+  });
+
+  it("offerAsk (a page where the panel never opened): the config read from the page, the label of its locale or its strings, the selection already there offered", () => {
+    const { toggle, paragraph } = pageWithToggle({ ...sampleConfig(), locale: "ja" });
+    const range = document.createRange();
+    range.selectNodeContents(paragraph);
+    document.getSelection()?.addRange(range);
+    Range.prototype.getBoundingClientRect = () => ({ left: 10, bottom: 20 }) as DOMRect;
+    const setOpen = vi.fn();
+    try {
+      offerAsk({ toggle, panel: host, setOpen });
+    } finally {
+      delete (Range.prototype as Partial<Range>).getBoundingClientRect;
+    }
+    const button = document.getElementById(ASK_ID) as HTMLButtonElement;
+    expect(button.textContent).toBe(table.ja.ask);
+    expect(button.style.display).toBe("");
+    offerAsk({ toggle, panel: host, setOpen });
+    expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
+    button.click();
+    expect(setOpen).toHaveBeenCalledWith(true);
+    expect(host.getAttribute(ASK_ATTR)).toBe("Chlorophyll");
+    button.remove();
+    // The maintainer's string wins.
+    document.getElementById("chatkit-inject-config")!.textContent = JSON.stringify({ ...sampleConfig(), strings: { ask: "Frag" } });
+    offerAsk({ toggle, panel: host, setOpen });
+    expect(document.getElementById(ASK_ID)?.textContent).toBe("Frag");
+  });
+
+  it("offerAsk offers nothing on a page whose config is invalid or not JSON", () => {
+    const { toggle } = pageWithToggle({ ...sampleConfig(), prompts: "nope" });
+    offerAsk({ toggle, panel: host, setOpen: vi.fn() });
+    expect(document.getElementById(ASK_ID)).toBeNull();
+    document.getElementById("chatkit-inject-config")!.textContent = "{";
+    offerAsk({ toggle, panel: host, setOpen: vi.fn() });
+    expect(document.getElementById(ASK_ID)).toBeNull();
   });
 
   it("quotes each line, then leaves an empty line for the question; a long selection is cut", () => {

@@ -9,13 +9,13 @@ import { ChatKit, type UseChatKitOptions, useChatKit } from "@openai/chatkit-rea
 import { type MutableRefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
-import { type RuntimeConfig, validateConfig } from "./config";
+import { CONFIG_ELEMENT_ID, type RuntimeConfig, validateConfig } from "./config";
 import { classifyError, type ErrorKind } from "./errors";
-import { buildFrame } from "./frame";
+import { buildFrame, showOwnHeader } from "./frame";
 import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
 import { loadElementScript } from "./script";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
-import { ASK_ATTR, ASK_EVENT, ASK_ID, ASK_LABEL, offerSelection } from "./selection";
+import { ASK_ATTR, ASK_EVENT, ASK_ID, type AskModule, offerSelection, type SelectionTarget } from "./selection";
 import { SessionClient } from "./session";
 import { type KeyValueStore, OPEN_KEY, readItem, sessionStore, THREAD_KEY, writeItem } from "./storage";
 import { text } from "./panel-strings";
@@ -114,11 +114,13 @@ interface ChatViewProps {
   onResponding: (responding: boolean) => void;
   /** Closes the panel and returns focus to the toggle. */
   onClose: () => void;
+  /** ChatKit's UI shows (its frame reported ready). */
+  onShown: () => void;
   /** Set to a function sending a user message through this ChatKit, while it is mounted. */
   ask: MutableRefObject<((text: string) => Promise<void>) | null>;
 }
 
-function ChatView({ config, services, scheme, onError, onResponding, onClose, ask }: ChatViewProps) {
+function ChatView({ config, services, scheme, onError, onResponding, onClose, onShown, ask }: ChatViewProps) {
   const initialThread = useMemo(() => readItem(services.store, THREAD_KEY), [services]);
   const loadingThread = useRef<string | null>(null);
   // "Ask about this" (selection.ts): a selection waiting on the panel element is quoted in the
@@ -128,12 +130,12 @@ function ChatView({ config, services, scheme, onError, onResponding, onClose, as
     api: { url: config.backendUrl + config.chatPath, domainKey: config.domainKey, fetch: services.chatFetch },
     theme: buildTheme(config.theme, scheme),
     frameTitle: config.title,
-    // The panel's own header shows the title (and the close button, which works even when
-    // ChatKit cannot start); ChatKit's header shows no second title, only a close action. That
-    // action is how a keyboard reader inside ChatKit closes the panel: ChatKit renders in a
-    // cross-origin iframe, so keys pressed there (Escape) never reach the page, but a click on a
-    // header action is reported to the page, which runs `onClick` here.
-    header: { title: { enabled: false }, rightAction: { icon: "close", onClick: onClose } },
+    // One title and one close control: once ChatKit is ready its own header shows both (the
+    // panel's own header, which works even when ChatKit cannot start, then hides; see frame.ts).
+    // The close action is also how a keyboard reader inside ChatKit closes the panel: ChatKit
+    // renders in a cross-origin iframe, so keys pressed there (Escape) never reach the page, but
+    // a click on a header action is reported to the page, which runs `onClick` here.
+    header: { title: { text: config.title }, rightAction: { icon: "close", onClick: onClose } },
     // History is off on purpose: the reader's conversation carries across pages through
     // `initialThread`; browsing, renaming and deleting threads would need end-to-end tests of
     // threads.list/update/delete through this fetch first.
@@ -144,6 +146,7 @@ function ChatView({ config, services, scheme, onError, onResponding, onClose, as
     onReady: () => {
       console.info("[chatkit-inject] ChatKit ready");
       ready.current = true;
+      onShown();
       quoteWaiting.current();
     },
     onError: ({ error }) => {
@@ -194,10 +197,15 @@ function ChatView({ config, services, scheme, onError, onResponding, onClose, as
 export interface PanelProps {
   context: PanelContext;
   services: PanelServices;
+  /** Whether the panel's own header (title, close button) should show: while ChatKit's UI does not. */
+  ownHeader?: (shown: boolean) => void;
 }
 
-export function Panel({ context, services }: PanelProps) {
+export function Panel({ context, services, ownHeader }: PanelProps) {
   const [phase, setPhase] = useState<Phase>({ state: "starting" });
+  // ChatKit's UI shows (the current ChatKit reported ready); its header then has the title and
+  // the close action.
+  const [shown, setShown] = useState(false);
   const [chatError, setChatError] = useState<ErrorKind | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [responding, setResponding] = useState(false);
@@ -210,10 +218,15 @@ export function Panel({ context, services }: PanelProps) {
 
   useEffect(() => watchColorScheme(document, setScheme), []);
 
+  const chatShown = shown && phase.state === "ready";
+  useEffect(() => ownHeader?.(!chatShown), [ownHeader, chatShown]);
+  const onShown = useCallback(() => setShown(true), []);
+
   // Before ChatKit mounts: its script must be defined and a session must exist.
   useEffect(() => {
     let live = true;
     setPhase({ state: "starting" });
+    setShown(false);
     setChatError(null);
     setResponding(false);
     Promise.all([services.loadScript(), services.session.getClientSecret(null)]).then(
@@ -323,6 +336,7 @@ export function Panel({ context, services }: PanelProps) {
           onError={onError}
           onResponding={onResponding}
           onClose={context.close}
+          onShown={onShown}
           ask={ask}
         />
       )}
@@ -333,7 +347,7 @@ export function Panel({ context, services }: PanelProps) {
 /** Renders the panel into `host` with the given services. */
 export function renderPanel(host: HTMLElement, context: PanelContext, services: PanelServices): PanelHandle {
   const root = createRoot(host);
-  root.render(<Panel context={context} services={services} />);
+  root.render(<Panel context={context} services={services} ownHeader={(shown) => showOwnHeader(host, shown)} />);
   return { unmount: () => root.unmount() };
 }
 
@@ -357,17 +371,36 @@ export const mount: MountPanel = (host, { config: raw, ...rest }) => {
   }
   const context: PanelContext = { ...rest, config: result.config };
   const panel = renderPanel(buildFrame(host, context), context, createServices(context));
-  // "Ask about this" is offered from the first open on (selection.ts): in this module, it costs
-  // the pages nothing before; the toggle opens the panel when it is closed.
-  const doc = host.ownerDocument;
-  const toggle = doc.getElementById(TOGGLE_ID);
-  if (toggle && !doc.getElementById(ASK_ID)) {
-    offerSelection(doc, { toggle, panel: host, setOpen: () => host.hidden && toggle.click() }, ASK_LABEL);
-  }
+  // "Ask about this" (selection.ts) is offered from the first open on, if nothing offered it
+  // before; the toggle opens the panel when it is closed.
+  const toggle = host.ownerDocument.getElementById(TOGGLE_ID);
+  if (toggle) installAsk(result.config, { toggle, panel: host, setOpen: () => host.hidden && toggle.click() });
   return {
     unmount: () => {
       panel.unmount();
       host.replaceChildren();
     },
   };
+};
+
+/** Offers "Ask about this" on the target's page, once, labelled in the page's language. */
+function installAsk(config: RuntimeConfig, target: SelectionTarget): void {
+  const doc = target.panel.ownerDocument;
+  if (!doc.getElementById(ASK_ID)) offerSelection(doc, target, text(config, "ask"));
+}
+
+/**
+ * "Ask about this" for a page where the panel was never opened (AskModule): the
+ * config read from the page and checked whole, as `mount` checks it; nothing is
+ * offered when it is invalid (the first open then turns the widget off).
+ */
+export const offerAsk: AskModule["offerAsk"] = (target) => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(target.panel.ownerDocument.getElementById(CONFIG_ELEMENT_ID)?.textContent ?? "");
+  } catch {
+    return;
+  }
+  const result = validateConfig(raw);
+  if (result.ok) installAsk(result.config, target);
 };

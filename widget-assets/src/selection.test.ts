@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ASK_ATTR, ASK_EVENT, ASK_ID, offerSelection } from "./selection";
+import { ASK_ATTR, ASK_EVENT, ASK_ID, offerSelection, pageSelection } from "./selection";
 
 let toggle: HTMLButtonElement;
 let panel: HTMLElement;
@@ -11,6 +11,7 @@ beforeEach(() => {
   text = document.getElementById("text") as HTMLParagraphElement;
   toggle = document.createElement("button");
   panel = document.createElement("div");
+  panel.id = "chatkit-inject-panel";
   panel.hidden = true;
   panel.innerHTML = "<p id=inside>Inside the panel</p>";
   document.body.append(toggle, panel);
@@ -84,6 +85,38 @@ describe("Ask about this", () => {
     expect(document.getSelection()?.toString()).toBe("");
     document.dispatchEvent(new KeyboardEvent("keyup", { key: "Enter" }));
     expect(visible()).toBe(false);
+  });
+
+  it("offers a selection made before it was installed at once", () => {
+    document.getElementById(ASK_ID)?.remove();
+    select(text);
+    offerSelection(document, { toggle, panel, setOpen }, "Ask about this");
+    expect(visible()).toBe(true);
+  });
+
+  it("is not offered for text that is not the page's own: a field, an editor, the navbar", () => {
+    document.body.insertAdjacentHTML(
+      "afterbegin",
+      '<nav class="navbar"><a id="nav" href="/">Docs</a></nav><div id="editor" contenteditable>Draft</div><input id="field" value="typed text"><textarea id="area">notes</textarea>',
+    );
+    for (const id of ["nav", "editor"]) {
+      select(document.getElementById(id) as HTMLElement);
+      document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+      expect([id, visible()]).toEqual([id, false]);
+    }
+    // Text selected in a field: Chromium reports it in the page's selection, anchored on the
+    // field's parent; the focused field tells it apart.
+    for (const id of ["field", "area"]) {
+      const field = document.getElementById(id) as HTMLInputElement;
+      field.focus();
+      select(text);
+      expect([id, pageSelection(document)]).toEqual([id, ""]);
+      document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+      expect([id, visible()]).toEqual([id, false]);
+      field.blur();
+    }
+    select(text);
+    expect(pageSelection(document)).toBe("Photosynthesis turns light into sugar.");
   });
 
   it("hides before printing", () => {

@@ -1,16 +1,18 @@
 /**
- * "Ask about this": when the reader selects text in the page, a small button
+ * "Ask about this": when the reader selects the page's own text, a small button
  * appears under the selection; it opens the panel with the selection quoted in
- * ChatKit's composer. Kept to a few hundred bytes (gzip) so that it can ship with
- * the loader; today the panel module installs it on the first open (the eager
- * budget has no room left), so it is offered from then on, also on later pages
- * where the panel reopens. The quote travels to the panel as an attribute of the
- * panel element plus an event (see panel.tsx), which quotes it with
- * `setComposerValue` once ChatKit is ready.
+ * ChatKit's composer. The panel module installs it: on the first open today, and
+ * through {@link AskModule} for the loader's first selection once the eager page
+ * budget has room for the loader to listen (see widget-assets/README.md, "Known
+ * limits"). The quote travels to the panel as an attribute of the panel element
+ * plus an event (see panel.tsx), which quotes it with `setComposerValue` once
+ * ChatKit is ready.
  *
  * The button is a real <button> placed just before the toggle, so the keyboard
  * reaches it (Tab) after selecting; it hides when the selection goes, on print,
- * and after asking (the selection is then cleared).
+ * and after asking (the selection is then cleared). It is not offered for text
+ * that is not the page's own: the widget's, a form field's or an editor's, the
+ * navbar's.
  */
 
 /** On the panel element: the text to quote, until the panel has put it in the composer. */
@@ -18,8 +20,30 @@ export const ASK_ATTR = "data-ask";
 /** Dispatched on the panel element when a quote is waiting (the panel may already be open). */
 export const ASK_EVENT = "chatkit-inject-ask";
 export const ASK_ID = "chatkit-inject-ask";
-/** Not translated yet (templates/strings.json has no key for it). */
-export const ASK_LABEL = "Ask about this";
+
+/** Form fields and editors: text selected there is the reader's own, not the page's. */
+const FIELDS = "input,textarea,[contenteditable]";
+/** Where selected text is not the page's own: the widget, the navbar, fields and editors. */
+const NOT_PAGE_TEXT = `#chatkit-inject-panel,.navbar,${FIELDS}`;
+
+/**
+ * The selected text, trimmed, when it is the page's own text; else "". A selection
+ * inside a text field shows in the page's selection in Chromium, anchored on the
+ * field's parent: the focused field tells it apart.
+ */
+export function pageSelection(doc: Document): string {
+  const selection = doc.getSelection();
+  const text = selection?.toString().trim();
+  const anchor = selection?.anchorNode;
+  const at = anchor instanceof Element ? anchor : anchor?.parentElement;
+  return text && !at?.closest(NOT_PAGE_TEXT) && !doc.activeElement?.closest(FIELDS) ? text : "";
+}
+
+/** What the panel module exports for the loader's first selection (see loader-entry.ts). */
+export interface AskModule {
+  /** Offers the button from now on (once per page), for the selection already there too. */
+  offerAsk(target: SelectionTarget): void;
+}
 
 export interface SelectionTarget {
   toggle: HTMLElement;
@@ -45,10 +69,9 @@ export function offerSelection(doc: Document, target: SelectionTarget, label: st
     panel.dispatchEvent(new Event(ASK_EVENT));
   };
   const check = (): void => {
-    const selection = doc.getSelection();
-    text = selection?.rangeCount ? selection.toString().trim() : "";
-    if (!text || target.panel.contains(selection!.anchorNode)) return show(false);
-    const box = selection!.getRangeAt(0).getBoundingClientRect();
+    text = pageSelection(doc);
+    if (!text) return show(false);
+    const box = doc.getSelection()!.getRangeAt(0).getBoundingClientRect();
     style.top = `${box.bottom + scrollY + 6}px`;
     style.left = `${box.left + scrollX}px`;
     show(true);
@@ -57,4 +80,6 @@ export function offerSelection(doc: Document, target: SelectionTarget, label: st
   doc.addEventListener("keyup", check);
   addEventListener("beforeprint", () => show(false));
   target.toggle.before(button);
+  // Installed while the reader's first selection may already be there.
+  check();
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERROR_MESSAGES, type ErrorKind } from "./errors";
-import { CLOSE, LOADING, RESPONDING, RETRY, type StringKey, UI_STRING_KEYS } from "./strings";
+import { ASK, CLOSE, LOADING, RESPONDING, RETRY, type StringKey, UI_STRING_KEYS } from "./strings";
 
 type Table = Record<string, Record<string, string>>;
 const table = JSON.parse(readFileSync(resolve(__dirname, "../../templates/strings.json"), "utf8")) as Table;
@@ -12,6 +12,7 @@ const en = table.en;
 
 const builtIn: Record<StringKey, string> = {
   close: CLOSE,
+  ask: ASK,
   retry: RETRY,
   loading: LOADING,
   responding: RESPONDING,

@@ -11,6 +11,7 @@
 
 export const UI_STRING_KEYS = [
   "close",
+  "ask",
   "retry",
   "loading",
   "responding",
@@ -28,6 +29,7 @@ export type StringKey = (typeof UI_STRING_KEYS)[number];
 export type Strings = Partial<Record<StringKey, string>>;
 
 export const CLOSE = "Close";
+export const ASK = "Ask about this";
 export const RETRY = "Retry";
 export const LOADING = "Loading…";
 export const RESPONDING = "The assistant is writing an answer…";

@@ -68,6 +68,10 @@ for (const run of [1, 2, 3]) test(`first open (reader ${run}): one session reque
     await chat(page).greeting().waitFor({ state: "visible" });
     assert.equal(await chat(page).greeting().textContent(), pageText(config, "greeting"));
     assert.equal(await chat(page).composer().inputValue(), "");
+    // One title, one close control: ChatKit's header has both; the panel's own header is hidden.
+    assert.equal(await chat(page).title().textContent(), config.title);
+    assert.ok(await chat(page).rightAction().isVisible(), "ChatKit's close action shows");
+    await page.locator(`${sel.panel} .chatkit-inject-header`).waitFor({ state: "hidden" });
     assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "true");
     assert.equal(await page.locator(sel.error).count(), 0);
     assert.equal(await chat(page).doubleError().count(), 0);

@@ -272,9 +272,11 @@ test("hostile config strings in the open widget: shown verbatim as text, a promp
     const options = (await doubleLog(page)).options.at(-1);
     assert.deepEqual(
       options.header,
-      { title: { enabled: false }, rightAction: { icon: "close", onClick: "[function]" } },
-      "one title: the panel's own header; ChatKit's header only closes",
+      { title: { text: HOSTILE.title }, rightAction: { icon: "close", onClick: "[function]" } },
+      "one title: ChatKit's header has it, with the close action",
     );
+    assert.equal(await chat(page).title().textContent(), HOSTILE.title, "ChatKit's header shows the title verbatim");
+    await page.locator(`${sel.panel} .chatkit-inject-header`).waitFor({ state: "hidden" });
     assert.equal(options.frameTitle, HOSTILE.title);
     assert.deepEqual(options.startScreen, { greeting: HOSTILE.greeting, prompts: HOSTILE.prompts });
     assert.equal(options.composer.placeholder, HOSTILE.placeholder);

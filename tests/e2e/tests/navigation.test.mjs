@@ -83,7 +83,8 @@ test("navigation: a client-side link, a full reload, and close/reopen all keep t
     // 3. Close and reopen: same element, same conversation, nothing reloaded.
     const instances = await page.evaluate(() => window.__chatkitDouble.instances);
     const readyCount = await eventCount(page, "chatkit.ready");
-    await page.click(`${sel.panel} .chatkit-inject-close`);
+    // The one close control once ChatKit is ready: ChatKit's header action.
+    await chat(page).rightAction().click();
     await page.waitForSelector(sel.panel, { state: "hidden" });
     assert.equal(await page.locator(sel.toggle).getAttribute("aria-expanded"), "false");
     await page.click(sel.toggle);

@@ -1,6 +1,7 @@
 // "Ask about this": text selected in the page is offered to the chat, quoted in ChatKit's composer,
 // and reaches the backend quoted, with the page context as for any message. It is offered from the
-// panel's first open on (the panel module installs it: no cost to the page before).
+// panel's first open on (the panel module installs it: no cost to the page before), for the page's
+// own text only (not the navbar's, nor a field's).
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -16,10 +17,10 @@ after(async () => {
 
 const ASK = "#chatkit-inject-ask";
 
-/** Opens the chat once and closes it again (the close button): "Ask about this" is offered from then on. */
+/** Opens the chat once and closes it again (ChatKit's close action): "Ask about this" is offered from then on. */
 async function openedOnce(page) {
   await openReady(page);
-  await page.click(`${sel.panel} .chatkit-inject-close`);
+  await chat(page).rightAction().click();
   await page.waitForSelector(sel.panel, { state: "hidden" });
 }
 
@@ -52,6 +53,19 @@ test("a reader selects a sentence with the mouse, asks about it, and the questio
     await page.evaluate(() => document.getSelection().removeAllRanges());
     await openedOnce(page);
     assert.equal(await page.locator(ASK).isVisible(), false, "nothing offered without a selection");
+    // Not for the navbar's text (selected as a range: a click there would follow its link).
+    const navbarText = await page.evaluate(() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector(".navbar__title"));
+      document.getSelection().removeAllRanges();
+      document.getSelection().addRange(range);
+      return document.getSelection().toString().trim();
+    });
+    assert.ok(navbarText.length > 0, "the navbar's title is selected");
+    await page.keyboard.press("Shift");
+    await page.waitForTimeout(200);
+    assert.equal(await page.locator(ASK).isVisible(), false, "not offered for the navbar's text");
+    await page.evaluate(() => document.getSelection().removeAllRanges());
 
     // A real triple click selects the first paragraph of the article.
     await paragraph.click({ clickCount: 3 });

@@ -28,6 +28,9 @@ for (const [width, height] of SIZES) {
     try {
       const page = await context.newPage();
       await page.goto(under(env.site, "docs/intro"));
+      // Docusaurus rewrites <html class> when it hydrates: open after, so the class check below
+      // sees the widget's class (the scroll lock itself holds either way, through :has()).
+      await page.waitForSelector('html[data-has-hydrated="true"]');
       await openReady(page);
       await page.waitForTimeout(300); // any opening transition
       const panel = await page.locator(sel.panel).boundingBox();
@@ -65,7 +68,9 @@ for (const [width, height] of SIZES) {
           overflow: getComputedStyle(document.documentElement).overflow,
         }));
         assert.deepEqual(locked, { cls: true, overflow: "hidden" });
-        const close = await page.locator(`${sel.panel} .chatkit-inject-close`).boundingBox();
+        // One close control once ChatKit is ready: ChatKit's header action (the panel's own is hidden).
+        await page.locator(`${sel.panel} .chatkit-inject-close`).waitFor({ state: "hidden" });
+        const close = await chat(page).rightAction().boundingBox();
         assert.ok(close.y >= 0 && close.x >= 0 && close.x + close.width <= width, JSON.stringify(close));
         await page.mouse.click(close.x + close.width / 2, close.y + close.height / 2);
         await page.waitForSelector(sel.panel, { state: "hidden" });
