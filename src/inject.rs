@@ -539,6 +539,8 @@ fn rewrite_pass<C: AsRef<[u8]>>(
     let seen_body = Cell::new(false);
     // The page's language picks the body markup; `<html>` comes before `<body>`.
     let seen_html = Cell::new(false);
+    // A `<body>` tag came (in either mode): an `<html lang>` after it no longer picks the markup.
+    let body_opened = Cell::new(false);
     let lang: RefCell<Option<String>> = RefCell::new(None);
 
     let snippets = match mode {
@@ -697,7 +699,10 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             Ok(())
         }))
         .append_element_content_handler(element!("html", |el| {
-            if !seen_html.replace(true) {
+            // The first `<html>` tag gives the page's language, unless it comes after `<body>`
+            // (a broken page; a browser would still add its `lang` to the root): the body
+            // markup was chosen by then, and the page is reported with the language it got.
+            if !seen_html.replace(true) && !body_opened.get() {
                 *lang.borrow_mut() = el.get_attribute("lang");
             }
             Ok(())
@@ -719,6 +724,7 @@ fn rewrite_pass<C: AsRef<[u8]>>(
             Ok(())
         }))
         .append_element_content_handler(element!("body", |el| {
+            body_opened.set(true);
             let Some(snippets) = snippets else {
                 return Ok(());
             };
@@ -1476,6 +1482,31 @@ mod tests {
             )),
             "{out}"
         );
+    }
+
+    /// An `<html lang>` after `<body>` (found by the open-ended fuzzer): the body markup was
+    /// chosen by then, so the page's language is the one before it, in every mode.
+    #[test]
+    fn an_html_tag_after_body_does_not_change_the_language() {
+        let s = snippets();
+        for page in [
+            "<body>\0</body><html lang=fr>",
+            "<body><p>x<html lang=fr></body>",
+        ] {
+            let (out, _, facts) = apply(page.as_bytes(), Mode::Inject(&s)).unwrap();
+            assert_eq!(facts.lang, None, "{page}");
+            assert!(
+                out.windows(s.body.len()).any(|w| w == s.body.as_bytes()),
+                "{page}"
+            );
+            assert_eq!(apply(page.as_bytes(), Mode::Strip).unwrap().2.lang, None);
+        }
+        let (_, _, facts) = apply(
+            b"<html lang=fr><body>x</body><html lang=de>",
+            Mode::Inject(&s),
+        )
+        .unwrap();
+        assert_eq!(facts.lang.as_deref(), Some("fr"));
     }
 
     #[test]

@@ -1502,6 +1502,14 @@ fn open_fuzz_findings_keep_the_rewrite_properties() {
     let page: &[u8] = b"<body><script e=></b></body>";
     rewrite_properties(page, &dev).unwrap_or_else(|e| panic!("{e}"));
     assert!(apply(page, Mode::Inject(&dev)).is_err());
+
+    // After about 110,000 more executions: an `<html lang>` after `<body>` changed the page's
+    // language after the body markup was chosen (English markup, a page counted as Urdu). The
+    // language is now the one known before `<body>`.
+    let page: &[u8] = b"<body>\0</body><html lang=ur>";
+    rewrite_properties(page, &dev).unwrap_or_else(|e| panic!("{e}"));
+    let (_, _, facts) = apply(page, Mode::Inject(&dev)).expect("injects");
+    assert_eq!(facts.lang, None);
 }
 
 #[test]
