@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, parseLoaderConfig, type RuntimeConfig, validateConfig } from "./config";
-import { SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
+import { FULL_THEME, SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
 
 const sample = (): Record<string, unknown> => JSON.parse(sampleText) as Record<string, unknown>;
-
-/** Every `[theme]` key a maintainer can set, as the CLI writes them. */
-const FULL_THEME = { accent: "#2e8555", accentDark: "#25c2a0", fontFamily: "system-ui, sans-serif", radius: "round" };
 
 function withTheme(patch: Record<string, unknown>): Record<string, unknown> {
   const config = sample();
