@@ -305,7 +305,7 @@ test("site-course with [theme] accent and accent-dark: the maintainer's colours 
   }
 });
 
-test("site-course with [theme] accent only: light is the maintainer's, dark the page's orange, as ChatKit gets them", async () => {
+test("site-course with [theme] accent only: the toggle shows it in light mode and the page's orange in dark, as the panel does", async () => {
   const css = cssFor('accent = "#123456"\n');
   const { page, context } = await toggleColours(under(env.course, "docs/intro"), {
     route: (route) => route.fulfill({ contentType: "text/css", body: css }),
