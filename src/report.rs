@@ -228,7 +228,8 @@ fn theme_value<'a>(theme: &'a RuntimeTheme, key: &str) -> Option<&'a str> {
         "accent" => theme.accent.as_deref(),
         "accentDark" => theme.accent_dark.as_deref(),
         "fontFamily" => theme.font_family.as_deref(),
-        _ => theme.radius,
+        "radius" => theme.radius,
+        _ => None,
     }
 }
 
