@@ -77,15 +77,20 @@ impl AssetSet {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CssContext {
+    /// Light mode's accent: `[theme] accent`, else the fallback of `var(--ifm-color-primary, …)`
+    /// for a page without Infima (Infima's stock blue).
     pub accent: String,
+    /// Dark mode's, as `accent` (`[theme] accent-dark`).
     pub accent_dark: String,
-    pub font_family: String,
     pub offset_right: String,
     pub offset_bottom: String,
     pub z_index: u32,
-    /// `[theme] accent` (or `accent-dark`) is set in chatkit.toml: the toggle and panel use
-    /// `accent`/`accent_dark` as they are instead of the site's `--ifm-color-primary`.
+    /// `[theme] accent` is set in chatkit.toml: in light mode the toggle uses `accent` as it is
+    /// instead of the page's primary colour (as the panel does).
     pub accent_fixed: bool,
+    /// `[theme] accent-dark` is set: the same for dark mode and `accent_dark`. Each mode is fixed
+    /// on its own, so with `accent` alone dark mode still shows the page's colour.
+    pub accent_dark_fixed: bool,
     /// `auto` (bottom right, mirrored on right-to-left pages), `bottom-right` or `bottom-left`.
     pub position: String,
     /// Validated CSS selectors to hide (`[widget] replaces`).
@@ -100,13 +105,13 @@ pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
     env.get_template("widget.css.j2")?.render(context! {
         accent => ctx.accent.clone(),
         accent_dark => ctx.accent_dark.clone(),
-        font_family => ctx.font_family.clone(),
         offset_right => ctx.offset_right.clone(),
         offset_bottom => ctx.offset_bottom.clone(),
         z_index => ctx.z_index,
         position => ctx.position.clone(),
         replaces => ctx.replaces.clone(),
         accent_fixed => ctx.accent_fixed,
+        accent_dark_fixed => ctx.accent_dark_fixed,
     })
 }
 
@@ -334,11 +339,11 @@ mod tests {
         CssContext {
             accent: "#2e8555".into(),
             accent_dark: "#25c2a0".into(),
-            font_family: "system-ui, sans-serif".into(),
             offset_right: "16px".into(),
             offset_bottom: "20px".into(),
             z_index: 300,
             accent_fixed: false,
+            accent_dark_fixed: false,
             position: "auto".into(),
             replaces: Vec::new(),
         }
@@ -368,6 +373,12 @@ mod tests {
         c.accent_fixed = true;
         c.position = "bottom-left".into();
         let css = render_css(&c).unwrap();
+        // Light mode fixed; dark mode still follows the page.
+        assert!(css.contains("var(--ifm-color-primary,#25c2a0)"), "{css}");
+        let mut both = c.clone();
+        both.accent_dark_fixed = true;
+        let both = render_css(&both).unwrap();
+        assert!(!both.contains("--ifm-color-primary"), "{both}");
         assert!(
             css.contains("#old-bot,.chat-fab[data-x='a']{display:none!important}"),
             "{css}"

@@ -80,7 +80,7 @@ pub struct Cli {
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Also print the assets written and the theme read from the site's CSS.
+    /// Also print the names of the assets written and removed.
     #[arg(long, short)]
     pub verbose: bool,
 }

@@ -202,7 +202,7 @@ pub struct PagesSection {
     pub exclude: Vec<Spanned<String>>,
 }
 
-/// `[theme]`: overrides for what the CLI reads from the built CSS.
+/// `[theme]`: overrides for what the widget reads from the page (each key wins on its own).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ThemeSection {

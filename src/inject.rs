@@ -13,7 +13,7 @@ use lol_html::{element, end, end_tag, HtmlRewriter, Settings};
 
 use crate::config::Resolved;
 use crate::i18n;
-use crate::runtime_config::{RuntimeConfig, RuntimeTheme};
+use crate::runtime_config::RuntimeConfig;
 
 /// The attribute on every element this tool adds to a page.
 pub const MARKER: &str = "data-chatkit-inject";
@@ -65,9 +65,9 @@ pub struct AssetUrls {
 
 /// The markup of a run: one head link for every page, and one body snippet (runtime config and
 /// loader) per locale, so each page carries the widget's strings in its own language only.
-pub fn snippets(config: &Resolved, theme: &RuntimeTheme, urls: &AssetUrls) -> Snippets {
+pub fn snippets(config: &Resolved, urls: &AssetUrls) -> Snippets {
     let body = |tag: &str, locale| {
-        let runtime = RuntimeConfig::new(config, tag, locale, urls.panel.clone(), theme.clone());
+        let runtime = RuntimeConfig::new(config, tag, locale, urls.panel.clone());
         let mut body = element(
             "script",
             &[("type", Some("application/json")), ("id", Some(CONFIG_ID))],

@@ -199,51 +199,119 @@ pub struct CspBlocked {
     pub message: String,
 }
 
-/// Where the widget's accent colour came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum AccentSource {
-    /// `[theme] accent` in the config file.
-    Config { file: String },
-    /// A custom property of the site's built CSS.
-    SiteCss { file: String, variable: String },
-    /// Neither: the built-in default (Infima's own primary colour).
-    Default,
-}
-
-/// The accent colour the widget uses, where it came from, and a hint when it is likely wrong.
+/// The theme a run gives the widget: the `[theme]` keys the maintainer set, which win, and the
+/// ones the widget reads from the page's computed styles instead (when the panel opens and on
+/// every light/dark switch). The CLI itself reads no colour: it cannot know the page's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Accent {
-    /// Light mode.
-    pub color: String,
-    /// Dark mode.
-    pub dark: String,
-    pub source: AccentSource,
-    /// Set when the colour is Infima's stock default, which a site that never set
-    /// `--ifm-color-primary` shows although its brand colour may be another one.
+pub struct ThemeReport {
+    /// The `[theme]` keys set, as the runtime config carries them.
+    pub overrides: RuntimeTheme,
+    /// The config file they come from; absent when none is set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub file: Option<String>,
+    /// The runtime config's theme keys the widget reads from the page (those not set).
+    pub from_page: Vec<&'static str>,
 }
 
-impl Accent {
+/// Each theme key: its name in the runtime config and the JSON report, in `[theme]`, and for
+/// people.
+const THEME_KEYS: [(&str, &str, &str); 4] = [
+    ("accent", "accent", "accent"),
+    ("accentDark", "accent-dark", "dark accent"),
+    ("fontFamily", "font-family", "font"),
+    ("radius", "radius", "radius"),
+];
+
+fn theme_value<'a>(theme: &'a RuntimeTheme, key: &str) -> Option<&'a str> {
+    match key {
+        "accent" => theme.accent.as_deref(),
+        "accentDark" => theme.accent_dark.as_deref(),
+        "fontFamily" => theme.font_family.as_deref(),
+        "radius" => theme.radius,
+        _ => None,
+    }
+}
+
+impl ThemeReport {
+    pub fn new(overrides: RuntimeTheme, file: Option<String>) -> Self {
+        let from_page = THEME_KEYS
+            .iter()
+            .filter(|(key, _, _)| theme_value(&overrides, key).is_none())
+            .map(|(key, _, _)| *key)
+            .collect();
+        ThemeReport {
+            overrides,
+            file,
+            from_page,
+        }
+    }
+
     /// One line for the summary.
     pub fn describe(&self) -> String {
-        let from = match &self.source {
-            AccentSource::Config { file } => format!("from [theme] accent in {file}"),
-            AccentSource::SiteCss { file, variable } => {
-                format!("from the site's CSS ({variable} in {file})")
+        let mut set = Vec::new();
+        let mut read = Vec::new();
+        for (key, toml, words) in THEME_KEYS {
+            match theme_value(&self.overrides, key) {
+                Some(value) => set.push(format!("{toml} {value}")),
+                None => read.push(words),
             }
-            AccentSource::Default => "(the built-in default)".to_string(),
-        };
-        let mut line = format!("{} {from}", self.color);
-        if self.dark != self.color {
-            let _ = write!(line, ", dark {}", self.dark);
         }
-        if let Some(hint) = &self.hint {
-            let _ = write!(line, "; {hint}");
+        let page = format!("read from the page ({})", read.join(", "));
+        if set.is_empty() {
+            return page;
+        }
+        let file = self.file.as_deref().unwrap_or("the config");
+        let mut line = format!("{} from [theme] in {file}", set.join(", "));
+        if !read.is_empty() {
+            let _ = write!(line, "; {page}");
         }
         line
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::*;
+
+    #[test]
+    fn the_theme_line_names_what_is_set_and_what_the_widget_reads() {
+        let none = ThemeReport::new(RuntimeTheme::default(), None);
+        assert_eq!(
+            none.from_page,
+            ["accent", "accentDark", "fontFamily", "radius"]
+        );
+        assert_eq!(
+            none.describe(),
+            "read from the page (accent, dark accent, font, radius)"
+        );
+        let some = ThemeReport::new(
+            RuntimeTheme {
+                accent: Some("#ff6600".into()),
+                radius: Some("pill"),
+                ..RuntimeTheme::default()
+            },
+            Some("chatkit.toml".into()),
+        );
+        assert_eq!(some.from_page, ["accentDark", "fontFamily"]);
+        assert_eq!(
+            some.describe(),
+            "accent #ff6600, radius pill from [theme] in chatkit.toml; read from the page (dark accent, font)"
+        );
+        let all = ThemeReport::new(
+            RuntimeTheme {
+                accent: Some("#112233".into()),
+                accent_dark: Some("#445566".into()),
+                font_family: Some("Georgia, serif".into()),
+                radius: Some("soft"),
+            },
+            Some("site/chatkit.toml".into()),
+        );
+        assert!(all.from_page.is_empty());
+        assert_eq!(
+            all.describe(),
+            "accent #112233, accent-dark #445566, font-family Georgia, serif, radius soft from [theme] in site/chatkit.toml"
+        );
     }
 }
 
@@ -268,11 +336,9 @@ pub struct Report {
     /// Pages whose Content-Security-Policy would block the widget (an error under `--check`).
     pub csp_blocked: Vec<CspBlocked>,
     pub assets: AssetChanges,
+    /// The theme overrides and what the widget reads from the page (not for `--strip`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub theme: Option<RuntimeTheme>,
-    /// The accent colour and where it came from (not for `--strip`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accent: Option<Accent>,
+    pub theme: Option<ThemeReport>,
     /// Pages that carry the widget, by the language of its strings (`en`, `fr`, `ur`).
     pub languages: BTreeMap<String, usize>,
     /// The site's locale folders (`fr`, `ur`): `[pages] exclude` globs apply under each too.
@@ -305,7 +371,6 @@ impl Report {
             csp_blocked: Vec::new(),
             assets: AssetChanges::default(),
             theme: None,
-            accent: None,
             languages: BTreeMap::new(),
             locale_prefixes: Vec::new(),
             leftovers_removed: 0,
@@ -393,7 +458,7 @@ impl Report {
         }
     }
 
-    /// The report for people. `verbose` adds the theme and every asset name.
+    /// The report for people. `verbose` adds every asset name.
     pub fn to_text(&self, verbose: bool) -> String {
         let mut s = String::new();
         let p = &self.pages;
@@ -457,8 +522,8 @@ impl Report {
                 folders.join(", ")
             );
         }
-        if let Some(accent) = &self.accent {
-            let _ = writeln!(s, "  accent    {}", accent.describe());
+        if let Some(theme) = &self.theme {
+            let _ = writeln!(s, "  theme     {}", theme.describe());
         }
         if !self.csp_blocked.is_empty() {
             let _ = writeln!(
@@ -487,16 +552,6 @@ impl Report {
             }
             for f in &a.removed {
                 let _ = writeln!(s, "    - {f}");
-            }
-            if let Some(t) = &self.theme {
-                let _ = writeln!(
-                    s,
-                    "  theme     accent {} / dark {}, radius {}, font {}",
-                    t.accent,
-                    t.accent_dark,
-                    t.radius,
-                    t.font_family.as_deref().unwrap_or("(site default)")
-                );
             }
         }
         if self.leftovers_removed > 0 {

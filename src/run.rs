@@ -86,17 +86,11 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let widget = match (settings.action, &settings.config) {
         (Action::Strip, _) | (_, None) => None,
         (_, Some(config)) => {
-            let w = widget::prepare(config, &info, &base_url, build_dir).map_err(|e| {
-                RunError::Template {
-                    template: PathBuf::from("templates/widget.css.j2"),
-                    message: format!("{e:#}"),
-                }
+            let w = widget::prepare(config, &base_url).map_err(|e| RunError::Template {
+                template: PathBuf::from("templates/widget.css.j2"),
+                message: format!("{e:#}"),
             })?;
-            for warning in &w.warnings {
-                report.warn(warning.clone());
-            }
             report.theme = Some(w.theme.clone());
-            report.accent = Some(w.accent.clone());
             Some(w)
         }
     };

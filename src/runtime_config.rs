@@ -35,6 +35,9 @@ pub struct RuntimeConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     pub prompts: Vec<Prompt>,
+    /// The maintainer's `[theme]` keys, left out when none is set: the widget reads the rest
+    /// from the page (`widget-assets/src/theme.ts`).
+    #[serde(skip_serializing_if = "RuntimeTheme::is_empty")]
     pub theme: RuntimeTheme,
     /// The built-in translation (a key of `templates/strings.json`) the panel module takes its
     /// strings from on this page; left out for English.
@@ -49,27 +52,44 @@ pub struct RuntimeConfig {
     pub strings: BTreeMap<&'static str, String>,
 }
 
-/// ChatKit theme inputs (ChatKit runs in an iframe and cannot read the site's CSS).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The overrides of ChatKit's theme: exactly the keys set in `[theme]`. ChatKit runs in an
+/// iframe that cannot read the site's CSS, so the widget reads each absent key from the page's
+/// computed styles when the panel opens; a key present here wins over what it reads.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RuntimeTheme {
-    pub accent: String,
-    pub accent_dark: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accent_dark: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub font_family: Option<String>,
-    pub radius: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radius: Option<&'static str>,
+}
+
+impl RuntimeTheme {
+    /// The `[theme]` keys of a config.
+    pub fn from_config(config: &Resolved) -> Self {
+        let t = &config.theme;
+        RuntimeTheme {
+            accent: t.accent.clone(),
+            accent_dark: t.accent_dark.clone(),
+            font_family: t.font_family.clone(),
+            radius: t.radius,
+        }
+    }
+
+    /// No key set: the runtime config leaves `theme` out.
+    pub fn is_empty(&self) -> bool {
+        *self == RuntimeTheme::default()
+    }
 }
 
 impl RuntimeConfig {
     /// The runtime config of pages of one locale (`tag` and `locale` are an entry of
     /// `config.locales`).
-    pub fn new(
-        config: &Resolved,
-        tag: &str,
-        locale: &LocaleText,
-        panel_url: String,
-        theme: RuntimeTheme,
-    ) -> Self {
+    pub fn new(config: &Resolved, tag: &str, locale: &LocaleText, panel_url: String) -> Self {
         let (base_tag, base) = crate::i18n::built_in_for(tag);
         let unless_built_in =
             |mine: &String, built_in: &String| (mine != built_in).then(|| mine.clone());
@@ -86,7 +106,7 @@ impl RuntimeConfig {
             greeting: unless_built_in(&locale.strings.greeting, &base.greeting),
             placeholder: unless_built_in(&locale.strings.placeholder, &base.placeholder),
             prompts: locale.prompts.clone(),
-            theme,
+            theme: RuntimeTheme::from_config(config),
             locale: (base_tag != crate::i18n::FALLBACK).then_some(base_tag),
             strings: locale.strings.page_messages(base),
         }
@@ -140,18 +160,7 @@ mod tests {
     fn sample_for(lang: Option<&str>) -> RuntimeConfig {
         let resolved = config::resolve(&Loaded::default(), "dev").unwrap();
         let (tag, text) = resolved.locale_for(lang);
-        RuntimeConfig::new(
-            &resolved,
-            tag,
-            text,
-            "/chatkit/panel.1a2b3c4d.js".into(),
-            RuntimeTheme {
-                accent: "#2e8555".into(),
-                accent_dark: "#25c2a0".into(),
-                font_family: Some("system-ui, sans-serif".into()),
-                radius: "round".into(),
-            },
-        )
+        RuntimeConfig::new(&resolved, tag, text, "/chatkit/panel.1a2b3c4d.js".into())
     }
 
     #[test]
@@ -174,7 +183,6 @@ mod tests {
             "panelUrl",
             "title",
             "prompts",
-            "theme",
         ];
         expected.sort_unstable();
         let mut keys_sorted = keys.clone();
@@ -182,8 +190,8 @@ mod tests {
         assert_eq!(keys_sorted, expected);
         assert_eq!(value["v"], 1);
         assert_eq!(value["backendUrl"], "http://localhost:8000");
-        assert_eq!(value["theme"]["accentDark"], "#25c2a0");
-        assert_eq!(value["theme"]["radius"], "round");
+        // No `[theme]` key set: no `theme`, the widget reads the page.
+        assert!(value.get("theme").is_none());
         // English pages carry no `strings` and no `locale`, and the built-in greeting and
         // placeholder are left to the panel module.
         assert!(value.get("strings").is_none());
@@ -196,6 +204,38 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
         assert_eq!(value["greeting"], "Ask about this chapter.");
         assert_eq!(value["placeholder"], "Your question");
+    }
+
+    #[test]
+    fn theme_holds_only_the_keys_the_maintainer_set() {
+        let theme_of = |text: &str| {
+            let resolved = config::resolve(&config::parse(text, None).unwrap(), "dev").unwrap();
+            let (tag, locale) = resolved.locale_for(None);
+            let c = RuntimeConfig::new(&resolved, tag, locale, "/p.js".into());
+            let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
+            value.get("theme").cloned()
+        };
+        assert_eq!(theme_of(""), None);
+        assert_eq!(theme_of("[theme]\n"), None);
+        assert_eq!(
+            theme_of("[theme]\naccent = \"#F60\"\n"),
+            Some(serde_json::json!({"accent": "#ff6600"}))
+        );
+        assert_eq!(
+            theme_of("[theme]\naccent-dark = \"rgb(1 2 3)\"\nradius = \"0.4rem\"\n"),
+            Some(serde_json::json!({"accentDark": "#010203", "radius": "round"}))
+        );
+        assert_eq!(
+            theme_of(
+                "[theme]\naccent = \"#112233\"\naccent-dark = \"#445566\"\nfont-family = \"Georgia, serif\"\nradius = \"pill\"\n"
+            ),
+            Some(serde_json::json!({
+                "accent": "#112233",
+                "accentDark": "#445566",
+                "fontFamily": "Georgia, serif",
+                "radius": "pill"
+            }))
+        );
     }
 
     #[test]
@@ -232,7 +272,7 @@ mod tests {
         .unwrap();
         let resolved = config::resolve(&loaded, "dev").unwrap();
         let (tag, text) = resolved.locale_for(Some("en-GB"));
-        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into(), sample().theme);
+        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into());
         let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
         assert_eq!(
             value["strings"],
@@ -243,7 +283,7 @@ mod tests {
         let loaded = config::parse("[locales.fr]\nloading = \"Patientez…\"\n", None).unwrap();
         let resolved = config::resolve(&loaded, "dev").unwrap();
         let (tag, text) = resolved.locale_for(Some("fr"));
-        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into(), sample().theme);
+        let c = RuntimeConfig::new(&resolved, tag, text, "/p.js".into());
         let value: serde_json::Value = serde_json::from_str(&c.to_script_json()).unwrap();
         assert_eq!(value["locale"], "fr");
         let strings = value["strings"].as_object().unwrap();

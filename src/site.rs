@@ -1,5 +1,5 @@
 //! What the CLI learns about a built site before touching it: its baseUrl (from the asset URLs
-//! its pages use), its stylesheets (for the theme), and whether it looks like a Docusaurus build.
+//! its pages use), its locale folders, and whether it looks like a Docusaurus build.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -13,8 +13,6 @@ pub struct SiteInfo {
     pub probe_page: Option<PathBuf>,
     /// Detected baseUrl, always starting and ending with `/`.
     pub base_url: Option<String>,
-    /// Stylesheets the page links, as files inside the build, in page order.
-    pub stylesheets: Vec<PathBuf>,
     /// `<meta name="generator" content="Docusaurus ...">` or Docusaurus' asset layout.
     pub docusaurus: bool,
     /// The `content` of the probed page's `<meta name="generator">` (any site generator).
@@ -54,14 +52,6 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
         if base_url.is_none() && found.generator.is_none() {
             continue;
         }
-        let stylesheets = match &base_url {
-            Some(base) => found
-                .hrefs
-                .iter()
-                .filter_map(|h| stylesheet_file(build_dir, base, h))
-                .collect(),
-            None => Vec::new(),
-        };
         let docusaurus = found
             .generator
             .as_deref()
@@ -75,7 +65,6 @@ pub fn probe(build_dir: &Path, pages: &[PathBuf]) -> SiteInfo {
         return SiteInfo {
             probe_page: Some(rel),
             base_url,
-            stylesheets,
             docusaurus,
             generator: found.generator.clone(),
             locale_prefixes,
@@ -227,16 +216,6 @@ pub fn normalize_base_url(raw: &str) -> Option<String> {
     }
 }
 
-fn stylesheet_file(build_dir: &Path, base: &str, href: &str) -> Option<PathBuf> {
-    let path = href.split(['?', '#']).next()?;
-    let rel = path.strip_prefix(base)?;
-    if !rel.ends_with(".css") || rel.split('/').any(|s| s == "..") {
-        return None;
-    }
-    let file = build_dir.join(rel);
-    file.is_file().then_some(file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,7 +267,6 @@ mod tests {
         let info = probe(dir.path(), &[PathBuf::from("index.html")]);
         assert_eq!(info.base_url.as_deref(), Some("/book/"));
         assert!(info.docusaurus);
-        assert_eq!(info.stylesheets, vec![css_dir.join("styles.1.css")]);
     }
 
     #[test]

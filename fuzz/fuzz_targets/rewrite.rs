@@ -10,7 +10,6 @@ use std::sync::LazyLock;
 use chatkit_inject::config;
 use chatkit_inject::inject::{self, AssetUrls, Mode, Snippets};
 use chatkit_inject::page::apply;
-use chatkit_inject::runtime_config::RuntimeTheme;
 use libfuzzer_sys::fuzz_target;
 
 /// Markup as a run with the default profile builds it (fixed asset hashes): one body per locale,
@@ -24,12 +23,6 @@ static SNIPPETS: LazyLock<Snippets> = LazyLock::new(|| {
     let resolved = config::resolve(&loaded, "dev").expect("config resolves");
     inject::snippets(
         &resolved,
-        &RuntimeTheme {
-            accent: "#2e8555".into(),
-            accent_dark: "#25c2a0".into(),
-            font_family: None,
-            radius: "round".into(),
-        },
         &AssetUrls {
             css: "/chatkit/widget.00000000.css".into(),
             loader: "/chatkit/loader.00000000.js".into(),

@@ -20,7 +20,12 @@ fn keys(v: &serde_json::Value) -> BTreeSet<String> {
 
 /// The runtime config the CLI writes on a page with `<html lang=lang>`.
 fn cli_config(lang: Option<&str>) -> serde_json::Value {
-    let snippets = snippets_for(TWO_PROFILES, "prod");
+    config_of(TWO_PROFILES, lang)
+}
+
+/// The runtime config the CLI writes with `config` (prod profile).
+fn config_of(config: &str, lang: Option<&str>) -> serde_json::Value {
+    let snippets = snippets_for(config, "prod");
     let body = snippets.body_for(lang);
     let start = body.find('{').expect("json start");
     let end = body.find("</script>").expect("json end");
@@ -32,10 +37,22 @@ fn the_widget_tests_on_the_runtime_config_the_cli_writes() {
     let sample = widget_fixture("runtime-config.json");
     let english = cli_config(None);
     assert_eq!(keys(&sample), keys(&english), "top-level keys");
-    // `theme.fontFamily` is left out when the site sets no font (as in the harness's theme).
-    let mut theme = keys(&english["theme"]);
-    theme.insert("fontFamily".into());
-    assert_eq!(keys(&sample["theme"]), theme, "theme keys");
+    // No `[theme]` key set: no `theme`, the widget reads the page.
+    assert!(english.get("theme").is_none());
+    // Every `[theme]` key set: the four optional keys the widget's ThemeConfig knows.
+    let config = format!(
+        "{TWO_PROFILES}\n[theme]\naccent = \"#2e8555\"\naccent-dark = \"#25c2a0\"\nfont-family = \"Inter, sans-serif\"\nradius = \"0.4rem\"\n"
+    );
+    let themed = config_of(&config, None);
+    assert_eq!(
+        themed["theme"],
+        serde_json::json!({
+            "accent": "#2e8555",
+            "accentDark": "#25c2a0",
+            "fontFamily": "Inter, sans-serif",
+            "radius": "round"
+        })
+    );
     assert_eq!(sample["v"], english["v"]);
     // The sample's placeholder is the built-in one, which the CLI leaves to the panel module.
     assert!(sample.get("placeholder").is_none());

@@ -9,7 +9,6 @@ use std::process::Command;
 use chatkit_inject::config::{self, Loaded};
 use chatkit_inject::inject::AssetUrls;
 use chatkit_inject::inject::Snippets;
-use chatkit_inject::runtime_config::RuntimeTheme;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -244,6 +243,17 @@ fn regex_lite_replace_time(s: &str) -> String {
         + if s.ends_with('\n') { "\n" } else { "" }
 }
 
+/// The runtime config the CLI wrote into `page`.
+pub fn runtime_config(page: &Path) -> serde_json::Value {
+    let html = std::fs::read_to_string(page).expect("read page");
+    let start = html
+        .find("id=\"chatkit-inject-config\" data-chatkit-inject>")
+        .expect("config element")
+        + "id=\"chatkit-inject-config\" data-chatkit-inject>".len();
+    let end = start + html[start..].find("</script>").expect("end");
+    serde_json::from_str(&html[start..end]).expect("config JSON")
+}
+
 /// Snippets as the CLI would build them for `env` from `config_text`, with fixed asset names.
 pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
     let loaded: Loaded =
@@ -251,12 +261,6 @@ pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
     let resolved = config::resolve(&loaded, env).expect("config resolves");
     chatkit_inject::inject::snippets(
         &resolved,
-        &RuntimeTheme {
-            accent: "#2e8555".into(),
-            accent_dark: "#25c2a0".into(),
-            font_family: None,
-            radius: "round".into(),
-        },
         &AssetUrls {
             css: "/chatkit/widget.00000000.css".into(),
             loader: "/chatkit/loader.00000000.js".into(),

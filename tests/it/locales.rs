@@ -1,23 +1,12 @@
 //! What a run does with the site's languages and what it tells the maintainer: each page's
-//! runtime config in its own language, `[pages] exclude` under the locale folders, the accent
-//! colour's source, and the warning about a dev-profile run in CI.
+//! runtime config in its own language, `[pages] exclude` under the locale folders, the theme
+//! overrides it names, and the warning about a dev-profile run in CI.
 
 use std::fs;
 use std::path::Path;
 
 use crate::harness;
-use crate::harness::{copy_fixture, run_in, snapshot_tree};
-
-/// The runtime config JSON of an injected page.
-fn runtime_config(page: &Path) -> serde_json::Value {
-    let html = fs::read_to_string(page).expect("read page");
-    let start = html
-        .find("id=\"chatkit-inject-config\" data-chatkit-inject>")
-        .expect("config element")
-        + "id=\"chatkit-inject-config\" data-chatkit-inject>".len();
-    let end = start + html[start..].find("</script>").expect("end");
-    serde_json::from_str(&html[start..end]).expect("config JSON")
-}
+use crate::harness::{copy_fixture, run_in, runtime_config, snapshot_tree};
 
 fn json_report(cwd: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = args.to_vec();
@@ -161,59 +150,53 @@ fn a_dev_profile_run_in_ci_is_a_warning() {
 }
 
 #[test]
-fn the_report_says_where_the_accent_came_from() {
-    // The fixture site sets --ifm-color-primary in its CSS.
-    let (tmp, _build) = copy_fixture("site");
-    let (_, report) = json_report(tmp.path(), &["build", "--dry-run"]);
-    assert_eq!(report["accent"]["color"], "#2e8555");
-    assert_eq!(report["accent"]["source"]["kind"], "siteCss");
+fn the_report_names_the_theme_overrides_and_leaves_the_rest_to_the_page() {
+    let (tmp, build) = copy_fixture("site");
+    let (_, report) = json_report(tmp.path(), &["build"]);
+    // Nothing is read at build time: the report claims no colour.
+    assert!(report.get("accent").is_none(), "{report:#}");
     assert_eq!(
-        report["accent"]["source"]["variable"],
-        "--ifm-color-primary"
+        report["theme"],
+        serde_json::json!({
+            "overrides": {},
+            "fromPage": ["accent", "accentDark", "fontFamily", "radius"]
+        })
     );
-    assert!(report["accent"]["source"]["file"]
-        .as_str()
-        .is_some_and(|f| f.starts_with("assets/css/styles.") && f.ends_with(".css")));
-    assert!(report["accent"].get("hint").is_none());
+    assert!(runtime_config(&build.join("index.html"))
+        .get("theme")
+        .is_none());
+    let run = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
+    assert!(
+        run.stdout
+            .contains("  theme     read from the page (accent, dark accent, font, radius)\n"),
+        "{}",
+        run.render()
+    );
 
-    // [theme] accent in chatkit.toml.
+    // [theme] accent in chatkit.toml: that key only.
     fs::write(
         tmp.path().join("chatkit.toml"),
         "[theme]\naccent = \"#ff6600\"\n",
     )
     .expect("config");
-    let (_, report) = json_report(tmp.path(), &["build", "--dry-run"]);
-    assert_eq!(report["accent"]["color"], "#ff6600");
-    assert_eq!(report["accent"]["source"]["kind"], "config");
-    assert_eq!(report["accent"]["source"]["file"], "chatkit.toml");
-
-    // A site whose CSS never sets the primary colour: Infima's default, with a hint.
-    let bare = tempfile::tempdir().expect("tmp");
-    let site = bare.path().join("build");
-    fs::create_dir_all(site.join("assets/css")).expect("mkdir");
-    fs::write(
-        site.join("assets/css/styles.0123abcd.css"),
-        ".fab{background:orange}",
-    )
-    .expect("css");
-    fs::write(
-        site.join("index.html"),
-        "<html lang=\"en\"><head><meta name=\"generator\" content=\"Docusaurus v3.9.2\"><link rel=\"stylesheet\" href=\"/assets/css/styles.0123abcd.css\"></head><body><div id=\"__docusaurus\"></div></body></html>",
-    )
-    .expect("page");
-    let (_, report) = json_report(bare.path(), &["build", "--dry-run"]);
-    assert_eq!(report["accent"]["color"], "#3578e5");
-    assert_eq!(report["accent"]["source"]["kind"], "default");
-    assert!(
-        report["accent"]["hint"]
-            .as_str()
-            .is_some_and(|h| h.contains("set [theme] accent")),
-        "{report:#}"
+    let (_, report) = json_report(tmp.path(), &["build"]);
+    assert_eq!(
+        report["theme"],
+        serde_json::json!({
+            "overrides": {"accent": "#ff6600"},
+            "file": "chatkit.toml",
+            "fromPage": ["accentDark", "fontFamily", "radius"]
+        })
     );
-    let run = run_in(bare.path(), &["build", "--dry-run"], bare.path());
+    assert_eq!(
+        runtime_config(&build.join("index.html"))["theme"],
+        serde_json::json!({"accent": "#ff6600"})
+    );
+    let run = run_in(tmp.path(), &["build", "--dry-run"], tmp.path());
     assert!(
-        run.stdout
-            .contains("accent    #3578e5 (the built-in default); #3578e5 is Infima's stock blue"),
+        run.stdout.contains(
+            "  theme     accent #ff6600 from [theme] in chatkit.toml; read from the page (dark accent, font, radius)\n"
+        ),
         "{}",
         run.render()
     );
@@ -264,9 +247,9 @@ fn a_customised_textbook_as_published() {
         "{}",
         report["languages"]
     );
-    // Its orange lives in custom CSS only: the widget would be Infima blue, and the report says so.
-    assert_eq!(report["accent"]["color"], "#3578e5");
-    assert!(report["accent"]["hint"].is_string(), "{report:#}");
+    // Its orange lives in custom CSS only (its buttons, over Infima's stock blue): the CLI writes
+    // no theme, so the widget takes the orange the reader sees from the page.
+    assert_eq!(report["theme"]["overrides"], serde_json::json!({}));
 
     let ur = runtime_config(&build.join("ur/index.html"));
     assert_eq!(ur["title"], "کتاب سے پوچھیں");
@@ -275,6 +258,7 @@ fn a_customised_textbook_as_published() {
     let en = runtime_config(&build.join("index.html"));
     assert!(en.get("strings").is_none());
     assert!(en.get("locale").is_none());
+    assert!(en.get("theme").is_none() && ur.get("theme").is_none());
 
     fs::write(
         tmp.path().join("chatkit.toml"),
@@ -283,12 +267,15 @@ fn a_customised_textbook_as_published() {
     .expect("config");
     let (code, report) = json_report(tmp.path(), &["build"]);
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["accent"]["source"]["kind"], "config");
-    assert!(report["accent"].get("hint").is_none());
-    // The site's dark mode has no primary of its own (Infima's blue in both): the brand colour
-    // goes for dark mode too, not the blue it replaces.
-    assert_eq!(report["accent"]["dark"], "#ea580c");
-    assert_eq!(report["theme"]["accentDark"], "#ea580c");
+    assert_eq!(
+        report["theme"]["overrides"],
+        serde_json::json!({"accent": "#ea580c"})
+    );
+    // Light mode is fixed; dark mode is still read from the page (its buttons), as the panel does.
+    assert_eq!(
+        runtime_config(&build.join("ur/index.html"))["theme"],
+        serde_json::json!({"accent": "#ea580c"})
+    );
     let css_name = report["assets"]["written"]
         .as_array()
         .and_then(|a| {
@@ -306,14 +293,14 @@ fn a_customised_textbook_as_published() {
 }
 
 #[test]
-fn a_handbook_with_its_brand_in_its_own_variable_gets_the_hint() {
+fn a_handbook_with_its_brand_in_its_own_variable_leaves_it_to_the_page() {
     let (tmp, build) = copy_fixture("site-handbook");
     let (code, report) = json_report(tmp.path(), &["build"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["baseUrl"], "/handbook/");
     assert_eq!(report["localePrefixes"], serde_json::json!([]));
-    assert_eq!(report["accent"]["color"], "#3578e5");
-    assert!(report["accent"]["hint"].is_string(), "{report:#}");
+    assert!(report.get("accent").is_none(), "{report:#}");
     let en = runtime_config(&build.join("index.html"));
+    assert!(en.get("theme").is_none(), "{en:#}");
     assert_eq!(en["title"], "Ask the textbook");
 }

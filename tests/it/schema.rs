@@ -100,7 +100,7 @@ fn a_report_that_drifts_from_the_schema_fails_it() {
     let real = harness::report(&run.raw_stdout);
     assert!(real["outdated"].as_array().is_some_and(|o| !o.is_empty()));
 
-    let drifts: [(&str, Drift); 8] = [
+    let drifts: [(&str, Drift); 10] = [
         ("a new key", |r| r["pagesRewritten"] = 3.into()),
         ("a snake_case key", |r| {
             let v = r["dryRun"].take();
@@ -121,11 +121,15 @@ fn a_report_that_drifts_from_the_schema_fails_it() {
             "a failure as one string",
             |r| r["failures"] = serde_json::json!([{"path": "a.html", "error": "cannot read"}]),
         ),
-        ("an accent source in kebab-case", |r| {
-            r["accent"] = serde_json::json!({
-                "color": "#000000", "dark": "#000000",
-                "source": {"kind": "site-css", "file": "a.css", "variable": "--x"}
-            })
+        (
+            "an accent the CLI claims to have read",
+            |r| r["accent"] = serde_json::json!({"color": "#000000", "dark": "#000000"}),
+        ),
+        ("a theme key in kebab-case", |r| {
+            r["theme"]["fromPage"] = serde_json::json!(["accent-dark"])
+        }),
+        ("an override that is not #rrggbb", |r| {
+            r["theme"]["overrides"] = serde_json::json!({"accent": "orange"})
         }),
     ];
     for (what, drift) in drifts {

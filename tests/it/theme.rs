@@ -1,17 +1,29 @@
-//! The theme read from each fixture site's built CSS (Infima variables, layers, light/dark
-//! selectors), `[theme]` overrides, and the widget CSS rendered from it.
+//! The theme a run writes: only the `[theme]` keys the maintainer set, in the runtime config and
+//! in the widget CSS (each colour mode fixed on its own), and nothing read from the site's CSS
+//! (the widget reads the page's computed styles where the reader sees them).
 
 use std::fs;
 
 use crate::harness;
-use crate::harness::{copy_fixture, run_in};
+use crate::harness::{copy_fixture, run_in, runtime_config};
 
-/// Run the CLI on a copy of `site` and return (theme JSON, rendered widget CSS).
-fn theme_of(site: &str, config: Option<&str>) -> (serde_json::Value, String) {
+/// What a run on a copy of `site` wrote.
+struct Written {
+    /// The report's `theme`.
+    report: serde_json::Value,
+    /// The widget CSS.
+    css: String,
+    /// The runtime config of the home page.
+    config: serde_json::Value,
+}
+
+/// Run the CLI on a copy of `site` (after `edit` on its build directory) and return what it wrote.
+fn written_with(site: &str, config: Option<&str>, edit: impl FnOnce(&std::path::Path)) -> Written {
     let (tmp, build) = copy_fixture(site);
     if let Some(text) = config {
         fs::write(tmp.path().join("chatkit.toml"), text).expect("config");
     }
+    edit(&build);
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
     let report = harness::report(&run.raw_stdout);
@@ -24,92 +36,184 @@ fn theme_of(site: &str, config: Option<&str>) -> (serde_json::Value, String) {
         })
         .expect("a css asset")
         .to_string();
-    let css = fs::read_to_string(build.join(css_name)).expect("css");
-    (report["theme"].clone(), css)
+    Written {
+        report: report["theme"].clone(),
+        css: fs::read_to_string(build.join(css_name)).expect("css"),
+        config: runtime_config(&build.join("index.html")),
+    }
+}
+
+fn written(site: &str, config: Option<&str>) -> Written {
+    written_with(site, config, |_| {})
+}
+
+/// The declarations of the rule with exactly this selector, at the start of a line.
+fn rule<'a>(css: &'a str, selector: &str) -> Option<&'a str> {
+    css.lines()
+        .find_map(|line| line.strip_prefix(selector)?.strip_prefix('{'))
+        .map(|rest| rest.split('}').next().unwrap_or_default())
+}
+
+const HIDE_LIGHT: &str = "html:not([data-theme=dark]) .chatkit-inject-toggle a{display:none}";
+const HIDE_DARK: &str = "html[data-theme=dark] .chatkit-inject-toggle a{display:none}";
+
+#[test]
+fn with_no_theme_set_every_site_gets_the_same_css_and_no_theme_key() {
+    let mut first = None;
+    for site in ["site", "site-textbook", "site-legacy", "site-course"] {
+        let w = written(site, None);
+        assert!(w.config.get("theme").is_none(), "{site}: {:#}", w.config);
+        assert_eq!(w.report["overrides"], serde_json::json!({}), "{site}");
+        // Both modes follow the page: Infima's variable, with its stock blue for a page without
+        // it, and the page's primary button spread over the toggle.
+        let root = rule(&w.css, ":root").expect(":root");
+        assert!(
+            root.starts_with("--cki-accent:var(--ifm-color-primary,#3578e5);"),
+            "{root}"
+        );
+        let dark = rule(&w.css, "html[data-theme=dark]").expect("dark");
+        assert!(
+            dark.starts_with("--cki-accent:var(--ifm-color-primary,#3578e5);"),
+            "{dark}"
+        );
+        assert!(
+            !w.css.contains("toggle a{display:none}"),
+            "{site}: {}",
+            w.css
+        );
+        // The site's CSS is not read: the widget CSS is the same on every site.
+        match &first {
+            None => first = Some(w.css),
+            Some(css) => assert_eq!(&w.css, css, "{site}"),
+        }
+    }
+    insta::assert_snapshot!("widget_css_default", first.unwrap_or_default());
 }
 
 #[test]
-fn classic_template_colors() {
-    let (theme, css) = theme_of("site", None);
-    assert_eq!(theme["accent"], "#2e8555");
-    assert_eq!(theme["accentDark"], "#25c2a0");
-    assert!(css.contains("#2e8555") && css.contains("#25c2a0"));
-    insta::assert_json_snapshot!("theme_site", theme);
+fn the_site_css_is_not_read() {
+    // A primary colour, radius and font the old build-time reading would have taken (and one it
+    // could not read) change nothing the CLI writes.
+    let plain = written("site", None);
+    let edited = written_with("site", None, |build| {
+        let css_dir = build.join("assets/css");
+        for entry in fs::read_dir(&css_dir)
+            .expect("css dir")
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "css") {
+                let mut css = fs::read_to_string(&path).expect("css");
+                css.push_str(
+                    ":root{--ifm-color-primary:#123456;--ifm-global-radius:0;--ifm-font-family-base:Georgia}\
+                     [data-theme=dark]{--ifm-color-primary:hsl(150 50% 40%)}",
+                );
+                fs::write(&path, css).expect("write css");
+            }
+        }
+    });
+    assert_eq!(edited.css, plain.css);
+    assert!(edited.config.get("theme").is_none(), "{:#}", edited.config);
 }
 
 #[test]
-fn site_with_changed_primary_color() {
-    // site-textbook sets its colors on [data-theme='light'] / html[data-theme='dark'], a custom
-    // font stack and a 2px radius, outside the Infima layer.
-    let (theme, css) = theme_of("site-textbook", None);
-    assert_eq!(theme["accent"], "#7c3aed");
-    assert_eq!(theme["accentDark"], "#a78bfa");
-    assert_eq!(theme["radius"], "soft");
-    insta::assert_json_snapshot!("theme_site_textbook", theme);
-    insta::assert_snapshot!("widget_css_site_textbook", css);
-}
-
-#[test]
-fn config_overrides_win() {
-    let (theme, css) = theme_of(
+fn every_key_set_is_written_as_it_is_and_only_those() {
+    let w = written(
         "site-textbook",
         Some(
-            "[theme]\naccent = \"#112233\"\nradius = \"pill\"\nfont-family = \"Georgia, serif\"\n",
+            "[theme]\naccent = \"#112233\"\naccent-dark = \"rgb(68 85 102)\"\nradius = \"2px\"\nfont-family = \"Georgia,  serif\"\n",
         ),
     );
-    assert_eq!(theme["accent"], "#112233");
     assert_eq!(
-        theme["accentDark"], "#a78bfa",
-        "unset keys still come from the site"
+        w.config["theme"],
+        serde_json::json!({
+            "accent": "#112233",
+            "accentDark": "#445566",
+            "fontFamily": "Georgia, serif",
+            "radius": "soft"
+        })
     );
-    assert_eq!(theme["radius"], "pill");
-    assert_eq!(theme["fontFamily"], "Georgia, serif");
+    assert_eq!(w.report["overrides"], w.config["theme"]);
+    assert_eq!(w.report["fromPage"], serde_json::json!([]));
+    let root = rule(&w.css, ":root").expect(":root");
+    assert!(root.starts_with("--cki-accent:#112233;"), "{root}");
+    let dark = rule(&w.css, "html[data-theme=dark]").expect("dark");
+    assert!(dark.starts_with("--cki-accent:#445566;"), "{dark}");
+    assert!(!w.css.contains("--ifm-color-primary"), "{}", w.css);
+    // The page's button layer is hidden in both modes, so the maintainer's colours show.
+    assert_eq!(
+        rule(&w.css, ".chatkit-inject-toggle a"),
+        Some("display:none")
+    );
     // The font reaches ChatKit through the runtime config; the widget's own chrome inherits the
     // page's font, so widget.css carries none.
-    assert!(css.contains("#112233") && !css.contains("font-family"));
+    assert!(!w.css.contains("font-family"), "{}", w.css);
+
+    // Radius or font alone: nothing about colours.
+    let w = written("site", Some("[theme]\nradius = \"pill\"\n"));
+    assert_eq!(w.config["theme"], serde_json::json!({"radius": "pill"}));
+    assert_eq!(w.css, written("site", None).css);
 }
 
 #[test]
-fn legacy_webpack_build() {
-    let (theme, _) = theme_of("site-legacy", None);
-    assert_eq!(theme["accent"], "#2e8555");
-    assert_eq!(theme["accentDark"], "#25c2a0");
-}
-
-#[test]
-fn unusable_site_color_is_named_in_a_warning() {
-    let (tmp, build) = copy_fixture("site");
-    let css_dir = build.join("assets/css");
-    let css_file = fs::read_dir(&css_dir)
-        .expect("css dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "css"))
-        .expect("a stylesheet");
-    let mut css = fs::read_to_string(&css_file).expect("css");
-    css.push_str(":root{--ifm-color-primary:hsl(150 50% 40%)}");
-    fs::write(&css_file, css).expect("write css");
-    let run = run_in(tmp.path(), &["build"], tmp.path());
-    assert_eq!(run.code, 0, "{}", run.render());
+fn accent_alone_fixes_light_mode_and_dark_mode_follows_the_page() {
+    // As the panel does (widget-assets/src/theme.ts): each key wins on its own.
+    let w = written("site-course", Some("[theme]\naccent = \"#ea580c\"\n"));
+    assert_eq!(w.config["theme"], serde_json::json!({"accent": "#ea580c"}));
+    let root = rule(&w.css, ":root").expect(":root");
+    assert!(root.starts_with("--cki-accent:#ea580c;"), "{root}");
+    let dark = rule(&w.css, "html[data-theme=dark]").expect("dark");
     assert!(
-        run.stderr
-            .contains("warning: the site's --ifm-color-primary is \"hsl(150 50% 40%)\""),
+        dark.starts_with("--cki-accent:var(--ifm-color-primary,#3578e5);"),
+        "{dark}"
+    );
+    assert!(w.css.contains(HIDE_LIGHT), "{}", w.css);
+    assert!(!w.css.contains(HIDE_DARK), "{}", w.css);
+    assert!(
+        w.css
+            .contains(".chatkit-inject-toggle a{position:absolute;"),
+        "dark mode still shows the page's button: {}",
+        w.css
+    );
+}
+
+#[test]
+fn accent_dark_alone_fixes_dark_mode_and_light_mode_follows_the_page() {
+    let w = written("site", Some("[theme]\naccent-dark = \"#ABC\"\n"));
+    assert_eq!(
+        w.config["theme"],
+        serde_json::json!({"accentDark": "#aabbcc"})
+    );
+    assert_eq!(
+        w.report["fromPage"],
+        serde_json::json!(["accent", "fontFamily", "radius"])
+    );
+    let root = rule(&w.css, ":root").expect(":root");
+    assert!(
+        root.starts_with("--cki-accent:var(--ifm-color-primary,#3578e5);"),
+        "{root}"
+    );
+    let dark = rule(&w.css, "html[data-theme=dark]").expect("dark");
+    assert!(dark.starts_with("--cki-accent:#aabbcc;"), "{dark}");
+    assert!(
+        w.css.contains(HIDE_DARK) && !w.css.contains(HIDE_LIGHT),
         "{}",
-        run.render()
+        w.css
     );
 }
 
 #[test]
 fn replaces_position_and_z_index_reach_the_written_css() {
-    let (_, default) = theme_of("site", None);
+    let default = written("site", None).css;
     assert!(default.contains("z-index:2147483000"), "{default}");
     assert!(!default.contains("display:none!important"));
-    let (_, css) = theme_of(
+    let css = written(
         "site",
         Some(
             "[widget]\nposition = \"bottom-left\"\nz-index = 1200\nreplaces = [\"#old-chat-button\", \".floating-bot\"]\n\n[theme]\naccent = \"#ff6600\"\n",
         ),
-    );
+    )
+    .css;
     assert!(
         css.contains("#old-chat-button,.floating-bot{display:none!important}"),
         "{css}"
@@ -118,5 +222,5 @@ fn replaces_position_and_z_index_reach_the_written_css() {
     assert!(!css.contains("z-index:2147483000"), "{css}");
     // A colour set in chatkit.toml is used as it is, not as a fallback of --ifm-color-primary.
     assert!(!css.contains("var(--ifm-color-primary,#ff6600)"), "{css}");
-    assert!(css.contains("#ff6600"), "{css}");
+    assert!(css.contains("--cki-accent:#ff6600;"), "{css}");
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, parseLoaderConfig, type RuntimeConfig, validateConfig } from "./config";
-import { SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
+import { FULL_THEME, SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
 
 const sample = (): Record<string, unknown> => JSON.parse(sampleText) as Record<string, unknown>;
 
 function withTheme(patch: Record<string, unknown>): Record<string, unknown> {
   const config = sample();
-  config.theme = { ...(config.theme as Record<string, unknown>), ...patch };
+  config.theme = { ...FULL_THEME, ...patch };
   return config;
 }
 
@@ -18,7 +18,8 @@ describe("parseConfig", () => {
     const config: RuntimeConfig = result.config;
     expect(config.backendUrl).toBe("https://chat.example.edu");
     expect(config.prompts).toHaveLength(2);
-    expect(config.theme.radius).toBe("round");
+    // No [theme] key set: the CLI writes no theme, and every field is read from the page.
+    expect(config.theme).toEqual({});
     expect(config.greeting).toBe("Ask me anything about this chapter.");
     // The sample's placeholder is the built-in one: the CLI leaves it out.
     expect(config.placeholder).toBeUndefined();

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Answer, fakeFetch, json, MemoryStore } from "./testing/fake-backend";
 import { currentChatKit, defineFakeChatKit, FakeChatKit } from "./testing/fake-chatkit";
-import { sampleConfig } from "./testing/fixtures";
+import { FULL_THEME, sampleConfig, themedConfig } from "./testing/fixtures";
 
 const FAR = Math.floor(Date.now() / 1000) + 3600;
 const issued = (secret: string) => json({ client_secret: secret, expires_at: FAR });
@@ -46,7 +46,8 @@ function setup(
     frame?: boolean;
   } = {},
 ) {
-  const config = sampleConfig();
+  // Every [theme] key set: ChatKit's theme does not depend on what jsdom computes.
+  const config = themedConfig();
   if (patch.strings) config.strings = patch.strings;
   if (patch.locale) config.locale = patch.locale;
   const context: PanelContext = { config, scriptTimeoutMs: 100, close: patch.close ?? (() => undefined) };
@@ -119,7 +120,7 @@ describe("mounting", () => {
       colorScheme: "light",
       radius: "round",
       color: { accent: { primary: "#2e8555", level: 1 } },
-      typography: { fontFamily: sampleConfig().theme.fontFamily },
+      typography: { fontFamily: FULL_THEME.fontFamily },
     });
     expect(chatkit.className).toBe("chatkit-inject-chat");
   });

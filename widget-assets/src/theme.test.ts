@@ -8,12 +8,12 @@ import {
   resolveLocale,
   watchColorScheme,
 } from "./theme";
-import { sampleConfig } from "./testing/fixtures";
+import { FULL_THEME } from "./testing/fixtures";
 
 afterEach(() => document.documentElement.removeAttribute("data-theme"));
 
 describe("buildTheme", () => {
-  const theme = sampleConfig().theme;
+  const theme = FULL_THEME;
   const nothingRead = () => ({});
   const orange = () => ({ accent: "#f97316", radius: "soft" as const, fontFamily: "Inter, sans-serif" });
 

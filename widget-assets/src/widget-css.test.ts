@@ -16,6 +16,7 @@ const ALLOWED = [
   "position",
   "replaces",
   "accent_fixed",
+  "accent_dark_fixed",
 ];
 
 const render = (extra: Record<string, CssValue> = {}): string => renderCss(TEMPLATE, { ...sampleCssContext(), ...extra });
@@ -56,7 +57,7 @@ describe("widget.css.j2", () => {
   });
 
   it("renders to balanced CSS with nothing left to substitute", () => {
-    for (const out of [css, render({ position: "bottom-left", replaces: ["#a", ".b c"], accent_fixed: true })]) {
+    for (const out of [css, render({ position: "bottom-left", replaces: ["#a", ".b c"], accent_fixed: true, accent_dark_fixed: true })]) {
       expect(out).not.toMatch(/\{\{|\{%/);
       expect(out.split("{").length).toBe(out.split("}").length);
       expect(out).not.toMatch(/[<>]/);
@@ -64,19 +65,44 @@ describe("widget.css.j2", () => {
   });
 
   it("takes colors from Infima, with the rendered values as fallbacks, and the font from the page", () => {
-    expect(declarations(rule(":root"))["--cki-accent"]).toBe("var(--ifm-color-primary,#2e8555)");
-    expect(declarations(rule("html[data-theme=dark]"))["--cki-accent"]).toBe("var(--ifm-color-primary,#25c2a0)");
+    expect(declarations(rule(":root"))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
+    expect(declarations(rule("html[data-theme=dark]"))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
+    const fallbacks = render({ accent: "#2e8555", accent_dark: "#25c2a0" });
+    expect(declarations(rule(":root", fallbacks))["--cki-accent"]).toBe("var(--ifm-color-primary,#2e8555)");
+    expect(declarations(rule("html[data-theme=dark]", fallbacks))["--cki-accent"]).toBe("var(--ifm-color-primary,#25c2a0)");
     // The toggle shows an icon only; the panel inherits <body>'s font (no font list on every page).
     expect(css).not.toContain("font-family");
   });
 
-  it("uses a fixed accent as is when the maintainer set one, the site's button colour hidden", () => {
-    const fixed = render({ accent_fixed: true });
+  const HIDE_LIGHT = "html:not([data-theme=dark]) .chatkit-inject-toggle a";
+  const HIDE_DARK = "html[data-theme=dark] .chatkit-inject-toggle a";
+
+  it("uses both fixed accents as they are when the maintainer set both, the site's button colour hidden", () => {
+    const fixed = render({ accent: "#2e8555", accent_dark: "#25c2a0", accent_fixed: true, accent_dark_fixed: true });
     expect(declarations(rule(":root", fixed))["--cki-accent"]).toBe("#2e8555");
     expect(declarations(rule("html[data-theme=dark]", fixed))["--cki-accent"]).toBe("#25c2a0");
     expect(fixed).not.toContain("--ifm-color-primary");
+    // Hidden in both modes: one rule, and no layer styles at all.
     expect(rule(".chatkit-inject-toggle a", fixed)).toBe("display:none");
+    expect(fixed).not.toContain("pointer-events");
     expect(declarations(rule(".chatkit-inject-toggle", fixed)).background).toBe("var(--cki-accent)");
+  });
+
+  it("fixes each mode on its own, as the panel does: the other mode still shows the page's colour", () => {
+    const light = render({ accent: "#ea580c", accent_fixed: true });
+    expect(declarations(rule(":root", light))["--cki-accent"]).toBe("#ea580c");
+    expect(declarations(rule("html[data-theme=dark]", light))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
+    expect(rule(HIDE_LIGHT, light)).toBe("display:none");
+    expect(light).not.toContain(HIDE_DARK);
+    expect(declarations(rule(".chatkit-inject-toggle a", light)).position).toBe("absolute");
+    const dark = render({ accent_dark: "#fdba74", accent_dark_fixed: true });
+    expect(declarations(rule(":root", dark))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
+    expect(declarations(rule("html[data-theme=dark]", dark))["--cki-accent"]).toBe("#fdba74");
+    expect(rule(HIDE_DARK, dark)).toBe("display:none");
+    expect(dark).not.toContain(HIDE_LIGHT);
+    expect(declarations(rule(".chatkit-inject-toggle a", dark)).position).toBe("absolute");
+    // Unfixed: no rule hides the page's button layer.
+    expect(css).not.toContain("toggle a{display:none}");
   });
 
   it("paints the toggle with the site's primary button (the accent layer the loader puts in it), over the accent", () => {

@@ -51,12 +51,15 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
     await page.goto(under(env.site, "docs/intro"));
     await page.waitForSelector('html[data-has-hydrated="true"]');
     const config = JSON.parse(await page.locator("#chatkit-inject-config").textContent());
+    // No [theme] key set: the CLI writes no theme, and the accent is the page's in each mode
+    // (fixtures/site's custom.css: #2e8555 light, #25c2a0 dark).
+    assert.equal(config.theme, undefined);
     await switchTo(page, "light");
     await openReady(page);
     const light = await chrome(page);
     let options = (await doubleLog(page)).options.at(-1);
     assert.equal(options.theme.colorScheme, "light");
-    assert.equal(options.theme.color.accent.primary.toLowerCase(), config.theme.accent.toLowerCase());
+    assert.equal(options.theme.color.accent.primary, "#2e8555");
 
     const calls = (await doubleLog(page)).options.length;
     await switchTo(page, "dark");
@@ -64,7 +67,7 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
     const dark = await chrome(page);
     options = (await doubleLog(page)).options.at(-1);
     assert.equal(options.theme.colorScheme, "dark");
-    assert.equal(options.theme.color.accent.primary.toLowerCase(), config.theme.accentDark.toLowerCase());
+    assert.equal(options.theme.color.accent.primary, "#25c2a0");
     // The whole option set each time (setOptions does not merge).
     assert.equal(options.api.url, config.backendUrl + config.chatPath);
     assert.equal(options.startScreen.greeting, pageText(config, "greeting"));
@@ -83,10 +86,10 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
 });
 
 /**
- * Runs in the page before the loader: sets the config's `theme` to `theme` (removes it when
- * undefined), as the CLI writes it when the maintainer set only those `[theme]` keys (today's CLI
- * also writes the values it derives from the site's CSS). The document is parsed by then
- * (`readystatechange` to "interactive" comes before deferred scripts run).
+ * Runs in the page before the loader: sets the config's `theme` to `theme`, as the CLI writes it
+ * when the maintainer set only those `[theme]` keys (tests/it/theme.rs holds the CLI to that). The
+ * document is parsed by then (`readystatechange` to "interactive" comes before deferred scripts
+ * run).
  */
 function setThemeKeys(theme) {
   document.addEventListener("readystatechange", () => {
@@ -94,8 +97,7 @@ function setThemeKeys(theme) {
     const element = document.getElementById("chatkit-inject-config");
     if (!element) return;
     const config = JSON.parse(element.textContent);
-    if (theme === undefined) delete config.theme;
-    else config.theme = theme;
+    config.theme = theme;
     element.textContent = JSON.stringify(config);
   });
 }
@@ -123,9 +125,9 @@ const hexOf = (rgb) =>
 test("site-course, no [theme] key: ChatKit gets the site's orange (set outside Infima) in light and dark", async () => {
   const context = await newContext(browser, { colorScheme: "light" });
   try {
-    await context.addInitScript(setThemeKeys, undefined);
     const page = await context.newPage();
     const { light, dark } = await themesIn(page, under(env.course, "docs/intro"));
+    assert.equal(JSON.parse(await page.locator("#chatkit-inject-config").textContent()).theme, undefined);
     // The brand orange of fixtures/site-course is on its buttons, links and banner only;
     // Infima's --ifm-color-primary stays the stock blue, so reading that variable would be wrong.
     const site = await page.evaluate(() => ({
@@ -149,7 +151,6 @@ test("site-course, no [theme] key: ChatKit gets the site's orange (set outside I
 test("fixtures/site, no [theme] key: ChatKit gets --ifm-color-primary as the page resolves it in each mode", async () => {
   const context = await newContext(browser, { colorScheme: "light" });
   try {
-    await context.addInitScript(setThemeKeys, undefined);
     const page = await context.newPage();
     const { light, dark } = await themesIn(page, under(env.site, "docs/intro"));
     // fixtures/site's custom.css: #2e8555 light, #25c2a0 dark.
@@ -226,11 +227,10 @@ function recordFirstColour() {
   }).observe(document, { childList: true, subtree: true });
 }
 
-async function toggleColours(url, { route, noThemeKeys = false } = {}) {
+async function toggleColours(url, { route } = {}) {
   const context = await newContext(browser, { colorScheme: "light" });
   try {
     await context.addInitScript(recordFirstColour);
-    if (noThemeKeys) await context.addInitScript(setThemeKeys, undefined);
     if (route) await context.route(/\/chatkit\/widget\.[0-9a-f]+\.css$/, route);
     const page = await context.newPage();
     await page.goto(url);
@@ -245,7 +245,7 @@ async function toggleColours(url, { route, noThemeKeys = false } = {}) {
 }
 
 test("site-course, no [theme] key: the toggle shows the site's orange, as ChatKit gets it, in light and dark from the first frame", async () => {
-  const { page, context, first } = await toggleColours(under(env.course, "docs/intro"), { noThemeKeys: true });
+  const { page, context, first } = await toggleColours(under(env.course, "docs/intro"));
   try {
     // Infima's --ifm-color-primary stays the stock blue there: the toggle must not show it.
     assert.match(first, /^rgb/, "the toggle holds its accent layer");
@@ -273,29 +273,48 @@ test("fixtures/site, no [theme] key: the toggle shows the site's green in each m
   }
 });
 
-test("site-course with [theme] accent and accent-dark: the maintainer's colours win on the toggle", async () => {
-  // The widget CSS the CLI writes for that config, served in place of the page's own.
+/** The widget CSS the CLI writes for site-course with `theme` as its `[theme]` section. */
+function cssFor(theme) {
   const work = mkdtempSync(path.join(tmpdir(), "chatkit-e2e-theme-"));
   try {
     const site = path.join(work, "site");
     cpSync(path.join(REPO, "fixtures", "site-course"), site, { recursive: true });
     const toml = path.join(work, "chatkit.toml");
-    writeFileSync(toml, '[profiles.dev]\nbackend-url = "http://127.0.0.1:9"\n\n[theme]\naccent = "#123456"\naccent-dark = "#654321"\n');
+    writeFileSync(toml, `[profiles.dev]\nbackend-url = "http://127.0.0.1:9"\n\n[theme]\n${theme}`);
     execFileSync(env.cli, [site, "--config", toml], { cwd: work, stdio: "pipe" });
     const name = readdirSync(path.join(site, "chatkit")).find((f) => /^widget\.[0-9a-f]+\.css$/.test(f));
     assert.ok(name, "the CLI wrote a widget CSS");
-    const css = readFileSync(path.join(site, "chatkit", name), "utf8");
-    const { page, context } = await toggleColours(under(env.course, "docs/intro"), {
-      route: (route) => route.fulfill({ contentType: "text/css", body: css }),
-    });
-    try {
-      await toggleBecomes(page, "#123456", "light: [theme] accent, not the site's orange");
-      await switchTo(page, "dark");
-      await toggleBecomes(page, "#654321", "dark: [theme] accent-dark");
-    } finally {
-      await context.close();
-    }
+    return readFileSync(path.join(site, "chatkit", name), "utf8");
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+test("site-course with [theme] accent and accent-dark: the maintainer's colours win on the toggle", async () => {
+  // The widget CSS the CLI writes for that config, served in place of the page's own.
+  const css = cssFor('accent = "#123456"\naccent-dark = "#654321"\n');
+  const { page, context } = await toggleColours(under(env.course, "docs/intro"), {
+    route: (route) => route.fulfill({ contentType: "text/css", body: css }),
+  });
+  try {
+    await toggleBecomes(page, "#123456", "light: [theme] accent, not the site's orange");
+    await switchTo(page, "dark");
+    await toggleBecomes(page, "#654321", "dark: [theme] accent-dark");
+  } finally {
+    await context.close();
+  }
+});
+
+test("site-course with [theme] accent only: the toggle shows it in light mode and the page's orange in dark, as the panel does", async () => {
+  const css = cssFor('accent = "#123456"\n');
+  const { page, context } = await toggleColours(under(env.course, "docs/intro"), {
+    route: (route) => route.fulfill({ contentType: "text/css", body: css }),
+  });
+  try {
+    await toggleBecomes(page, "#123456", "light: [theme] accent");
+    await switchTo(page, "dark");
+    await toggleBecomes(page, "#f97316", "dark: no accent-dark set, the page's button colour");
+  } finally {
+    await context.close();
   }
 });
