@@ -219,6 +219,7 @@ fn streamed_and_in_memory_pages_give_the_same_result() {
             interrupted: &interrupted,
             csp_needs: Some(&needs),
             stream_above,
+            corpus_base_url: None,
         };
         let page = Page {
             rel: "index.html".into(),
