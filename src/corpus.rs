@@ -15,7 +15,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use lol_html::html_content::Element;
-use lol_html::{doc_text, element, HtmlRewriter, Settings};
+use lol_html::{element, text, HtmlRewriter, Settings};
 
 use crate::fsx::{self, PathError};
 
@@ -147,16 +147,32 @@ impl Default for Extractor {
 impl Extractor {
     pub fn new() -> Self {
         let state = Rc::new(RefCell::new(State::default()));
-        let (on_element, on_text) = (state.clone(), state.clone());
-        let settings = Settings::new()
-            .append_element_content_handler(element!("*", move |el| {
-                start(&on_element, el);
-                Ok(())
-            }))
-            .append_document_content_handler(doc_text!(move |t| {
-                on_text.borrow_mut().pending.push_str(t.as_str());
+        // Tag-name selectors only, and the article's elements: the rest of the page (head
+        // scripts, navbar, sidebar, footer) is only scanned, not lexed (measured: handlers on
+        // every element and every text chunk of the page cost several times the rewrite).
+        let mut settings = Settings::new();
+        for selector in ["html", "title", "link", "meta", "article *"] {
+            let state = state.clone();
+            settings = settings.append_element_content_handler(element!(selector, move |el| {
+                start(&state, el);
                 Ok(())
             }));
+        }
+        let on_article = state.clone();
+        settings = settings.append_element_content_handler(element!("article", move |el| {
+            // An article inside the article is one of its elements ("article *" above).
+            if !on_article.borrow().in_article {
+                start(&on_article, el);
+            }
+            Ok(())
+        }));
+        for selector in ["title", "article"] {
+            let state = state.clone();
+            settings = settings.append_element_content_handler(text!(selector, move |t| {
+                state.borrow_mut().pending.push_str(t.as_str());
+                Ok(())
+            }));
+        }
         Extractor {
             rewriter: Some(HtmlRewriter::new(settings, discard as fn(&[u8]))),
             state,
@@ -257,9 +273,11 @@ struct State {
 }
 
 fn attr(el: &Element, name: &str) -> String {
-    el.get_attribute(name)
-        .map(|v| html_escape::decode_html_entities(&v).into_owned())
-        .unwrap_or_default()
+    match el.get_attribute(name) {
+        Some(v) if v.contains('&') => html_escape::decode_html_entities(&v).into_owned(),
+        Some(v) => v,
+        None => String::new(),
+    }
 }
 
 /// An element's start tag (and, for an element in the article or the `<title>`, its end).
