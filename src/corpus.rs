@@ -129,9 +129,12 @@ pub fn write(path: &Path, records: &[Record]) -> Result<(), PathError> {
     fsx::write_atomic(path, to_jsonl(records).as_bytes(), None)
 }
 
+/// A rewriter whose output is discarded.
+type Rewriter = HtmlRewriter<'static, fn(&[u8])>;
+
 /// Reads a page's text as its chunks come.
 pub struct Extractor {
-    rewriter: Option<HtmlRewriter<'static, fn(&[u8])>>,
+    rewriter: Option<Rewriter>,
     state: Rc<RefCell<State>>,
     failed: bool,
 }
@@ -322,15 +325,14 @@ impl State {
                     .collect();
             }
             "title" if self.doc_title.is_empty() => self.in_title = true,
-            "link" if self.canonical.is_none() => {
-                if attr(el, "rel").split_whitespace().any(|r| r == "canonical") {
-                    self.canonical = Some(attr(el, "href"));
-                }
+            "link"
+                if self.canonical.is_none()
+                    && attr(el, "rel").split_whitespace().any(|r| r == "canonical") =>
+            {
+                self.canonical = Some(attr(el, "href"));
             }
-            "meta" => {
-                if attr(el, "http-equiv").eq_ignore_ascii_case("refresh") {
-                    self.refresh = true;
-                }
+            "meta" if attr(el, "http-equiv").eq_ignore_ascii_case("refresh") => {
+                self.refresh = true;
             }
             _ => {}
         }
@@ -648,7 +650,7 @@ line 2</code><button>Copy</button></pre></div></article><footer>Foot</footer></b
     #[test]
     fn long_sections_are_cut_at_lines() {
         let line = "word ".repeat(100);
-        let text = vec![line.trim(); 10].join("\n");
+        let text = [line.trim(); 10].join("\n");
         let pieces = cut(&text, MAX_CHARS);
         assert!(pieces.len() > 1);
         assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CHARS));
