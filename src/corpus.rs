@@ -105,15 +105,18 @@ pub struct PageRecords {
 
 /// Sort the pages' records: by the URL's page part, then position (then the file they came
 /// from), so the same build gives the same bytes whatever the order the pages were read in.
-pub fn sort(pages: &mut [PageRecords]) -> Vec<Record> {
-    let mut all: Vec<(&str, &Record)> = pages
-        .iter()
-        .flat_map(|p| p.records.iter().map(move |r| (p.rel.as_str(), r)))
-        .collect();
-    all.sort_by(|(ra, a), (rb, b)| {
-        (a.page_url(), a.position, *ra).cmp(&(b.page_url(), b.position, *rb))
-    });
-    all.into_iter().map(|(_, r)| r.clone()).collect()
+pub fn sort(pages: Vec<PageRecords>) -> Vec<Record> {
+    let mut pages = pages;
+    // Pages first (by the URL of their first record, then their file), then each page's
+    // records, which are in position order: the records are moved, never copied.
+    fn url(p: &PageRecords) -> Option<&str> {
+        p.records.first().map(Record::page_url)
+    }
+    pages.sort_by(|a, b| (url(a), &a.rel).cmp(&(url(b), &b.rel)));
+    let mut all: Vec<Record> = pages.into_iter().flat_map(|p| p.records).collect();
+    // A page's records share its URL's page part; a stable sort keeps them in order.
+    all.sort_by(|a, b| (a.page_url(), a.position).cmp(&(b.page_url(), b.position)));
+    all
 }
 
 /// The corpus as JSON Lines.

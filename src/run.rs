@@ -294,12 +294,13 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
 /// of the report naming the file.
 fn write_corpus(
     path: &std::path::Path,
-    mut pages: Vec<corpus::PageRecords>,
+    pages: Vec<corpus::PageRecords>,
     dry_run: bool,
     target: &std::path::Path,
     report: &mut Report,
 ) -> CorpusSummary {
-    let records = corpus::sort(&mut pages);
+    let page_count = pages.len();
+    let records = corpus::sort(pages);
     let written = !dry_run
         && match corpus::write(path, &records) {
             Ok(()) => true,
@@ -311,7 +312,7 @@ fn write_corpus(
     CorpusSummary {
         path: path.display().to_string(),
         records: records.len(),
-        pages: pages.len(),
+        pages: page_count,
         written,
         in_site: lock::is_inside(path, target),
     }
