@@ -29,6 +29,9 @@ import gen_site  # noqa: E402
 
 OURS = "chatkit-inject"
 OURS_1 = "chatkit-inject --jobs 1"
+OURS_CORPUS = "chatkit-inject --corpus"
+# The corpus export (issue #15) may cost at most this much on top of a plain run.
+CORPUS_OVERHEAD = 0.25
 # Peak memory on the site twice over may exceed the single site's by this factor (allocator and
 # page-cache noise between two runs), no more.
 DOUBLE_RSS_SLACK = 1.05
@@ -37,7 +40,7 @@ DOUBLE_RSS_SLACK = 1.05
 @dataclass
 class Tool:
     name: str
-    argv: list[str]  # "{tree}", "{dest}" and "{snippets}" are filled in
+    argv: list[str]  # "{tree}", "{dest}", "{snippets}" and "{corpus}" are filled in
     writes: bool = True  # rewrites the tree: its output is checked, the copy is reset after
     slow: bool = False  # timed in fewer rounds (--slow-runs), without a warm-up
     subset: bool = False  # timed on every K-th page (--slow-sample K), figures scaled up
@@ -221,6 +224,16 @@ def targets(figures: dict, double: dict | None) -> list[tuple[str, bool | None, 
                 f"{o['rss_mib']:.1f} MiB + {DOUBLE_RSS_SLACK - 1:.0%} for allocator noise)",
             )
         )
+    c = figures.get(OURS_CORPUS)
+    if c:
+        wall, cpu = c["wall"] / o["wall"] - 1, c["cpu"] / o["cpu"] - 1 if o["cpu"] else 0.0
+        out.append(
+            (
+                f"corpus overhead < {CORPUS_OVERHEAD:.0%}",
+                wall < CORPUS_OVERHEAD,
+                f"+{wall:.0%} wall, +{cpu:.0%} CPU over a plain run",
+            )
+        )
     one = figures.get(OURS_1)
     if one:
         r = one["wall"] / o["wall"]
@@ -284,10 +297,13 @@ def main(argv: list[str]) -> int:
     copy = work / "copy"
     dest = work / "copy-dest"
     snippets_file = work / "snippets.json"
+    corpus_file = work / "corpus.jsonl"
 
     tools = [
         Tool(OURS, [binary, "{tree}", "--quiet"]),
         Tool(OURS_1, [binary, "{tree}", "--jobs", "1", "--quiet"]),
+        # The same run also writing the book's text (outside the tree, so fidelity is unchanged).
+        Tool(OURS_CORPUS, [binary, "{tree}", "--quiet", "--corpus", "{corpus}"]),
         Tool("naive replace (node)", [args.node, str(peers / "naive.mjs"), "{snippets}", "{tree}"]),
         Tool("cheerio (node)", [args.node, str(peers / "cheerio.mjs"), "{snippets}", "{tree}"], subset=True),
         Tool(
@@ -334,7 +350,7 @@ def main(argv: list[str]) -> int:
             if dest.exists():
                 shutil.rmtree(dest)
                 sh(["sync"])
-            argv = [a.format(tree=tree, dest=dest, snippets=snippets_file) for a in t.argv]
+            argv = [a.format(tree=tree, dest=dest, snippets=snippets_file, corpus=corpus_file) for a in t.argv]
             label = "run" if counted else "warm-up"
             print(f"bench: round {rnd + 1}/{rounds} ({label}): {t.name}", file=sys.stderr, flush=True)
             r = timed(argv, logs / (t.name.split(" ")[0] + f"-{rnd}.log"))
@@ -369,6 +385,7 @@ def main(argv: list[str]) -> int:
     for p in (copy, dest, sub_copy):
         if p.exists():
             shutil.rmtree(p)
+    corpus_file.unlink(missing_ok=True)
 
     out, figures = table(tools, pages, scale, sub_pages)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -55,6 +55,11 @@ pub struct Cli {
     #[arg(long)]
     pub strip: bool,
 
+    /// Also write the book's text to FILE as JSON Lines (one record per section), read in the
+    /// same pass, for an assistant's retrieval [default: [corpus] path in the config].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["check", "strip"])]
+    pub corpus: Option<PathBuf>,
+
     /// Report what would change, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -144,6 +149,11 @@ impl Cli {
             };
             Some(config::resolve(&loaded, &self.env)?)
         };
+        let corpus = match (action, self.corpus) {
+            (Action::Inject, Some(path)) => Some(path),
+            (Action::Inject, None) => config.as_ref().and_then(|c| c.corpus.clone()),
+            _ => None,
+        };
         let output = Output {
             format: self.format,
             quiet: self.quiet,
@@ -161,6 +171,7 @@ impl Cli {
                 config,
                 progress: !self.quiet && self.format == Format::Text,
                 ci: running_in_ci(std::env::var_os("CI").as_deref()),
+                corpus,
             },
             output,
         ))

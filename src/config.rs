@@ -47,6 +47,7 @@ pub struct FileConfig {
     pub widget: WidgetSection,
     pub pages: PagesSection,
     pub theme: ThemeSection,
+    pub corpus: CorpusSection,
     /// Spanned: the span of a `[profiles.NAME]` table is its header, where an error about a
     /// missing key points.
     pub profiles: BTreeMap<String, Spanned<ProfileSection>>,
@@ -202,6 +203,14 @@ pub struct PagesSection {
     pub exclude: Vec<Spanned<String>>,
 }
 
+/// `[corpus]`: the book's text for retrieval, written in the same pass as the pages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CorpusSection {
+    /// The JSON Lines file to write, relative to the config file (`--corpus` wins).
+    pub path: Option<Spanned<String>>,
+}
+
 /// `[theme]`: overrides for what the widget reads from the page (each key wins on its own).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
@@ -251,6 +260,8 @@ pub struct Resolved {
     pub position: Position,
     /// Validated CSS selectors the injected stylesheet hides.
     pub replaces: Vec<String>,
+    /// `[corpus] path`, relative to the config file's folder.
+    pub corpus: Option<PathBuf>,
 }
 
 impl Resolved {
@@ -635,7 +646,29 @@ pub fn resolve_with(
         z_index: w.z_index.unwrap_or(DEFAULT_Z_INDEX),
         position: w.position.unwrap_or_default(),
         replaces,
+        corpus: corpus_path(&v, &file.corpus)?,
     })
+}
+
+/// `[corpus] path`, taken relative to the config file's folder.
+fn corpus_path(v: &Validator<'_>, section: &CorpusSection) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(raw) = &section.path else {
+        return Ok(None);
+    };
+    let path = Path::new(raw.get_ref().trim());
+    if path.as_os_str().is_empty() {
+        return Err(v.invalid_value(
+            "corpus.path",
+            raw,
+            "expected the JSON Lines file to write, e.g. path = \"build/chatkit/corpus.jsonl\""
+                .into(),
+        ));
+    }
+    let dir = v.loaded.path.as_deref().and_then(Path::parent);
+    Ok(Some(match dir {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
+    }))
 }
 
 /// The widget's text for every known locale. Per key, for locale L (then L's primary subtag):

@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod corpus;
 pub mod csp;
 pub mod doctor;
 pub mod exit_codes;

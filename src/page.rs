@@ -13,6 +13,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::corpus::{self, Extractor, Record};
 use crate::csp;
 use crate::fsx::{self, PathError};
 use crate::inject::{self, Mode, PageFacts, RewriteError, SkipReason, Snippets};
@@ -50,6 +51,8 @@ pub struct Done {
     pub marked_other: bool,
     /// What the page's Content-Security-Policy would block (empty: nothing, or no policy).
     pub csp_blocked: Vec<csp::Blocked>,
+    /// The page's corpus records (`--corpus`; none for a page that gets no widget).
+    pub corpus: Vec<Record>,
 }
 
 impl Done {
@@ -59,6 +62,7 @@ impl Done {
             widget: None,
             marked_other: false,
             csp_blocked: Vec::new(),
+            corpus: Vec::new(),
         }
     }
 }
@@ -82,6 +86,9 @@ pub struct Pages<'a> {
     /// Pages larger than this many bytes are streamed ([`STREAM_THRESHOLD`] in a run; the
     /// tests choose).
     pub stream_above: u64,
+    /// `--corpus`: the site's baseUrl, to read each injected page's text for the corpus in the
+    /// same read as its rewrite; `None` when no corpus is written.
+    pub corpus_base_url: Option<&'a str>,
 }
 
 /// What to do with one page, decided before any of it is read.
@@ -147,10 +154,18 @@ impl<'a> Pages<'a> {
 
         let source = Source::open(&src, self.journal.is_some(), self.stream_above)?;
         let blank = matches!(mode, Mode::Inject(_)) && source.is_blank()?;
+        // The corpus reads the page's text from the chunks of its (first) injecting pass.
+        let mut text = (self.corpus_base_url.is_some() && matches!(mode, Mode::Inject(_)))
+            .then(Extractor::new);
         let decided = decide(
             mode,
             blank,
-            |mode| source.pass(mode, self.sink(&source, &dst)?),
+            |mode| {
+                let text = matches!(mode, Mode::Inject(_))
+                    .then_some(text.as_mut())
+                    .flatten();
+                source.pass(mode, self.sink(&source, &dst)?, text)
+            },
             |pass| source.read_back(mode, pass),
         )?;
         let facts = &decided.facts;
@@ -169,6 +184,9 @@ impl<'a> Pages<'a> {
             done.widget = Some(facts.lang.clone());
             if let (false, Some(needs)) = (facts.csp.is_empty(), self.csp_needs) {
                 done.csp_blocked = csp::check(&facts.csp, needs);
+            }
+            if let (Some(text), Some(base_url)) = (text, self.corpus_base_url) {
+                done.corpus = text.finish(&corpus::fallback_url(&page.rel, base_url));
             }
         }
         if self.action == Action::Check {
@@ -447,7 +465,13 @@ impl Source {
 
     /// One streaming rewrite of the page in `mode` into `sink`, comparing the output with the
     /// page on the way (so an unchanged page is not written).
-    fn pass(&self, mode: Mode<'_>, mut sink: Sink) -> Result<Pass, PageError> {
+    /// `text`, when given, reads the same chunks for the corpus.
+    fn pass(
+        &self,
+        mode: Mode<'_>,
+        mut sink: Sink,
+        mut text: Option<&mut Extractor>,
+    ) -> Result<Pass, PageError> {
         let mut write_error: Option<std::io::Error> = None;
         let mut same = Same::new(self)?;
         let mut emit = |out: &[u8]| {
@@ -460,7 +484,11 @@ impl Source {
         };
         let facts = match &self.body {
             Body::Memory(input) => inject::rewrite_stream(
-                std::iter::once(input),
+                std::iter::once(input).inspect(|chunk| {
+                    if let Some(text) = text.as_deref_mut() {
+                        text.write(chunk);
+                    }
+                }),
                 mode,
                 &mut emit,
                 inject::may_hold_injection(input),
@@ -470,6 +498,11 @@ impl Source {
                 let file = fs::File::open(&self.path).map_err(|e| PageError::read(&e))?;
                 let chunks = inject::ReadChunks::new(file, STREAM_CHUNK);
                 let read_error = chunks.error.clone();
+                let chunks = chunks.inspect(|chunk| {
+                    if let Some(text) = text.as_deref_mut() {
+                        text.write(chunk);
+                    }
+                });
                 let facts = inject::rewrite_stream(chunks, mode, &mut emit, true)
                     .map_err(PageError::from)?;
                 if let Some(e) = read_error.borrow_mut().take() {

@@ -315,6 +315,22 @@ mod theme_tests {
     }
 }
 
+/// The corpus a run wrote (`--corpus`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CorpusSummary {
+    /// The JSON Lines file.
+    pub path: String,
+    /// Records (sections) in it.
+    pub records: usize,
+    /// Pages that gave records.
+    pub pages: usize,
+    /// It was written (not under `--dry-run`, and the write did not fail).
+    pub written: bool,
+    /// It is inside the folder the site is deployed from, so it is published with the site.
+    pub in_site: bool,
+}
+
 /// Everything a run did.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -346,6 +362,9 @@ pub struct Report {
     pub leftovers_removed: usize,
     /// Pages put back from the undo journal of an interrupted run before this one began.
     pub pages_restored: usize,
+    /// The corpus (`--corpus`), if one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corpus: Option<CorpusSummary>,
     pub warnings: Vec<String>,
     #[serde(rename = "elapsedMs", serialize_with = "millis")]
     pub elapsed: Duration,
@@ -375,6 +394,7 @@ impl Report {
             locale_prefixes: Vec::new(),
             leftovers_removed: 0,
             pages_restored: 0,
+            corpus: None,
             warnings: Vec::new(),
             elapsed: Duration::ZERO,
         }
@@ -567,6 +587,25 @@ impl Report {
                 "  restored  {} page(s) an interrupted run left half-written, from its undo journal",
                 self.pages_restored
             );
+        }
+        if let Some(c) = &self.corpus {
+            let verb = match (c.written, self.dry_run) {
+                (true, _) => "written to",
+                (false, true) => "would be written to",
+                (false, false) => "not written to",
+            };
+            let _ = write!(
+                s,
+                "  corpus    {} record(s) from {} page(s) {verb} {}",
+                c.records, c.pages, c.path
+            );
+            if c.in_site {
+                let _ = write!(
+                    s,
+                    " (inside the site folder: it is published with the site)"
+                );
+            }
+            let _ = writeln!(s);
         }
         let _ = writeln!(s, "  time      {:.2}s", self.elapsed.as_secs_f64());
         s

@@ -39,6 +39,8 @@ pub struct RunSettings {
     /// Running in CI (the `CI` environment variable is set): a dev-profile run is then most
     /// likely a mistake in the publishing step, and the report says so.
     pub ci: bool,
+    /// `--corpus FILE` (or `[corpus] path`): write the book's text there as JSON Lines.
+    pub corpus: Option<PathBuf>,
 }
 
 impl RunSettings {
@@ -76,6 +78,8 @@ pub enum RunError {
     NotASite(PathBuf),
     #[error("{}: more than {limit} pages, far more than a textbook (is this the folder `docusaurus build` wrote?); pass --force to inject anyway", dir.display())]
     TooManyPages { dir: PathBuf, limit: usize },
+    #[error("{}: --corpus must not be inside the build directory {} when writing to --out (which leaves the build directory untouched); put it under --out or elsewhere", corpus.display(), build.display())]
+    CorpusInsideBuild { corpus: PathBuf, build: PathBuf },
     #[error("--base-url {0:?}: expected a URL path such as / or /textbook/")]
     BadBaseUrl(String),
     #[error("{}: cannot render the widget CSS template: {message}", template.display())]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::corpus::PageRecords;
 use crate::csp;
 use crate::i18n;
 use crate::inject::{Snippets, MARKER};
@@ -31,11 +32,25 @@ pub struct Tally {
     pub csp_blocked: Vec<CspBlocked>,
     /// What the walk met besides pages.
     pub found: Found,
+    /// The pages' corpus records (`--corpus`), in no particular order.
+    pub corpus: Vec<PageRecords>,
 }
 
 impl Tally {
     /// Count one page's result.
-    pub fn add(&mut self, build_dir: &Path, snippets: Option<&Snippets>, page: &Page, done: Done) {
+    pub fn add(
+        &mut self,
+        build_dir: &Path,
+        snippets: Option<&Snippets>,
+        page: &Page,
+        mut done: Done,
+    ) {
+        if !done.corpus.is_empty() {
+            self.corpus.push(PageRecords {
+                rel: page.rel.to_string_lossy().into_owned(),
+                records: std::mem::take(&mut done.corpus),
+            });
+        }
         let path = || build_dir.join(&page.rel).display().to_string();
         if done.marked_other {
             self.marked_other.push(path());
@@ -102,6 +117,7 @@ impl Tally {
         }
         self.marked_other.extend(other.marked_other);
         self.csp_blocked.extend(other.csp_blocked);
+        self.corpus.extend(other.corpus);
         self.found = self.found.merge(other.found);
         self
     }

@@ -6,6 +6,8 @@
 //!   does gives the same result streamed or read into memory.
 //! - `cli`: whole runs of the binary (exit code, stdout, stderr) on copies of the fixture sites.
 //! - `config_files`: the shipped example config, and config errors as the user sees them.
+//! - `corpus`: `--corpus FILE`: the fixture site's corpus equals the reference backend's, and the
+//!   corpus's order, dry run, --out, skipped pages, write errors and config key.
 //! - `contract`: the widget's test samples have the runtime-config and CSS-context shapes the CLI writes.
 //! - `locales`: per-page language, exclude globs under locale folders, accent source, CI warning.
 //! - `theme`: colors read from the fixture builds' CSS, overrides, the rendered widget CSS.
@@ -18,6 +20,7 @@
 mod cli;
 mod config_files;
 mod contract;
+mod corpus;
 mod doctor;
 mod harness;
 mod locales;

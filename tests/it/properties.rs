@@ -219,6 +219,8 @@ fn streamed_and_in_memory_pages_give_the_same_result() {
             interrupted: &interrupted,
             csp_needs: Some(&needs),
             stream_above,
+            // The corpus's records are part of the result compared (`Done` as a whole).
+            corpus_base_url: Some("/"),
         };
         let page = Page {
             rel: "index.html".into(),

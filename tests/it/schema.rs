@@ -23,6 +23,7 @@ fn settings(action: Action) -> RunSettings {
         config: None,
         progress: false,
         ci: false,
+        corpus: None,
     }
 }
 

@@ -1,0 +1,692 @@
+//! The book's text for retrieval (`--corpus FILE`): JSON Lines, one record per section of a
+//! page's main content, in the format the reference backend reads (see its README, "Answers
+//! from the book"; `examples/fastapi-backend/corpus/from_build.py` is the reference).
+//!
+//! The text is read from the same bytes the page's rewrite reads, in the same read: an
+//! [`Extractor`] is a second lol_html rewriter (without output) that the page's chunks are fed
+//! to as they go to the rewrite, so a page is never read twice for its text.
+//!
+//! Only the first `<article>` is read, without navigation, footer, buttons, icons, breadcrumbs,
+//! the mobile table of contents, the version badge, heading anchors and the post header. It is
+//! split at h2 and h3; a section longer than [`MAX_CHARS`] characters is cut at line bounds.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use lol_html::html_content::Element;
+use lol_html::{element, text, HtmlRewriter, Settings};
+
+use crate::fsx::{self, PathError};
+
+/// A section's text is cut into pieces of at most this many characters (after a line when
+/// possible), so that a record is about 1–2 KB with its other fields.
+pub const MAX_CHARS: usize = 1600;
+
+/// Page kinds (`<html class>`) whose article is read.
+const CONTENT_PAGES: [&str; 3] = ["docs-doc-page", "blog-post-page", "mdx-page"];
+const SKIP_TAGS: [&str; 8] = [
+    "nav", "footer", "button", "svg", "script", "style", "template", "noscript",
+];
+const SKIP_CLASSES: [&str; 4] = [
+    "hash-link",
+    "theme-doc-toc-mobile",
+    "theme-doc-breadcrumbs",
+    "theme-doc-version-badge",
+];
+const BLOCK_TAGS: [&str; 22] = [
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "pre",
+    "table",
+    "tr",
+    "blockquote",
+    "section",
+    "details",
+    "summary",
+    "dl",
+    "dt",
+    "dd",
+    "br",
+    "hr",
+    "figure",
+    "figcaption",
+    "h4",
+    "h5",
+    "h6",
+];
+const VOID_TAGS: [&str; 12] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr",
+];
+
+/// One record of the corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub url: String,
+    pub title: String,
+    pub headings: Vec<String>,
+    pub lang: String,
+    pub position: usize,
+    pub text: String,
+}
+
+impl Record {
+    /// The page part of the URL (without `#anchor`).
+    pub fn page_url(&self) -> &str {
+        self.url.split('#').next().unwrap_or(&self.url)
+    }
+
+    /// One JSON line, byte for byte as the reference writes it (`json.dumps` with
+    /// `ensure_ascii=False`: `", "` and `": "` separators, non-ASCII characters as they are).
+    pub fn to_line(&self) -> String {
+        let s = |v: &str| serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into());
+        let headings: Vec<String> = self.headings.iter().map(|h| s(h)).collect();
+        format!(
+            "{{\"url\": {}, \"title\": {}, \"headings\": [{}], \"lang\": {}, \"position\": {}, \"text\": {}}}\n",
+            s(&self.url),
+            s(&self.title),
+            headings.join(", "),
+            s(&self.lang),
+            self.position,
+            s(&self.text)
+        )
+    }
+}
+
+/// A page's records, with the page they came from (to order pages that share a URL).
+#[derive(Debug, Default)]
+pub struct PageRecords {
+    pub rel: String,
+    pub records: Vec<Record>,
+}
+
+/// Sort the pages' records: by the URL's page part, then position (then the file they came
+/// from), so the same build gives the same bytes whatever the order the pages were read in.
+pub fn sort(pages: Vec<PageRecords>) -> Vec<Record> {
+    let mut pages = pages;
+    // Pages first (by the URL of their first record, then their file), then each page's
+    // records, which are in position order: the records are moved, never copied.
+    fn url(p: &PageRecords) -> Option<&str> {
+        p.records.first().map(Record::page_url)
+    }
+    pages.sort_by(|a, b| (url(a), &a.rel).cmp(&(url(b), &b.rel)));
+    let mut all: Vec<Record> = pages.into_iter().flat_map(|p| p.records).collect();
+    // A page's records share its URL's page part; a stable sort keeps them in order.
+    all.sort_by(|a, b| (a.page_url(), a.position).cmp(&(b.page_url(), b.position)));
+    all
+}
+
+/// The corpus as JSON Lines.
+pub fn to_jsonl(records: &[Record]) -> String {
+    records.iter().map(Record::to_line).collect()
+}
+
+/// Write the corpus atomically (a temporary file beside it, then a rename).
+pub fn write(path: &Path, records: &[Record]) -> Result<(), PathError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fsx::create_dir_all(dir)?;
+    }
+    fsx::write_atomic(path, to_jsonl(records).as_bytes(), None)
+}
+
+/// A rewriter whose output is discarded.
+type Rewriter = HtmlRewriter<'static, fn(&[u8])>;
+
+/// Reads a page's text as its chunks come.
+pub struct Extractor {
+    rewriter: Option<Rewriter>,
+    state: Rc<RefCell<State>>,
+    failed: bool,
+}
+
+fn discard(_: &[u8]) {}
+
+impl Default for Extractor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Extractor {
+    pub fn new() -> Self {
+        let state = Rc::new(RefCell::new(State::default()));
+        // Tag-name selectors only, and the article's elements: the rest of the page (head
+        // scripts, navbar, sidebar, footer) is only scanned, not lexed (measured: handlers on
+        // every element and every text chunk of the page cost several times the rewrite).
+        let mut settings = Settings::new();
+        for selector in ["html", "title", "link", "meta", "article *"] {
+            let state = state.clone();
+            settings = settings.append_element_content_handler(element!(selector, move |el| {
+                start(&state, el);
+                Ok(())
+            }));
+        }
+        let on_article = state.clone();
+        settings = settings.append_element_content_handler(element!("article", move |el| {
+            // An article inside the article is one of its elements ("article *" above).
+            if !on_article.borrow().in_article {
+                start(&on_article, el);
+            }
+            Ok(())
+        }));
+        for selector in ["title", "article"] {
+            let state = state.clone();
+            settings = settings.append_element_content_handler(text!(selector, move |t| {
+                state.borrow_mut().pending.push_str(t.as_str());
+                Ok(())
+            }));
+        }
+        Extractor {
+            rewriter: Some(HtmlRewriter::new(settings, discard as fn(&[u8]))),
+            state,
+            failed: false,
+        }
+    }
+
+    /// Read the next chunk of the page.
+    pub fn write(&mut self, chunk: &[u8]) {
+        if let (Some(r), false) = (&mut self.rewriter, self.failed) {
+            self.failed = r.write(chunk).is_err();
+        }
+    }
+
+    /// The page's records, given its public URL when it has no canonical link (`fallback_url`),
+    /// or none when the page is not content (no `<html lang>`, a redirect stub, a list, tag or
+    /// author page, a generated index) or could not be read.
+    pub fn finish(mut self, fallback_url: &str) -> Vec<Record> {
+        if let Some(r) = self.rewriter.take() {
+            self.failed |= r.end().is_err();
+        }
+        if self.failed {
+            return Vec::new();
+        }
+        let mut state = self.state.borrow_mut();
+        state.flush();
+        if !state.is_content() {
+            return Vec::new();
+        }
+        let url = canonical_path(state.canonical.as_deref()).unwrap_or(fallback_url);
+        state.records(url)
+    }
+}
+
+/// The page's public path from its canonical link (scheme and host left out), if it has one.
+fn canonical_path(canonical: Option<&str>) -> Option<&str> {
+    let href = canonical?;
+    let rest = match href.find("://") {
+        Some(at) => {
+            let after = &href[at + 3..];
+            &after[after.find('/').unwrap_or(after.len())..]
+        }
+        None if href.starts_with("//") => {
+            let after = &href[2..];
+            &after[after.find('/').unwrap_or(after.len())..]
+        }
+        None => href,
+    };
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    path.starts_with('/').then_some(path)
+}
+
+/// The public path of a page without a canonical link: its place in the build under `base_url`.
+pub fn fallback_url(rel: &Path, base_url: &str) -> String {
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    let rel = rel
+        .strip_suffix("index.html")
+        .or_else(|| rel.strip_suffix(".html"))
+        .unwrap_or(&rel);
+    let base = base_url.trim_matches('/');
+    if base.is_empty() {
+        format!("/{rel}")
+    } else {
+        format!("/{base}/{rel}")
+    }
+}
+
+struct Section {
+    level: u8,
+    heading: String,
+    anchor: String,
+    text: String,
+}
+
+#[derive(Default)]
+struct State {
+    lang: String,
+    html_classes: Vec<String>,
+    doc_title: String,
+    in_title: bool,
+    canonical: Option<String>,
+    refresh: bool,
+    /// The article holds a Markdown body (class `markdown`).
+    markdown: bool,
+    h1: String,
+    /// Level 1 is the page's lead section.
+    sections: Vec<Section>,
+    /// Open elements in the article: (tag, skipped).
+    stack: Vec<(String, bool)>,
+    skip: usize,
+    in_article: bool,
+    article_seen: bool,
+    /// (level, id, text) of the heading being read.
+    heading: Option<(u8, String, String)>,
+    header_depth: usize,
+    /// Text not yet routed (entities not yet decoded), up to the next tag.
+    pending: String,
+}
+
+fn attr(el: &Element, name: &str) -> String {
+    match el.get_attribute(name) {
+        Some(v) if v.contains('&') => html_escape::decode_html_entities(&v).into_owned(),
+        Some(v) => v,
+        None => String::new(),
+    }
+}
+
+/// An element's start tag (and, for an element in the article or the `<title>`, its end).
+fn start(state: &Rc<RefCell<State>>, el: &mut Element) {
+    let mut tag = el.tag_name();
+    tag.make_ascii_lowercase();
+    let closes = !el.can_have_content();
+    let track = {
+        let mut s = state.borrow_mut();
+        s.flush();
+        s.start(&tag, el);
+        s.in_article || tag == "title"
+    };
+    if VOID_TAGS.contains(&tag.as_str()) {
+        return;
+    }
+    if closes {
+        state.borrow_mut().end(&tag);
+        return;
+    }
+    if track {
+        if let Some(handlers) = el.end_tag_handlers() {
+            let state = state.clone();
+            handlers.push(Box::new(move |_end| {
+                let mut s = state.borrow_mut();
+                s.flush();
+                s.end(&tag);
+                Ok(())
+            }));
+        }
+    }
+}
+
+impl State {
+    fn start(&mut self, tag: &str, el: &Element) {
+        match tag {
+            "html" => {
+                self.lang = attr(el, "lang").trim().to_string();
+                self.html_classes = attr(el, "class")
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+            }
+            "title" if self.doc_title.is_empty() => self.in_title = true,
+            "link"
+                if self.canonical.is_none()
+                    && attr(el, "rel").split_whitespace().any(|r| r == "canonical") =>
+            {
+                self.canonical = Some(attr(el, "href"));
+            }
+            "meta" if attr(el, "http-equiv").eq_ignore_ascii_case("refresh") => {
+                self.refresh = true;
+            }
+            _ => {}
+        }
+        if tag == "article" && !self.in_article && !self.article_seen {
+            self.in_article = true;
+            self.article_seen = true;
+            self.stack.clear();
+            return;
+        }
+        if !self.in_article {
+            return;
+        }
+        let class = attr(el, "class");
+        let mut classes = class.split_whitespace();
+        let mut skipped = SKIP_TAGS.contains(&tag);
+        for c in &mut classes {
+            if c == "markdown" {
+                self.markdown = true;
+            }
+            skipped |= SKIP_CLASSES.contains(&c);
+        }
+        if tag == "header" {
+            self.header_depth += 1;
+        }
+        if VOID_TAGS.contains(&tag) {
+            if (tag == "br" || tag == "hr") && self.skip == 0 {
+                self.text("\n");
+            }
+            return;
+        }
+        self.stack.push((tag.to_string(), skipped));
+        if skipped {
+            self.skip += 1;
+            return;
+        }
+        if self.skip > 0 {
+            return;
+        }
+        if let Some(level) = heading_level(tag) {
+            self.heading = Some((level, attr(el, "id"), String::new()));
+        } else if self.header_depth > 0 && tag != "header" {
+            // The post header (dates, authors, reading time) is not content; its h1 is the title.
+            self.skip += 1;
+            if let Some(last) = self.stack.last_mut() {
+                last.1 = true;
+            }
+        } else if BLOCK_TAGS.contains(&tag) {
+            self.text("\n");
+        }
+    }
+
+    fn end(&mut self, tag: &str) {
+        if self.in_title && tag == "title" {
+            self.in_title = false;
+        }
+        if !self.in_article {
+            return;
+        }
+        if tag == "article" && !self.stack.iter().any(|(t, _)| t == "article") {
+            self.in_article = false;
+            return;
+        }
+        if VOID_TAGS.contains(&tag) || !self.stack.iter().any(|(t, _)| t == tag) {
+            return;
+        }
+        // Close unclosed children too (`<p>`, `<li>` without end tags).
+        while let Some((open, skipped)) = self.stack.pop() {
+            if skipped {
+                self.skip -= 1;
+            }
+            if open == "header" {
+                self.header_depth -= 1;
+            }
+            if heading_level(&open).is_some()
+                && self.heading.is_some()
+                && !skipped
+                && self.skip == 0
+            {
+                self.close_heading();
+            } else if BLOCK_TAGS.contains(&open.as_str()) && self.skip == 0 {
+                self.text("\n");
+            }
+            if open == tag {
+                break;
+            }
+        }
+    }
+
+    /// Route the text read since the last tag.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let raw = std::mem::take(&mut self.pending);
+        let data = html_escape::decode_html_entities(&raw);
+        if self.in_title {
+            self.doc_title.push_str(&data);
+        } else if self.in_article && self.skip == 0 {
+            match &mut self.heading {
+                Some((_, _, text)) => text.push_str(&data),
+                None => self.text(&data),
+            }
+        }
+    }
+
+    fn text(&mut self, data: &str) {
+        if self.sections.is_empty() {
+            self.sections.push(Section {
+                level: 1,
+                heading: String::new(),
+                anchor: String::new(),
+                text: String::new(),
+            });
+        }
+        if let Some(last) = self.sections.last_mut() {
+            last.text.push_str(data);
+        }
+    }
+
+    fn close_heading(&mut self) {
+        let Some((level, anchor, text)) = self.heading.take() else {
+            return;
+        };
+        let text = words(&text.replace('\u{200b}', ""));
+        if level == 1 {
+            if self.h1.is_empty() {
+                self.h1 = text;
+            }
+        } else {
+            if self.sections.is_empty() {
+                self.text("");
+            }
+            self.sections.push(Section {
+                level,
+                heading: text,
+                anchor,
+                text: String::new(),
+            });
+        }
+    }
+
+    fn is_content(&self) -> bool {
+        if self.refresh || self.lang.is_empty() {
+            return false;
+        }
+        let has = |kind: &str| self.html_classes.iter().any(|c| c == kind);
+        if has("mdx-page") {
+            return true;
+        }
+        CONTENT_PAGES.iter().any(|k| has(k)) && self.markdown
+    }
+
+    fn title(&self) -> String {
+        if !self.h1.is_empty() {
+            return self.h1.clone();
+        }
+        let title = words(&self.doc_title);
+        title.split(" | ").next().unwrap_or("").to_string()
+    }
+
+    fn records(&self, page_url: &str) -> Vec<Record> {
+        let title = self.title();
+        let mut out = Vec::new();
+        let mut path = vec![title.clone()];
+        for section in &self.sections {
+            if section.level == 2 {
+                path = vec![title.clone(), section.heading.clone()];
+            } else if section.level == 3 {
+                path.truncate(2);
+                path.push(section.heading.clone());
+            }
+            let text = clean(&section.text);
+            if text.is_empty() {
+                continue;
+            }
+            let url = if section.anchor.is_empty() {
+                page_url.to_string()
+            } else {
+                format!("{page_url}#{}", section.anchor)
+            };
+            for piece in cut(&text, MAX_CHARS) {
+                out.push(Record {
+                    url: url.clone(),
+                    title: title.clone(),
+                    headings: path.clone(),
+                    lang: self.lang.clone(),
+                    position: out.len(),
+                    text: piece,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn heading_level(tag: &str) -> Option<u8> {
+    match tag {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        _ => None,
+    }
+}
+
+/// Whitespace as Python's `str.split()` sees it.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Words joined by single spaces.
+fn words(text: &str) -> String {
+    text.split(is_space)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Spaces collapsed within lines, blank lines dropped: paragraphs become lines.
+fn clean(text: &str) -> String {
+    text.split('\n')
+        .map(|line| words(&line.replace('\u{200b}', "")))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` in pieces of at most `limit` characters, cut after a line (else a space) if possible.
+fn cut(text: &str, limit: usize) -> Vec<String> {
+    let mut rest: Vec<char> = text.chars().collect();
+    let mut pieces = Vec::new();
+    let strip = |s: &[char]| -> Vec<char> {
+        let start = s.iter().position(|c| !is_space(*c)).unwrap_or(s.len());
+        let end = s
+            .iter()
+            .rposition(|c| !is_space(*c))
+            .map_or(start, |e| e + 1);
+        s[start..end.max(start)].to_vec()
+    };
+    while rest.len() > limit {
+        let find = |ch: char| rest[..limit].iter().rposition(|c| *c == ch);
+        let mut at = find('\n').filter(|a| *a >= limit / 3);
+        if at.is_none() {
+            at = find(' ').filter(|a| *a >= limit / 3);
+        }
+        let at = at.unwrap_or(limit);
+        pieces.push(strip(&rest[..at]).into_iter().collect());
+        rest = strip(&rest[at..]);
+    }
+    if !rest.is_empty() {
+        pieces.push(rest.into_iter().collect());
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(html: &str, url: &str) -> Vec<Record> {
+        let mut ex = Extractor::new();
+        for chunk in html.as_bytes().chunks(7) {
+            ex.write(chunk);
+        }
+        ex.finish(url)
+    }
+
+    #[test]
+    fn a_doc_page_is_split_at_h2_and_h3() {
+        let html = r##"<html lang="en" class="docs-doc-page"><head><title>Intro | Book</title>
+<link rel="canonical" href="https://example.com/book/docs/intro"></head><body>
+<nav>Menu</nav><article><nav class="theme-doc-breadcrumbs">Home</nav>
+<div class="theme-doc-markdown markdown"><header><h1>Intro</h1></header>
+<p>Lead &amp; more.</p><h2 id="a">Part A<a class="hash-link" href="#a">#</a></h2><p>Text A</p>
+<h3 id="b">Sub B</h3><pre><code>line 1
+line 2</code><button>Copy</button></pre></div></article><footer>Foot</footer></body></html>"##;
+        let r = records(html, "/unused");
+        let got: Vec<(&str, Vec<&str>, usize, &str)> = r
+            .iter()
+            .map(|r| {
+                let h = r.headings.iter().map(String::as_str).collect();
+                (r.url.as_str(), h, r.position, r.text.as_str())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/book/docs/intro", vec!["Intro"], 0, "Lead & more."),
+                ("/book/docs/intro#a", vec!["Intro", "Part A"], 1, "Text A"),
+                (
+                    "/book/docs/intro#b",
+                    vec!["Intro", "Part A", "Sub B"],
+                    2,
+                    "line 1\nline 2"
+                ),
+            ]
+        );
+        assert!(r.iter().all(|r| r.title == "Intro" && r.lang == "en"));
+    }
+
+    #[test]
+    fn redirects_lists_and_pages_without_lang_give_nothing() {
+        let body = r#"<article><div class="markdown"><p>Text</p></div></article>"#;
+        let redirect = format!(
+            r#"<html lang="en" class="docs-doc-page"><head><meta http-equiv="refresh" content="0; url=/x"></head>{body}</html>"#
+        );
+        assert!(records(&redirect, "/a").is_empty());
+        let list = format!(r#"<html lang="en" class="blog-list-page">{body}</html>"#);
+        assert!(records(&list, "/a").is_empty());
+        let no_lang = format!(r#"<html class="docs-doc-page">{body}</html>"#);
+        assert!(records(&no_lang, "/a").is_empty());
+        let page = format!(r#"<html lang="fr" class="docs-doc-page">{body}</html>"#);
+        assert_eq!(records(&page, "/fr/a")[0].url, "/fr/a");
+    }
+
+    #[test]
+    fn long_sections_are_cut_at_lines() {
+        let line = "word ".repeat(100);
+        let text = [line.trim(); 10].join("\n");
+        let pieces = cut(&text, MAX_CHARS);
+        assert!(pieces.len() > 1);
+        assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CHARS));
+        assert_eq!(pieces.join("\n"), text);
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            canonical_path(Some("https://x.org/book/a?q#f")),
+            Some("/book/a")
+        );
+        assert_eq!(canonical_path(Some("relative")), None);
+        assert_eq!(
+            fallback_url(Path::new("docs/a/index.html"), "/book/"),
+            "/book/docs/a/"
+        );
+        assert_eq!(fallback_url(Path::new("docs/b.html"), "/"), "/docs/b");
+    }
+
+    #[test]
+    fn lines_match_python_json_dumps() {
+        let r = Record {
+            url: "/a#b".into(),
+            title: "Été \"x\"".into(),
+            headings: vec!["Été".into(), "B".into()],
+            lang: "fr".into(),
+            position: 1,
+            text: "l1\nl2\t\u{1}".into(),
+        };
+        assert_eq!(
+            r.to_line(),
+            "{\"url\": \"/a#b\", \"title\": \"Été \\\"x\\\"\", \"headings\": [\"Été\", \"B\"], \"lang\": \"fr\", \"position\": 1, \"text\": \"l1\\nl2\\t\\u0001\"}\n"
+        );
+    }
+}
