@@ -157,45 +157,45 @@ fn doctor_schema() -> &'static jsonschema::Validator {
     SCHEMA.get_or_init(|| compile_schema("doctor.schema.json"))
 }
 
-/// The doctor schema's complaints about a JSON value, one per line (empty when it conforms).
-pub fn doctor_schema_errors(report: &serde_json::Value) -> Vec<String> {
-    doctor_schema()
-        .iter_errors(report)
+/// A schema's complaints about a JSON value, one per line (empty when it conforms).
+fn errors_against(schema: &jsonschema::Validator, value: &serde_json::Value) -> Vec<String> {
+    schema
+        .iter_errors(value)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
 }
 
-/// Parse `doctor --format json` output and check it against `docs/doctor.schema.json`.
-pub fn doctor_report(stdout: &str) -> serde_json::Value {
-    let value: serde_json::Value = serde_json::from_str(stdout).expect("stdout is one JSON object");
-    let errors = doctor_schema_errors(&value);
-    assert!(
-        errors.is_empty(),
-        "the doctor report does not match docs/doctor.schema.json:\n{}\n{stdout}",
-        errors.join("\n")
-    );
-    value
-}
-
-/// The schema's complaints about a JSON value, one per line (empty when it conforms).
-pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
-    report_schema()
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
-}
-
-/// Parse a `--format json` report and check it against `docs/report.schema.json`; panics,
+/// Parse `stdout` as one JSON object and check it against `schema` (`docs/<file>`); panics,
 /// naming every difference, when it does not conform.
-pub fn report(stdout: &str) -> serde_json::Value {
+fn conforming(stdout: &str, schema: &jsonschema::Validator, file: &str) -> serde_json::Value {
     let value: serde_json::Value = serde_json::from_str(stdout).expect("stdout is one JSON object");
-    let errors = schema_errors(&value);
+    let errors = errors_against(schema, &value);
     assert!(
         errors.is_empty(),
-        "the report does not match docs/report.schema.json:\n{}\n{stdout}",
+        "the output does not match docs/{file}:\n{}\n{stdout}",
         errors.join("\n")
     );
     value
+}
+
+/// The run report schema's complaints about a JSON value.
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    errors_against(report_schema(), report)
+}
+
+/// The doctor schema's complaints about a JSON value.
+pub fn doctor_schema_errors(report: &serde_json::Value) -> Vec<String> {
+    errors_against(doctor_schema(), report)
+}
+
+/// Parse a `--format json` run report, held to `docs/report.schema.json`.
+pub fn report(stdout: &str) -> serde_json::Value {
+    conforming(stdout, report_schema(), "report.schema.json")
+}
+
+/// Parse `doctor --format json` output, held to `docs/doctor.schema.json`.
+pub fn doctor_report(stdout: &str) -> serde_json::Value {
+    conforming(stdout, doctor_schema(), "doctor.schema.json")
 }
 
 /// Hide what changes from run to run or build to build: asset hashes, timings, the version.
