@@ -153,8 +153,18 @@ fn html_piece() -> impl Strategy<Value = String> {
     ]
 }
 
+/// 256 cases from a fixed seed (7), so that a failure in CI replays as it is;
+/// `PROPTEST_RNG_SEED=<n>` tries another.
+fn fixed_seed_config() -> ProptestConfig {
+    let mut config = ProptestConfig::with_cases(256);
+    if config.rng_seed == proptest::test_runner::RngSeed::Random {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(7);
+    }
+    config
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(fixed_seed_config())]
 
     #[test]
     fn strip_inject_roundtrips_on_generated_pages(pieces in proptest::collection::vec(html_piece(), 0..24)) {
