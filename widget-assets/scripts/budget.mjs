@@ -74,8 +74,12 @@ const themed = Object.keys(table).map((lang) => [lang, gz(markup(pageConfig(lang
 const [themedHeaviest, themedMarkup] = themed.reduce((a, b) => (b[1] > a[1] ? b : a));
 
 // Issue #13 aims at 3072 B before the first open; what the widget alone could take out is out
-// (README, "Budget", says what else it takes), and the limit sits just above the heaviest page.
-const PAGE_LIMIT = 3840;
+// (README, "Budget", says what else it takes). The limit was 3840 B, just above the heaviest page;
+// it is raised by what "Ask about this" from the start costs (the loader's listener for the first
+// selection of page text, ~210 B gzip, the "few hundred bytes" issue #12 allows for it), to just
+// above the heaviest page with every [theme] key set, and stays under the product's original
+// per-page rule of 4096 B.
+const PAGE_LIMIT = 4016;
 const budgets = [
   { name: "English page (markup + loader.js + widget.css)", size: english + loader + css, limit: PAGE_LIMIT },
   { name: `heaviest page, ${heaviest} (markup + loader.js + widget.css)`, size: heaviestMarkup + loader + css, limit: PAGE_LIMIT },

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountPanel, PanelContext } from "./panel-api";
 import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
+import type { AskModule } from "./selection";
 import { OPEN_KEY } from "./storage";
 import { MemoryStore } from "./testing/fake-backend";
 import { SAMPLE_CONFIG_TEXT, sampleConfig } from "./testing/fixtures";
@@ -35,13 +36,21 @@ const key = (k: string): void => {
   document.activeElement?.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
 };
 
+/** What each test's loader listens to on the document, removed after the test: a loader of an earlier test would answer a later test's events. */
+const documentListeners: Array<[string, EventListenerOrEventListenerObject]> = [];
 beforeEach(() => {
+  const add = EventTarget.prototype.addEventListener;
+  vi.spyOn(document, "addEventListener").mockImplementation(function (this: Document, type, listener, options) {
+    if (listener) documentListeners.push([type, listener]);
+    add.call(this, type, listener, options);
+  });
   document.head.innerHTML = "";
   document.documentElement.className = "";
   document.documentElement.removeAttribute("style");
   document.body.innerHTML = '<div id="__docusaurus"><main>page</main></div>';
 });
 afterEach(() => {
+  for (const [type, listener] of documentListeners.splice(0)) document.removeEventListener(type, listener);
   document.body.innerHTML = "";
 });
 
@@ -212,6 +221,123 @@ describe("lazy loading", () => {
     loader?.setOpen(true);
     await loader?.ready();
     expect(document.getElementById("chatkit-inject-error")).not.toBeNull();
+  });
+});
+
+describe("Ask about this from the start (the first selection of page text)", () => {
+  beforeEach(() => {
+    installConfig(SAMPLE_CONFIG_TEXT);
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    document.getSelection()?.removeAllRanges();
+    vi.useRealTimers();
+  });
+
+  /** A panel module with both exports, as dist/panel.js has them. */
+  function bootWithAsk(importPanel?: (url: string) => Promise<unknown>) {
+    const offerAsk = vi.fn<AskModule["offerAsk"]>();
+    const mount = vi.fn<MountPanel>(() => ({ unmount: () => undefined }));
+    const booted = boot({ importPanel: importPanel ?? (async () => ({ mount, offerAsk })) });
+    return { ...booted, offerAsk, mount };
+  }
+
+  /** Selects the contents of `node` (or nothing) and reports it the way the browser does. */
+  function select(node: Node | null): void {
+    const selection = document.getSelection()!;
+    selection.removeAllRanges();
+    if (node) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      selection.addRange(range);
+    }
+    document.dispatchEvent(new Event("selectionchange"));
+  }
+
+  const settle = async (ms = 200): Promise<void> => {
+    await vi.advanceTimersByTimeAsync(ms);
+  };
+
+  it("once a selection of the page's own text settles, prefetches and imports the panel module (not mounting it) and lets it offer the button", async () => {
+    const { loader, importPanel, offerAsk, mount } = bootWithAsk();
+    select(document.querySelector("main"));
+    await settle(199);
+    expect(importPanel).not.toHaveBeenCalled();
+    await settle(1);
+    expect(importPanel).toHaveBeenCalledWith("http://localhost:3000/chatkit/panel.1a2b3c4d.js");
+    expect([...document.head.querySelectorAll("link")].map((l) => l.rel)).toEqual(["modulepreload", "preconnect"]);
+    expect(offerAsk).toHaveBeenCalledTimes(1);
+    const target = offerAsk.mock.calls[0][0];
+    expect(target.toggle).toBe(loader?.toggle);
+    expect(target.panel).toBe(loader?.panel);
+    expect(mount).not.toHaveBeenCalled();
+    expect(loader?.panel.hidden).toBe(true);
+    // The button opens the panel through the loader: mounted then, once.
+    target.setOpen(true);
+    await loader?.ready();
+    expect(loader?.panel.hidden).toBe(false);
+    expect(mount).toHaveBeenCalledTimes(1);
+    // Offered once: later selections are the panel module's.
+    select(null);
+    select(document.querySelector("main"));
+    await settle();
+    expect(importPanel).toHaveBeenCalledTimes(2); // the open's import, no other
+    expect(offerAsk).toHaveBeenCalledTimes(1);
+  });
+
+  it("waits for the selection to settle: one import for a selection that grows", async () => {
+    const { importPanel, offerAsk } = bootWithAsk();
+    const main = document.querySelector("main")!;
+    for (let i = 0; i < 5; i++) {
+      select(main);
+      await settle(150);
+    }
+    expect(importPanel).not.toHaveBeenCalled();
+    await settle(50);
+    expect(importPanel).toHaveBeenCalledTimes(1);
+    expect(offerAsk).toHaveBeenCalledTimes(1);
+  });
+
+  it("fetches nothing for no selection, the navbar's text, a field's or the widget's", async () => {
+    const { importPanel } = bootWithAsk();
+    const navbar = Object.assign(document.createElement("nav"), { className: "navbar", textContent: "Textbook" });
+    const field = Object.assign(document.createElement("textarea"), { value: "my own notes" });
+    document.body.prepend(navbar, field);
+    select(null);
+    await settle();
+    select(navbar);
+    await settle();
+    field.focus();
+    field.select();
+    select(field.parentElement);
+    await settle();
+    field.blur();
+    const note = document.createElement("p");
+    note.textContent = "the widget's text";
+    document.getElementById("chatkit-inject-panel")?.append(note);
+    select(note);
+    await settle();
+    expect(importPanel).not.toHaveBeenCalled();
+    expect(document.head.querySelector("link")).toBeNull();
+  });
+
+  it("listens again after a failed import, and offers on the next selection", async () => {
+    const offerAsk = vi.fn<AskModule["offerAsk"]>();
+    let fail = true;
+    const { importPanel } = bootWithAsk(async () => {
+      if (fail) throw new TypeError("Failed to fetch dynamically imported module");
+      return { mount: vi.fn(), offerAsk };
+    });
+    const main = document.querySelector("main")!;
+    select(main);
+    await settle();
+    expect(importPanel).toHaveBeenCalledTimes(1);
+    expect(offerAsk).not.toHaveBeenCalled();
+    fail = false;
+    select(main);
+    await settle();
+    expect(importPanel).toHaveBeenCalledTimes(2);
+    expect(offerAsk).toHaveBeenCalledTimes(1);
   });
 });
 

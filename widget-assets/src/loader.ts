@@ -7,13 +7,17 @@
  * the panel module and loads the ChatKit script in parallel; the panel module
  * builds the panel's frame (header, title, close button, body) and brings its
  * own stylesheet. Escape closes from here, so it works even when the panel
- * module could not be loaded (the panel then holds only the load error).
+ * module could not be loaded (the panel then holds only the load error). The
+ * reader's first selection of the page's own text is intent too: it prefetches
+ * and imports the panel module (without mounting it), which then offers "Ask
+ * about this" (selection.ts, AskModule).
  */
 
 import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig } from "./config";
 import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
 import type { PanelModule } from "./panel-api";
 import { watchPlacement } from "./placement";
+import { type AskModule, pageSelection } from "./selection";
 import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
 import { RETRY } from "./strings";
 
@@ -203,6 +207,24 @@ export function startLoader(env: LoaderEnv): Loader | null {
     if (active !== toggle && !panel.contains(active)) return;
     close();
   });
+
+  // "Ask about this" from the start: once a selection of the page's own text has settled (200 ms
+  // after the last change), the panel module offers its button for it and listens from then on. A
+  // failed import listens again for the next selection.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onSelection = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!pageSelection(doc)) return;
+      doc.removeEventListener("selectionchange", onSelection);
+      prefetch();
+      env
+        .importPanel(panelUrl)
+        .then((module) => (module as AskModule).offerAsk({ toggle, panel, setOpen }))
+        .catch(() => doc.addEventListener("selectionchange", onSelection, { passive: true }));
+    }, 200);
+  };
+  doc.addEventListener("selectionchange", onSelection, { passive: true });
 
   if (readItem(store, OPEN_KEY) === "1") setOpen(true, false);
 

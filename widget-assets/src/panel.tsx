@@ -371,8 +371,8 @@ export const mount: MountPanel = (host, { config: raw, ...rest }) => {
   }
   const context: PanelContext = { ...rest, config: result.config };
   const panel = renderPanel(buildFrame(host, context), context, createServices(context));
-  // "Ask about this" (selection.ts) is offered from the first open on, if nothing offered it
-  // before; the toggle opens the panel when it is closed.
+  // "Ask about this" (selection.ts) is offered from the first open on, if the loader's first
+  // selection did not offer it before (offerAsk); the toggle opens the panel when it is closed.
   const toggle = host.ownerDocument.getElementById(TOGGLE_ID);
   if (toggle) installAsk(result.config, { toggle, panel: host, setOpen: () => host.hidden && toggle.click() });
   return {

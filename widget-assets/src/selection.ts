@@ -1,12 +1,13 @@
 /**
  * "Ask about this": when the reader selects the page's own text, a small button
  * appears under the selection; it opens the panel with the selection quoted in
- * ChatKit's composer. The panel module installs it: on the first open today, and
- * through {@link AskModule} for the loader's first selection once the eager page
- * budget has room for the loader to listen (see widget-assets/README.md, "Known
- * limits"). The quote travels to the panel as an attribute of the panel element
- * plus an event (see panel.tsx), which quotes it with `setComposerValue` once
- * ChatKit is ready.
+ * ChatKit's composer. It is offered from the start: the loader listens for the
+ * reader's first selection of the page's own text ({@link pageSelection}, the one
+ * part of this module in the loader), then imports the panel module, which
+ * installs the button through {@link AskModule} (or on the first open, if that
+ * came first). The quote travels to the panel as an attribute of the panel
+ * element plus an event (see panel.tsx), which quotes it with `setComposerValue`
+ * once ChatKit is ready.
  *
  * The button is a real <button> placed just before the toggle, so the keyboard
  * reaches it (Tab) after selecting; it hides when the selection goes, on print,
@@ -39,7 +40,7 @@ export function pageSelection(doc: Document): string {
   return text && !at?.closest(NOT_PAGE_TEXT) && !doc.activeElement?.closest(FIELDS) ? text : "";
 }
 
-/** What the panel module exports for the loader's first selection (see loader-entry.ts). */
+/** What the panel module exports for the loader's first selection (see loader.ts). */
 export interface AskModule {
   /** Offers the button from now on (once per page), for the selection already there too. */
   offerAsk(target: SelectionTarget): void;

@@ -1,7 +1,8 @@
 // "Ask about this": text selected in the page is offered to the chat, quoted in ChatKit's composer,
 // and reaches the backend quoted, with the page context as for any message. It is offered from the
-// panel's first open on (the panel module installs it: no cost to the page before), for the page's
-// own text only (not the navbar's, nor a field's).
+// start, on a page where the panel was never opened (the loader imports the panel module on the
+// first selection of the page's text, and the panel module installs the button), and after an open
+// and close too, for the page's own text only (not the navbar's, nor a field's).
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -17,7 +18,7 @@ after(async () => {
 
 const ASK = "#chatkit-inject-ask";
 
-/** Opens the chat once and closes it again (ChatKit's close action): "Ask about this" is offered from then on. */
+/** Opens the chat once and closes it again (ChatKit's close action). */
 async function openedOnce(page) {
   await openReady(page);
   await chat(page).rightAction().click();
@@ -39,20 +40,18 @@ async function storedItems(page) {
   return (await response.json()).data;
 }
 
-test("a reader selects a sentence with the mouse, asks about it, and the question reaches the backend with the selection quoted", async () => {
+test("on a page where the panel was never opened, a reader selects a sentence with the mouse, asks about it, and the question reaches the backend with the selection quoted", async () => {
   const context = await newContext(browser);
   try {
     const page = await context.newPage();
     await page.goto(under(env.site, "docs/intro"));
     await page.waitForSelector('html[data-has-hydrated="true"]');
     const paragraph = page.locator("article p").first();
-    // Before the first open, nothing is offered: no code for it runs yet.
-    await paragraph.click({ clickCount: 3 });
-    await page.waitForTimeout(200);
-    assert.equal(await page.locator(ASK).count(), 0, "not offered before the first open");
-    await page.evaluate(() => document.getSelection().removeAllRanges());
-    await openedOnce(page);
-    assert.equal(await page.locator(ASK).isVisible(), false, "nothing offered without a selection");
+    const panelLoaded = () =>
+      page.evaluate(() => performance.getEntriesByType("resource").some((e) => /\/panel\.[0-9a-f]+\.js$/.test(e.name)));
+    await page.waitForTimeout(400);
+    assert.equal(await page.locator(ASK).count(), 0, "nothing offered without a selection");
+    assert.equal(await panelLoaded(), false, "nothing loaded before a selection");
     // Not for the navbar's text (selected as a range: a click there would follow its link).
     const navbarText = await page.evaluate(() => {
       const range = document.createRange();
@@ -63,8 +62,9 @@ test("a reader selects a sentence with the mouse, asks about it, and the questio
     });
     assert.ok(navbarText.length > 0, "the navbar's title is selected");
     await page.keyboard.press("Shift");
-    await page.waitForTimeout(200);
-    assert.equal(await page.locator(ASK).isVisible(), false, "not offered for the navbar's text");
+    await page.waitForTimeout(400);
+    assert.equal(await page.locator(ASK).count(), 0, "not offered for the navbar's text");
+    assert.equal(await panelLoaded(), false, "the navbar's text loads nothing");
     await page.evaluate(() => document.getSelection().removeAllRanges());
 
     // A real triple click selects the first paragraph of the article.
@@ -72,6 +72,9 @@ test("a reader selects a sentence with the mouse, asks about it, and the questio
     const selected = (await page.evaluate(() => document.getSelection().toString())).trim();
     assert.ok(selected.length > 10, `selected: ${JSON.stringify(selected)}`);
     await page.waitForSelector(ASK, { state: "visible" });
+    assert.equal(await page.locator(sel.panel).isVisible(), false, "the panel was never opened");
+    assert.equal(await page.locator("openai-chatkit").count(), 0, "ChatKit was never mounted");
+    assert.equal(await panelLoaded(), true, "the panel module was loaded for the selection");
     // Near the selection: just under it.
     const text = await paragraph.boundingBox();
     const ask = await page.locator(ASK).boundingBox();
@@ -106,7 +109,7 @@ test("a reader selects a sentence with the mouse, asks about it, and the questio
   }
 });
 
-test("keyboard only: after a selection, Tab reaches the Ask button, Enter asks; it is hidden on print", async () => {
+test("keyboard only, after the panel was opened and closed: after a selection, Tab reaches the Ask button, Enter asks; it is hidden on print", async () => {
   const context = await newContext(browser);
   try {
     const page = await context.newPage();
