@@ -427,6 +427,21 @@ export async function waitForReply(page, before, timeout = 20_000) {
   return ui.assistant().last().textContent();
 }
 
+/** The thread as the backend stored it, read with the page's own session. */
+export async function storedItems(page) {
+  const { secret, thread } = await page.evaluate(() => ({
+    secret: JSON.parse(sessionStorage.getItem("chatkit-inject:session")).clientSecret,
+    thread: sessionStorage.getItem("chatkit-inject:thread"),
+  }));
+  const response = await fetch(env.backend + "/chatkit", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "items.list", params: { thread_id: thread, order: "asc", limit: 100 } }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).data;
+}
+
 /** The visible texts of all messages of the conversation, in order. */
 export function transcript(page) {
   return chat(page).transcript();

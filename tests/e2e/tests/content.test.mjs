@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chat, env, launch, newContext, openReady, sel, transcript, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, storedItems, transcript, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -12,21 +12,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** The thread as the backend stored it, read with the page's own session. */
-async function storedItems(page) {
-  const { secret, thread } = await page.evaluate(() => ({
-    secret: JSON.parse(sessionStorage.getItem("chatkit-inject:session")).clientSecret,
-    thread: sessionStorage.getItem("chatkit-inject:thread"),
-  }));
-  const response = await fetch(env.backend + "/chatkit", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ type: "items.list", params: { thread_id: thread, order: "asc", limit: 100 } }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()).data;
-}
 
 const SPECIAL = [
   `<script>alert("x")</script> & <b>bold</b> "double" 'single' \`tick\` \\ back\\slash`,

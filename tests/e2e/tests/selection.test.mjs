@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chat, env, launch, newContext, openReady, sel, under, waitForReply } from "../lib/harness.mjs";
+import { chat, env, launch, newContext, openReady, sel, storedItems, under, waitForReply } from "../lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -23,21 +23,6 @@ async function openedOnce(page) {
   await openReady(page);
   await chat(page).rightAction().click();
   await page.waitForSelector(sel.panel, { state: "hidden" });
-}
-
-/** The thread as the backend stored it, read with the page's own session. */
-async function storedItems(page) {
-  const { secret, thread } = await page.evaluate(() => ({
-    secret: JSON.parse(sessionStorage.getItem("chatkit-inject:session")).clientSecret,
-    thread: sessionStorage.getItem("chatkit-inject:thread"),
-  }));
-  const response = await fetch(env.backend + "/chatkit", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ type: "items.list", params: { thread_id: thread, order: "asc", limit: 100 } }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()).data;
 }
 
 test("on a page where the panel was never opened, a reader selects a sentence with the mouse, asks about it, and the question reaches the backend with the selection quoted", async () => {
