@@ -250,3 +250,15 @@ def live(live_url):
         assert c.post("/__faults/reset").status_code == 200
         yield c
         c.post("/__faults/reset")
+
+
+def preflight(client, origin: str, headers: str = "authorization,content-type,x-chatkit-page"):
+    """A CORS preflight of `POST /chatkit` from `origin` asking for `headers` (TestClient or httpx)."""
+    return client.options(
+        "/chatkit",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": headers,
+        },
+    )

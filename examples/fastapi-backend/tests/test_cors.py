@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ORIGIN, Reader, create_body
+from .conftest import ORIGIN, Reader, create_body, preflight
 
 DENIED = "https://evil.example"
-
-
-def preflight(client, origin: str, headers: str = "authorization,content-type,x-chatkit-page"):
-    return client.options(
-        "/chatkit",
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": headers,
-        },
-    )
 
 
 def test_preflight_from_allowed_origin(client):

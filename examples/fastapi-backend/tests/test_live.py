@@ -12,7 +12,17 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 
-from .conftest import ORIGIN, Reader, add_body, assistant_done, create_body, deltas, page_header, parse_sse
+from .conftest import (
+    ORIGIN,
+    Reader,
+    add_body,
+    assistant_done,
+    create_body,
+    deltas,
+    page_header,
+    parse_sse,
+    preflight,
+)
 
 
 def stream_timed(client: httpx.Client, token: str, body: dict, headers: dict | None = None):
@@ -308,17 +318,6 @@ def test_client_closing_the_stream_keeps_the_thread_usable(live):
 # -- the switches `chatkit-inject doctor` is tested with ----------------------------------------
 
 
-def cors_preflight(client: httpx.Client, headers: str, origin: str = ORIGIN) -> httpx.Response:
-    return client.options(
-        "/chatkit",
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": headers,
-        },
-    )
-
-
 def test_login_page(live):
     live.post("/__faults", json={"login_page": True, "paths": ["/api/chatkit/session"]})
     r = live.post("/api/chatkit/session", json={}, headers={"Origin": ORIGIN})
@@ -351,7 +350,7 @@ def test_session_expired(live):
 def test_cors_origins(live):
     state = live.post("/__faults", json={"cors_origins": ["https://other.example"]}).json()
     assert state["cors_origins"] == ["https://other.example"]
-    r = cors_preflight(live, "authorization,content-type")
+    r = preflight(live, ORIGIN, "authorization,content-type")
     assert r.status_code == 400 and r.text == "Disallowed CORS origin"
     assert "access-control-allow-origin" not in r.headers
     # An answer to the site loses its CORS headers; the allowed origin keeps them.
@@ -362,20 +361,21 @@ def test_cors_origins(live):
     assert live.get("/__stats").json()["faults"] == {"cors": 2}
     # Turned off with null: the configured origins again.
     assert live.post("/__faults", json={"cors_origins": None}).json()["cors_origins"] is None
-    r = cors_preflight(live, "authorization,content-type")
+    r = preflight(live, ORIGIN, "authorization,content-type")
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ORIGIN
 
 
 def test_cors_headers(live):
     live.post("/__faults", json={"cors_headers": ["Authorization", "Content-Type", "X-ChatKit-Page"]})
-    ok = cors_preflight(live, "authorization,content-type,x-chatkit-page,accept")
+    ok = preflight(live, ORIGIN, "authorization,content-type,x-chatkit-page,accept")
     assert ok.status_code == 200, "the listed and the safelisted headers pass"
-    refused = cors_preflight(live, "authorization,content-type,last-event-id,x-chatkit-page")
+    refused = preflight(live, ORIGIN, "authorization,content-type,last-event-id,x-chatkit-page")
     assert refused.status_code == 400 and refused.text == "Disallowed CORS headers"
     assert refused.headers["access-control-allow-origin"] == ORIGIN
     allowed = {h.strip() for h in refused.headers["access-control-allow-headers"].split(",")}
     assert "last-event-id" not in allowed and "authorization" in allowed
-    other = cors_preflight(live, "last-event-id", origin="https://evil.example")
+    other = preflight(live, "https://evil.example", "last-event-id")
     assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
     live.post("/__faults/reset")
-    assert cors_preflight(live, "authorization,content-type,last-event-id,x-chatkit-page").status_code == 200
+    all_headers = "authorization,content-type,last-event-id,x-chatkit-page"
+    assert preflight(live, ORIGIN, all_headers).status_code == 200
