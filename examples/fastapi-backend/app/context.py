@@ -8,6 +8,7 @@ reads `page`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError, field_validator
@@ -46,3 +47,18 @@ class RequestContext:
     page: PageContext | None = None
     # The client's address (see ratelimit.client_address), for per-address limits.
     client: str = ""
+    # The site the reader is on: the request's `Origin` when it is an allowed one (site_origin),
+    # else "". The corpus's links are paths on that site; ChatKit shows replies in a frame on
+    # another origin, where a path would point at ChatKit's host, so they are made absolute.
+    origin: str = ""
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def site_origin(header: str | None, allowed: list[str]) -> str:
+    """The request's `Origin` if it is a well-formed origin that CORS allows, else ""."""
+    origin = (header or "").strip().rstrip("/")
+    if not _ORIGIN.match(origin):
+        return ""
+    return origin if "*" in allowed or origin in allowed else ""

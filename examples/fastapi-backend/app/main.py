@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .config import Settings
-from .context import PageContext, RequestContext
+from .context import PageContext, RequestContext, site_origin
 from .faults import CorsFaultMiddleware, CountMiddleware, Faults, InjectFaultsMiddleware, admin_router
 from .model import ModelResponder
 from .pgstore import PostgresStore
@@ -269,6 +269,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reader=claims.sub,
             page=PageContext.from_header(request.headers.get(PAGE_HEADER)),
             client=client_of(request),
+            origin=site_origin(request.headers.get("origin"), settings.allowed_origins),
         )
         body = await read_body(request)
         try:

@@ -16,7 +16,7 @@ import os
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -243,6 +243,22 @@ class Index:
                 seen.add(key)
                 unique.append(p)
         return unique[:limit]
+
+
+def on_site(passages: list[Passage], origin: str) -> list[Passage]:
+    """The passages with their links made absolute on `origin` ("https://book.example.org").
+
+    The corpus holds paths ("/docs/intro#setup"), so that one build serves any host. ChatKit
+    renders a reply inside a frame on its own origin, where a path would lead to ChatKit's host:
+    with the reader's site known, a path becomes a URL on that site. Absolute URLs, and every
+    link when `origin` is "", are left as they are.
+    """
+    if not origin:
+        return passages
+    return [
+        replace(p, url=origin + p.url) if p.url.startswith("/") and not p.url.startswith("//") else p
+        for p in passages
+    ]
 
 
 def sources(passages: list[Passage]) -> list[Passage]:

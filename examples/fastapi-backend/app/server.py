@@ -50,7 +50,7 @@ from .faults import Faults
 from .model import ModelResponder
 from .ratelimit import RateLimiter
 from .responder import compose_grounded_reply, compose_reply, quote, words
-from .retrieval import Index
+from .retrieval import Index, on_site
 from .store import load_history, new_id
 
 _REQUEST = TypeAdapter(ChatKitReq)
@@ -261,6 +261,7 @@ class TextbookServer(ChatKitServer[RequestContext]):
             found = self.index.search(
                 question, page.lang if page else "", page.path if page else "", self.passages
             )
+            found = on_site(found, context.origin)
         if self.model is not None:  # optional real-model mode (model.py)
             async for event in self.model.respond(self.store, thread, history, context, found):
                 yield event

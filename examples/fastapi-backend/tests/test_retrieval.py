@@ -11,12 +11,20 @@ import pytest
 
 from app.__main__ import index_main
 from app.config import Settings
-from app.context import PageContext
+from app.context import PageContext, site_origin
 from app.model import ModelResponder, instructions
 from app.responder import compose_grounded_reply, quote_block
-from app.retrieval import CorpusError, Index, Passage, page_path, query_terms, sources_block
+from app.retrieval import (
+    CorpusError,
+    Index,
+    Passage,
+    on_site,
+    page_path,
+    query_terms,
+    sources_block,
+)
 
-from .conftest import Reader, assistant_done, create_body, deltas, page_header
+from .conftest import ORIGIN, Reader, assistant_done, create_body, deltas, page_header
 from .test_model import ScriptedModel
 
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "corpus"
@@ -246,6 +254,44 @@ def test_a_french_reader_gets_the_french_pages(book):
     )
     sources = text.split("\n\nSources:\n")[1]
     assert "/fr/docs/intro#démarrer-votre-site" in sources and "](/docs/" not in sources
+
+
+def test_links_are_absolute_on_the_site_that_asks(book):
+    # ChatKit shows the reply in a frame on its own origin, where a path would lead to ChatKit's
+    # host: from an allowed site (its Origin), every link is a URL on that site.
+    reader = Reader(book)
+    events = reader.stream(
+        create_body("How do I add a version dropdown?"),
+        {**page_header("/docs/intro", "Tutorial Intro"), "Origin": ORIGIN},
+    )
+    text = assistant_done(events)["content"][0]["text"]
+    target = f"({ORIGIN}/docs/tutorial-extras/manage-docs-versions#add-a-version-dropdown)"
+    assert text.startswith("From [Manage Docs Versions › Add a Version Dropdown]" + target + ":")
+    last = text.split("\n\nSources:\n")[1].splitlines()
+    assert last[0].endswith(target)
+    assert all(f"]({ORIGIN}/" in line for line in last), last
+    # An origin that is not allowed, or not an origin, is not used: the links stay paths.
+    for origin in ("http://evil.example", "http://localhost:3000/x(y)", "null"):
+        events = reader.stream(create_body("How do I add a version dropdown?"), {"Origin": origin})
+        text = assistant_done(events)["content"][0]["text"]
+        assert "(/docs/tutorial-extras/manage-docs-versions#add-a-version-dropdown)" in text, origin
+
+
+def test_site_origin_and_on_site():
+    assert site_origin("http://localhost:3000", [ORIGIN]) == ORIGIN
+    assert site_origin("http://localhost:3000/", [ORIGIN]) == ORIGIN
+    assert site_origin("https://book.example.org", ["*"]) == "https://book.example.org"
+    assert site_origin("https://[::1]:8443", ["*"]) == "https://[::1]:8443"
+    for bad in (None, "", "null", "file://", "javascript:alert(1)", "http://a b", "http://a/(x)"):
+        assert site_origin(bad, ["*"]) == "", bad
+    assert site_origin("http://other:3000", [ORIGIN]) == ""
+    found = [passage("/docs/a#b", "x"), passage("https://elsewhere.example/p", "y"), passage("//cdn/p", "z")]
+    assert urls(on_site(found, "https://book.example.org")) == [
+        "https://book.example.org/docs/a#b",
+        "https://elsewhere.example/p",
+        "//cdn/p",
+    ]
+    assert on_site(found, "") == found
 
 
 def test_model_mode_gets_the_passages_and_its_reply_ends_with_the_links(make_app):
