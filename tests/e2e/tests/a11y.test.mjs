@@ -53,6 +53,10 @@ test("keyboard only: Tab reaches the toggle, Enter opens with focus inside, Esca
     await page.keyboard.press("Space");
     await page.waitForSelector(sel.panel, { state: "visible" });
     assert.ok((await active(page)).inPanel, "focus moved into the panel");
+    // ChatKit's frame is another process: while the panel was hidden it had no layout, and until
+    // it has painted again it has nothing to focus, so a Tab sent in that moment goes through it
+    // (a reader's Tab comes far later). One animation frame inside it means it is shown again.
+    await (await chat(page).frame()).evaluate(() => new Promise((done) => requestAnimationFrame(() => done())));
     await page.keyboard.press("Tab");
     const afterTab = await page.evaluate(() => ({
       inPanel: Boolean(document.activeElement?.closest("#chatkit-inject-panel")),
