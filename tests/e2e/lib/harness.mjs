@@ -22,6 +22,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
+import { createServer as createNetServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -218,13 +219,16 @@ export function count(stats, pathname, status = "total") {
   return stats.requests?.[pathname]?.[status] ?? 0;
 }
 
-/** Starts a reference backend on `port` and waits for /healthz; returns a stop function. */
-export async function startBackend(port, allowedOrigins) {
+/**
+ * Starts a reference backend on `port` and waits for /healthz; returns a stop function. `extraEnv`
+ * adds to its environment (e.g. `{ CHATKIT_CORPUS: file }`).
+ */
+export async function startBackend(port, allowedOrigins, extraEnv = {}) {
   const python = need("E2E_PYTHON");
   const cwd = need("E2E_BACKEND_DIR");
   const child = spawn(python, ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", String(port)], {
     cwd,
-    env: { ...process.env, CHATKIT_FAULTS: "1", CHATKIT_ALLOWED_ORIGINS: allowedOrigins.join(",") },
+    env: { ...process.env, CHATKIT_FAULTS: "1", CHATKIT_ALLOWED_ORIGINS: allowedOrigins.join(","), ...extraEnv },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -253,6 +257,38 @@ export async function startBackend(port, allowedOrigins) {
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** A free TCP port on 127.0.0.1 (for a backend a test starts itself). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Serves `root` with serve.mjs under `base` on a free port; resolves to its URL and a stop function. */
+export function serveSite(root, base = "/") {
+  const child = spawn(process.execPath, [path.join(E2E_DIR, "serve.mjs"), "--root", root, "--base", base, "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`serve.mjs did not start: ${out}`)), 20_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ url: new URL(base, match[1]).href, stop: () => child.kill() });
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`serve.mjs exited (${code}): ${out}`)));
+  });
 }
 
 // --- the widget, as a reader sees it ---
@@ -427,13 +463,13 @@ export async function waitForReply(page, before, timeout = 20_000) {
   return ui.assistant().last().textContent();
 }
 
-/** The thread as the backend stored it, read with the page's own session. */
-export async function storedItems(page) {
+/** The thread as the backend stored it (the suite's, or `backendUrl`), read with the page's own session. */
+export async function storedItems(page, backendUrl = env.backend) {
   const { secret, thread } = await page.evaluate(() => ({
     secret: JSON.parse(sessionStorage.getItem("chatkit-inject:session")).clientSecret,
     thread: sessionStorage.getItem("chatkit-inject:thread"),
   }));
-  const response = await fetch(env.backend + "/chatkit", {
+  const response = await fetch(backendUrl + "/chatkit", {
     method: "POST",
     headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
     body: JSON.stringify({ type: "items.list", params: { thread_id: thread, order: "asc", limit: 100 } }),

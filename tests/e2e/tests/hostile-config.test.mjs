@@ -4,22 +4,22 @@
 // every string reaches the reader exactly as written. And URLs that are not http(s) are refused.
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   chat,
   doubleLog,
-  E2E_DIR,
   env,
+  freePort,
   launch,
   newContext,
   openReady,
   REPO,
   sel,
+  serveSite,
   startBackend,
   transcript,
   under,
@@ -72,37 +72,6 @@ function hostileToml(backendUrl) {
   ].join("\n");
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Serves `root` with serve.mjs on a free port; resolves to its URL and a stop function. */
-function serve(root) {
-  const child = spawn(process.execPath, [path.join(E2E_DIR, "serve.mjs"), "--root", root, "--base", "/", "--port", "0"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`serve.mjs did not start: ${out}`)), 20_000);
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening (http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1] + "/", stop: () => child.kill() });
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`serve.mjs exited (${code}): ${out}`)));
-  });
-}
-
 let browser;
 let work;
 let site;
@@ -125,7 +94,7 @@ before(async () => {
     const hook = spawnSync("bash", ["-c", process.env.E2E_AFTER_INJECT], { env: { ...process.env, E2E_WORK: work }, encoding: "utf8" });
     assert.equal(hook.status, 0, `E2E_AFTER_INJECT failed on the hostile site: ${hook.stderr}`);
   }
-  server = await serve(path.join(work, "site"));
+  server = await serveSite(path.join(work, "site"));
   site = server.url;
   backendServer = await startBackend(backendPort, [new URL(site).origin]);
   browser = await launch();
