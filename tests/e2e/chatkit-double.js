@@ -780,7 +780,7 @@
         messages.append(node);
         items.set(item.id, node);
       }
-      node.textContent = item.content.map((part) => part.text || "").join("");
+      show(node, item.content.map((part) => part.text || "").join(""));
       scrollToEnd();
     }
 
@@ -788,11 +788,54 @@
       const node = items.get(itemId);
       if (!node) throw new Error("update for an unknown item " + itemId);
       if (update.type === "assistant_message.content_part.text_delta") {
-        node.textContent += update.delta;
+        show(node, node.__text + update.delta);
         scrollToEnd();
       } else if (update.type === "assistant_message.content_part.done") {
-        if (update.content && typeof update.content.text === "string") node.textContent = update.content.text;
+        if (update.content && typeof update.content.text === "string") show(node, update.content.text);
       }
+    }
+
+    // An inline Markdown link: [text](target), the text possibly with backslash escapes.
+    const MARKDOWN_LINK = /\[((?:\\.|[^\]\\\n])+)\]\(([^()\s]+)\)/g;
+
+    /**
+     * Shows a message's text: a user's as written; an assistant's with its inline Markdown links
+     * as links (the rest of the Markdown stays text). The target is kept as written, so a path
+     * resolves against this frame's document, on the CDN host, as in any frame; only http(s)
+     * targets become links. A click opens a new tab (`target=_blank`, `rel=noopener
+     * noreferrer`); the page is not told (DOUBLE.md, "Messages").
+     */
+    function show(node, text) {
+      node.__text = text;
+      if (node.getAttribute("data-role") !== "assistant") {
+        node.textContent = text;
+        return;
+      }
+      const parts = [];
+      let at = 0;
+      for (const match of text.matchAll(MARKDOWN_LINK)) {
+        parts.push(text.slice(at, match.index));
+        at = match.index + match[0].length;
+        let url = null;
+        try {
+          url = new URL(match[2], document.baseURI);
+        } catch {
+          // not a URL: shown as text
+        }
+        if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+          parts.push(match[0]);
+          continue;
+        }
+        const link = document.createElement("a");
+        link.setAttribute("href", match[2]);
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        link.setAttribute("data-link", "");
+        link.textContent = match[1].replace(/\\(.)/g, "$1");
+        parts.push(link);
+      }
+      parts.push(text.slice(at));
+      node.replaceChildren(...parts);
     }
 
     function scrollToEnd() {
