@@ -378,3 +378,50 @@ test("keys pressed in the frame never reach the page; header.rightAction.onClick
     await page.close();
   }
 });
+
+test("a reply's Markdown links are links (http(s) only, the target as written) that open in a new tab without an opener; a user's text stays text", async () => {
+  const page = await doublePage();
+  try {
+    await page.evaluate(() => {
+      const text =
+        "See [A \\[b\\]](https://example.org/a#b) and [a path](/docs/x#y); " +
+        "[js](javascript:void) and [mail](mailto:a@example.org) stay text.";
+      window.answers.push(() =>
+        window.sse([
+          { data: { type: "thread.created", thread: { id: "thr_1" } } },
+          { data: { type: "thread.item.done", item: { id: "usr_1", type: "user_message", content: [{ type: "input_text", text: "[u](https://example.org/u)" }] } } },
+          { data: { type: "thread.item.added", item: { id: "msg_1", type: "assistant_message", content: [] } } },
+          // Streamed in two pieces, the cut inside the first link.
+          { data: { type: "thread.item.updated", item_id: "msg_1", update: { type: "assistant_message.content_part.text_delta", content_index: 0, delta: text.slice(0, 12) } } },
+          { data: { type: "thread.item.updated", item_id: "msg_1", update: { type: "assistant_message.content_part.text_delta", content_index: 0, delta: text.slice(12) } } },
+        ]),
+      );
+      return window.element.sendUserMessage({ text: "[u](https://example.org/u)" });
+    });
+    const ui = chat(page);
+    const links = ui.assistant().last().locator("a");
+    const seen = await links.evaluateAll((nodes) =>
+      nodes.map((a) => ({ text: a.textContent, href: a.getAttribute("href"), resolved: a.href, target: a.target, rel: a.rel })),
+    );
+    assert.deepEqual(seen, [
+      { text: "A [b]", href: "https://example.org/a#b", resolved: "https://example.org/a#b", target: "_blank", rel: "noopener noreferrer" },
+      // A path resolves against the frame's document, on the CDN host, not against the page.
+      { text: "a path", href: "/docs/x#y", resolved: "https://cdn.platform.openai.com/docs/x#y", target: "_blank", rel: "noopener noreferrer" },
+    ]);
+    assert.equal(
+      await ui.assistant().last().textContent(),
+      "See A [b] and a path; [js](javascript:void) and [mail](mailto:a@example.org) stay text.",
+    );
+    assert.equal(await ui.user().last().locator("a").count(), 0);
+    assert.equal(await ui.user().last().textContent(), "[u](https://example.org/u)");
+
+    const pageUrl = page.url();
+    const [tab] = await Promise.all([context.waitForEvent("page"), links.nth(1).click()]);
+    await tab.waitForURL("https://cdn.platform.openai.com/docs/x#y");
+    assert.equal(await tab.evaluate(() => window.opener), null);
+    assert.equal(page.url(), pageUrl, "the page stays");
+    await tab.close();
+  } finally {
+    await page.close();
+  }
+});
