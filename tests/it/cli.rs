@@ -486,6 +486,7 @@ fn marked_elements_that_are_not_ours_keep_the_readers_text() {
         warnings.contains("intro.html") && warnings.contains("did not write"),
         "{warnings}"
     );
+    assert_eq!(harness::warning_kinds(&report), ["foreignMarker"]);
     let failures = report["failures"].to_string();
     assert!(failures.contains("broken.html"), "{failures}");
     assert_eq!(fs::read_to_string(&broken).unwrap(), broken_html);
@@ -658,6 +659,7 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     assert!(report["warnings"]
         .to_string()
         .contains("may still load them"));
+    assert!(harness::warning_kinds(&report).contains(&"assetsKept"));
 
     let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
@@ -772,6 +774,7 @@ fn a_failure_after_writing_began_is_a_row_with_exit_1() {
     assert!(report["warnings"]
         .to_string()
         .contains("no page was changed"));
+    assert!(harness::warning_kinds(&report).contains(&"assetsNotWritten"));
     assert!(before == snapshot_tree(&build), "a page changed");
 }
 

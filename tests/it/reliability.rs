@@ -734,9 +734,11 @@ fn symlink_outside_the_tree_is_named_in_the_report() {
     let outside = tmp.path().join("outside.html");
     fs::copy(build.join("docs/intro/index.html"), &outside).expect("copy");
     symlink(&outside, build.join("external.html")).expect("symlink");
-    let run = run_in(tmp.path(), &["build"], tmp.path());
+    let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 0, "{}", run.render());
     assert_names(&run, "external.html");
+    let report = harness::report(&run.raw_stdout);
+    assert_eq!(harness::warning_kinds(&report), ["linkOutsideBuild"]);
 }
 
 #[cfg(unix)]
@@ -775,9 +777,18 @@ fn symlink_loop_is_named_in_the_report() {
     let (tmp, build) = copy_fixture("site");
     symlink("loop-b.html", build.join("loop-a.html")).expect("symlink");
     symlink("loop-a.html", build.join("loop-b.html")).expect("symlink");
-    let run = run_with_deadline(tmp.path(), &["build"], Duration::from_secs(60));
+    let run = run_with_deadline(
+        tmp.path(),
+        &["build", "--format", "json"],
+        Duration::from_secs(60),
+    );
     assert_names(&run, "loop-a.html");
     assert_names(&run, "loop-b.html");
+    let report = harness::report(&run.raw_stdout);
+    assert_eq!(
+        harness::warning_kinds(&report),
+        ["brokenLink", "brokenLink"]
+    );
 }
 
 #[test]
