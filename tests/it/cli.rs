@@ -283,6 +283,7 @@ fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
 /// Docusaurus page: refused unless --force, nothing written. Pages are empty files, so the
 /// forced run only counts them.
 #[test]
+#[ignore = "slow: `./test-all.sh rust` runs it (or `cargo test -- --include-ignored`)"]
 fn far_more_pages_than_a_textbook_is_refused_unless_forced() {
     let tmp = tempfile::tempdir().expect("tmp");
     let build = tmp.path().join("build");
@@ -411,6 +412,7 @@ fn second_concurrent_run_is_refused() {
 }
 
 #[test]
+#[ignore = "slow: `./test-all.sh rust` runs it (or `cargo test -- --include-ignored`)"]
 fn large_pages_are_streamed_with_the_same_result() {
     // Over the 8 MiB streaming threshold: the page goes through the rewriter from disk to a
     // temporary file; the result must be what the in-memory path gives.
