@@ -1,6 +1,8 @@
-//! Reliability: the CLI killed at random points of a run, file-system cases a real server throws
-//! at it (links, loops, unwritable pages, a 100 MB page, a full disk), two runs at once on one
-//! directory, and a long property test over mutated real pages.
+//! Reliability: the CLI killed in the middle of a run (at page writes a fault point picks, and by
+//! SIGKILL after random delays), file-system cases a real server throws at it (links, loops,
+//! unwritable pages, a 100 MB page, a full disk), two runs at once on one directory, and a long
+//! property test over mutated real pages. The killed-run and 100 MB tests are marked slow:
+//! `./test-all.sh rust` runs them (`cargo test -- --include-ignored`).
 //!
 //! What each test proves and the figures measured are in `docs/reliability.md`. The random tests
 //! use a fixed seed (7) and print it; set `RELIABILITY_SEED` to try another. Cases the machine cannot set up
