@@ -11,7 +11,7 @@ rust() {
   python3 fixtures/check.py &&
     cargo fmt --check &&
     cargo clippy --locked --all-targets -- -D warnings &&
-    cargo test --locked
+    cargo test --locked -- --include-ignored
 }
 widget() { bash widget-assets/ci.sh; }
 backend() { bash examples/fastapi-backend/test.sh; }

@@ -414,7 +414,7 @@ impl Journal {
         })?;
 
         #[cfg(debug_assertions)]
-        failpoint::torn_write(seq, file, &new[offset..], offset as u64);
+        crate::failpoint::torn_write(seq, file, &new[offset..], offset as u64);
         let (old_len, new_len) = (orig.len() as u64, new.len() as u64);
         if let Err(e) = write_tail_to(file, &new[offset..], offset as u64, old_len, new_len) {
             // Undo at once; the original bytes are still in memory. If even that fails the
@@ -425,6 +425,8 @@ impl Journal {
             }
             return Err(PathError::new(path, "cannot write", e));
         }
+        #[cfg(debug_assertions)]
+        crate::failpoint::page_written();
         Ok(InPlace::Done)
     }
 
@@ -500,39 +502,6 @@ impl Journal {
                 e,
             )),
         }
-    }
-}
-
-/// Fault injection for the crash tests, compiled into debug builds only: with
-/// `CHATKIT_INJECT_FAILPOINT=torn-write:N` the Nth in-place page write (counting from 1) stops
-/// halfway through its bytes and the process dies on the spot, as if killed at that instant.
-/// A random SIGKILL almost never lands inside the few microseconds of a page write; this makes
-/// that case deterministic.
-#[cfg(debug_assertions)]
-mod failpoint {
-    use std::fs::File;
-
-    pub fn torn_write(seq: u64, file: &File, tail: &[u8], offset: u64) {
-        let Ok(spec) = std::env::var("CHATKIT_INJECT_FAILPOINT") else {
-            return;
-        };
-        let Some(n) = spec
-            .strip_prefix("torn-write:")
-            .and_then(|n| n.parse::<u64>().ok())
-        else {
-            return;
-        };
-        if seq + 1 != n {
-            return;
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            let _ = file.write_all_at(&tail[..tail.len() / 2], offset);
-        }
-        #[cfg(not(unix))]
-        let _ = (file, tail, offset);
-        std::process::abort();
     }
 }
 

@@ -11,6 +11,8 @@ pub mod corpus;
 pub mod csp;
 pub mod doctor;
 pub mod exit_codes;
+#[cfg(debug_assertions)]
+mod failpoint;
 pub mod fsx;
 pub mod i18n;
 pub mod inject;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fsx::PathError;
 use crate::journal;
-use crate::report::{LeftFile, Report, Stale};
+use crate::report::{LeftFile, Report, Stale, WarningKind};
 use crate::settings::{Action, RunError, RunSettings};
 
 /// Is a run writing `dir` right now (it holds the directory's lock)?
@@ -126,7 +126,7 @@ pub fn interrupted_pages(
         let recovery = journal::recover(build_dir)?;
         report.pages_restored = recovery.restored.len();
         for page in recovery.mismatched {
-            report.warn(format!(
+            report.warn(WarningKind::ChangedSinceInterrupted, format!(
                 "{}: changed since an interrupted run wrote it; its undo journal record was not applied",
                 page.display()
             ));
@@ -140,13 +140,13 @@ pub fn interrupted_pages(
     // An --out run holds the build directory for reading: no run can be writing it.
     if !holds && is_held(build_dir) {
         // Not interrupted: a run is writing the directory right now.
-        report.warn(format!(
+        report.warn(WarningKind::RunInProgress, format!(
             "{}: another chatkit-inject run is writing this directory right now; what this run saw is not final",
             build_dir.display()
         ));
         return Ok(HashSet::new());
     }
-    report.warn(format!(
+    report.warn(WarningKind::Interrupted, format!(
         "{}: an interrupted run left {} page(s) that may be half-written; run chatkit-inject on it (without --check, --dry-run or --out) to restore and finish them",
         build_dir.join(journal::DIR_NAME).display(),
         pending.len()

@@ -561,7 +561,12 @@ impl Sink {
                 buf.extend_from_slice(bytes);
                 Ok(())
             }
-            Sink::Temp(w) => w.write_all(bytes),
+            Sink::Temp(w) => {
+                w.write_all(bytes)?;
+                #[cfg(debug_assertions)]
+                crate::failpoint::streamed(w);
+                Ok(())
+            }
         }
     }
 

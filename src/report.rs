@@ -199,6 +199,68 @@ pub struct CspBlocked {
     pub message: String,
 }
 
+/// Something a run noticed that does not fail it: a kind for programs, a message for people
+/// (the text output prints the message after `warning: `).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(kind: WarningKind, message: String) -> Self {
+        Warning { kind, message }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum WarningKind {
+    /// The folder does not look like a Docusaurus build; it is injected anyway.
+    NotDocusaurus,
+    /// The site's baseUrl could not be detected; `/` is used.
+    BaseUrlUnknown,
+    /// `CI` is set and the run uses the built-in dev profile, whose backend no reader can reach.
+    DevProfileInCi,
+    /// A `[pages] exclude` glob matches no page.
+    ExcludeMatchesNothing,
+    /// A symbolic link to a page outside the build directory, not followed.
+    LinkOutsideBuild,
+    /// A symbolic link that cannot be followed (a loop, a dangling link).
+    BrokenLink,
+    /// `.htm` or `.xhtml` files, which get no widget.
+    OtherHtml,
+    /// Precompressed page copies (`.html.gz`, `.html.br`) still hold the pages as they were.
+    Precompressed,
+    /// A service worker precaches pages by revision, now stale.
+    ServiceWorker,
+    /// Pages whose `<html lang>` has no translation: their widget speaks English.
+    Untranslated,
+    /// A page holds an element with our marker attribute that this tool did not write.
+    ForeignMarker,
+    /// The widget files could not all be written, so no page was changed.
+    AssetsNotWritten,
+    /// Old widget files kept because pages that failed may still load them.
+    AssetsKept,
+    /// A failed page write could not be undone; the next run restores the page.
+    WriteNotUndone,
+    /// A page changed since an interrupted run wrote it: its undo record was not applied.
+    ChangedSinceInterrupted,
+    /// Another run is writing the directory right now: what this run saw is not final.
+    RunInProgress,
+    /// An interrupted run left pages that may be half-written (read-only runs and `--out`).
+    Interrupted,
+    /// Temporary files left by an interrupted run, not removed by this one.
+    Leftovers,
+}
+
 /// The theme a run gives the widget: the `[theme]` keys the maintainer set, which win, and the
 /// ones the widget reads from the page's computed styles instead (when the panel opens and on
 /// every light/dark switch). The CLI itself reads no colour: it cannot know the page's.
@@ -365,7 +427,7 @@ pub struct Report {
     /// The corpus (`--corpus`), if one was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corpus: Option<CorpusSummary>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     #[serde(rename = "elapsedMs", serialize_with = "millis")]
     pub elapsed: Duration,
 }
@@ -400,8 +462,8 @@ impl Report {
         }
     }
 
-    pub fn warn(&mut self, message: String) {
-        self.warnings.push(message);
+    pub fn warn(&mut self, kind: WarningKind, message: String) {
+        self.warnings.push(Warning::new(kind, message));
     }
 
     /// 0 when all is well, 1 when a page failed or `--check` found work to do.

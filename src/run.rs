@@ -19,7 +19,7 @@ use crate::fsx::{self, PathError};
 use crate::journal::Journal;
 use crate::lock::{self, TreeLock};
 use crate::page::{self, Pages};
-use crate::report::{CorpusSummary, Failure, PageError, Report, Stale};
+use crate::report::{CorpusSummary, Failure, PageError, Report, Stale, WarningKind};
 use crate::settings::{Action, RunError, RunSettings};
 use crate::site;
 use crate::tally::Tally;
@@ -72,7 +72,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     let info = site::probe(build_dir, &first);
     walk::refuse_other_folders(settings, &info)?;
     if !info.docusaurus {
-        report.warn(format!(
+        report.warn(WarningKind::NotDocusaurus, format!(
             "{}: does not look like a Docusaurus build (no Docusaurus generator tag or #__docusaurus root); injecting anyway",
             build_dir.display()
         ));
@@ -83,7 +83,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         }
         (None, Some(b)) => b.clone(),
         (None, None) => {
-            report.warn(format!(
+            report.warn(WarningKind::BaseUrlUnknown, format!(
                 "{}: could not detect the site's baseUrl from its asset URLs; using / (pass --base-url to set it)",
                 build_dir.display()
             ));
@@ -102,7 +102,9 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             Some(w)
         }
     };
-    report.warnings.extend(settings.ci_warning());
+    if let Some(message) = settings.ci_warning() {
+        report.warn(WarningKind::DevProfileInCi, message);
+    }
     let exclude = Excludes::new(settings.config.as_ref(), &info.locale_prefixes);
     report.locale_prefixes = info.locale_prefixes.clone();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -122,10 +124,13 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
             Err(e) => {
                 // No page is rewritten to load files that are not all there.
                 report.failures.push(failure_of(&e));
-                report.warn(format!(
-                    "{}: the widget files could not all be written, so no page was changed",
-                    assets::asset_dir(&target).display()
-                ));
+                report.warn(
+                    WarningKind::AssetsNotWritten,
+                    format!(
+                        "{}: the widget files could not all be written, so no page was changed",
+                        assets::asset_dir(&target).display()
+                    ),
+                );
                 return Ok(finish(report, started));
             }
         }
@@ -182,7 +187,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     found.sort();
     if let Some(j) = page_journal {
         for page in j.pinned() {
-            report.warn(format!(
+            report.warn(WarningKind::WriteNotUndone, format!(
                 "{}: a failed write could not be undone; the next run restores the page from the undo journal",
                 page.display()
             ));
@@ -275,7 +280,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         _ => {}
     }
     if !report.assets.kept.is_empty() {
-        report.warn(format!(
+        report.warn(WarningKind::AssetsKept, format!(
             "{}: kept {} because page(s) that failed may still load them; fix those pages and run again to remove them",
             assets::asset_dir(&target).display(),
             report.assets.kept.join(", ")

@@ -9,7 +9,7 @@ use crate::csp;
 use crate::i18n;
 use crate::inject::{Snippets, MARKER};
 use crate::page::{Done, Outcome};
-use crate::report::{CspBlocked, Failure, PageCounts, Report, Stale};
+use crate::report::{CspBlocked, Failure, PageCounts, Report, Stale, WarningKind};
 use crate::walk::{Found, Page};
 
 /// The pages' results so far.
@@ -127,19 +127,19 @@ impl Tally {
     /// from them), then the counts and rows. Returns the pages that failed.
     pub fn into_report(self, report: &mut Report, found: &Found, build_dir: &Path) -> Vec<PathBuf> {
         for (lang, n) in &self.untranslated {
-            report.warn(format!(
+            report.warn(WarningKind::Untranslated, format!(
                 "{n} page(s) have <html lang=\"{lang}\">, for which there is no translation: their widget speaks English; add a [locales.{lang}] table to chatkit.toml"
             ));
         }
         if self.counts.injected + self.counts.stripped > 0 {
-            for w in found.derived_files_warnings(build_dir) {
-                report.warn(w);
-            }
+            report
+                .warnings
+                .extend(found.derived_files_warnings(build_dir));
         }
         let mut marked_other = self.marked_other;
         marked_other.sort();
         for page in marked_other {
-            report.warn(format!(
+            report.warn(WarningKind::ForeignMarker, format!(
                 "{page}: holds an element with the {MARKER} attribute that this tool did not write; it was left as it is (remove the attribute if it is a leftover)"
             ));
         }

@@ -13,7 +13,7 @@ use crate::config::Resolved;
 use crate::fsx::{self, PathError};
 use crate::journal;
 use crate::lock;
-use crate::report::{LeftFile, Report, Stale};
+use crate::report::{LeftFile, Report, Stale, Warning, WarningKind};
 use crate::settings::{Action, RunError, RunSettings};
 use crate::site::SiteInfo;
 
@@ -33,7 +33,7 @@ pub struct Page {
 pub enum Entry {
     Page(Page),
     /// A page that is a link this tool does not follow, and why (it counts as a skipped link).
-    UnfollowedLink(Page, String),
+    UnfollowedLink(Page, Warning),
     /// Any other file, relative to the build directory, with its kind.
     Other(PathBuf, SideFile),
     /// A temporary file left by an interrupted run (absolute path).
@@ -63,7 +63,7 @@ pub struct Found {
     /// where they are copied).
     pub others: Vec<PathBuf>,
     /// Pages that are links we do not follow, named for the report.
-    pub notes: Vec<String>,
+    pub notes: Vec<Warning>,
     /// Temporary files left by an interrupted run (absolute paths).
     pub leftovers: Vec<PathBuf>,
     /// Files with another HTML extension (`.htm`, `.xhtml`), which get no widget.
@@ -116,7 +116,7 @@ impl Found {
 
     /// Put the lists in a fixed order (the workers met them in any order).
     pub fn sort(&mut self) {
-        self.notes.sort();
+        self.notes.sort_by(|a, b| a.message.cmp(&b.message));
         self.leftovers.sort();
         self.service_workers.sort();
     }
@@ -172,17 +172,20 @@ fn classify(build_dir: &Path, root: &Path, entry: &walkdir::DirEntry) -> Option<
                 if !target.starts_with(root) {
                     return Some(Entry::UnfollowedLink(
                         page(true),
-                        format!(
+                        Warning::new(WarningKind::LinkOutsideBuild, format!(
                             "{shown}: symbolic link to a page outside the build directory ({}); not followed, no widget",
                             target.display()
-                        ),
+                        )),
                     ));
                 }
                 Entry::Page(page(true))
             }
             (Err(e), _) => Entry::UnfollowedLink(
                 page(true),
-                format!("{shown}: symbolic link that cannot be followed ({e}); skipped"),
+                Warning::new(
+                    WarningKind::BrokenLink,
+                    format!("{shown}: symbolic link that cannot be followed ({e}); skipped"),
+                ),
             ),
             _ => Entry::Other(rel.to_path_buf(), SideFile::Plain),
         }
@@ -373,7 +376,7 @@ impl Excludes {
 
 impl Excludes {
     /// A warning for each pattern that matched no page.
-    pub fn warnings(&self, locale_prefixes: &[String]) -> Vec<String> {
+    pub fn warnings(&self, locale_prefixes: &[String]) -> Vec<Warning> {
         let also = if locale_prefixes.is_empty() {
             String::new()
         } else {
@@ -387,35 +390,38 @@ impl Excludes {
             )
         };
         self.unmatched()
-            .map(|pattern| format!(
+            .map(|pattern| Warning::new(WarningKind::ExcludeMatchesNothing, format!(
                 "[pages] exclude {pattern:?} matches no page{also}; globs are paths inside the build directory, e.g. \"blog/**\" or \"docs/private/**\""
-            ))
+            )))
             .collect()
     }
 }
 
 impl Found {
     /// Files with another HTML extension, which got no widget.
-    pub fn other_html_warning(&self, build_dir: &Path) -> Option<String> {
+    pub fn other_html_warning(&self, build_dir: &Path) -> Option<Warning> {
         (self.other_html > 0).then(|| {
-            format!(
+            Warning::new(
+                WarningKind::OtherHtml,
+                format!(
                 "{}: {} .htm or .xhtml file(s) left as they are: only .html pages get the widget",
                 build_dir.display(),
                 self.other_html
+            ),
             )
         })
     }
 
     /// Files derived from the pages that this tool does not rewrite, which go stale when pages
     /// change: precompressed copies, and service workers that precache pages by revision.
-    pub fn derived_files_warnings(&self, build_dir: &Path) -> Vec<String> {
+    pub fn derived_files_warnings(&self, build_dir: &Path) -> Vec<Warning> {
         let mut warnings = Vec::new();
         if self.precompressed > 0 {
-            warnings.push(format!(
+            warnings.push(Warning::new(WarningKind::Precompressed, format!(
                 "{}: {} precompressed page copies (.html.gz, .html.br) were left as they were and still hold the pages without this change; compress the pages again after chatkit-inject",
                 build_dir.display(),
                 self.precompressed
-            ));
+            )));
         }
         for sw in &self.service_workers {
             let precaches = fs::read(sw).is_ok_and(|js| {
@@ -423,10 +429,10 @@ impl Found {
                 js.windows(8).any(|w| w == b"precache") && js.windows(5).any(|w| w == b".html")
             });
             if precaches {
-                warnings.push(format!(
+                warnings.push(Warning::new(WarningKind::ServiceWorker, format!(
                     "{}: a service worker that precaches pages by revision; its revisions are from before this run, so readers who installed it keep the old pages until it is generated again after chatkit-inject",
                     sw.display()
-                ));
+                )));
             }
         }
         warnings
@@ -507,7 +513,7 @@ impl Found {
                         file: LeftFile::Temporary,
                     }));
             } else {
-                report.warn(format!(
+                report.warn(WarningKind::Leftovers, format!(
                     "{}: {} temporary file(s) left by an interrupted run; a run without --dry-run removes them",
                     build_dir.display(),
                     self.leftovers.len()

@@ -283,6 +283,7 @@ fn a_folder_that_is_not_a_site_is_refused_unless_forced() {
 /// Docusaurus page: refused unless --force, nothing written. Pages are empty files, so the
 /// forced run only counts them.
 #[test]
+#[ignore = "slow: `./test-all.sh rust` runs it (or `cargo test -- --include-ignored`)"]
 fn far_more_pages_than_a_textbook_is_refused_unless_forced() {
     let tmp = tempfile::tempdir().expect("tmp");
     let build = tmp.path().join("build");
@@ -411,6 +412,7 @@ fn second_concurrent_run_is_refused() {
 }
 
 #[test]
+#[ignore = "slow: `./test-all.sh rust` runs it (or `cargo test -- --include-ignored`)"]
 fn large_pages_are_streamed_with_the_same_result() {
     // Over the 8 MiB streaming threshold: the page goes through the rewriter from disk to a
     // temporary file; the result must be what the in-memory path gives.
@@ -486,6 +488,7 @@ fn marked_elements_that_are_not_ours_keep_the_readers_text() {
         warnings.contains("intro.html") && warnings.contains("did not write"),
         "{warnings}"
     );
+    assert_eq!(harness::warning_kinds(&report), ["foreignMarker"]);
     let failures = report["failures"].to_string();
     assert!(failures.contains("broken.html"), "{failures}");
     assert_eq!(fs::read_to_string(&broken).unwrap(), broken_html);
@@ -658,6 +661,7 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     assert!(report["warnings"]
         .to_string()
         .contains("may still load them"));
+    assert!(harness::warning_kinds(&report).contains(&"assetsKept"));
 
     let run = run_in(tmp.path(), &["build", "--strip"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
@@ -772,6 +776,7 @@ fn a_failure_after_writing_began_is_a_row_with_exit_1() {
     assert!(report["warnings"]
         .to_string()
         .contains("no page was changed"));
+    assert!(harness::warning_kinds(&report).contains(&"assetsNotWritten"));
     assert!(before == snapshot_tree(&build), "a page changed");
 }
 

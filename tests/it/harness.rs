@@ -193,6 +193,16 @@ pub fn report(stdout: &str) -> serde_json::Value {
     conforming(stdout, report_schema(), "report.schema.json")
 }
 
+/// The `kind` of each of a report's warnings, in order.
+pub fn warning_kinds(report: &serde_json::Value) -> Vec<&str> {
+    report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["kind"].as_str().expect("a warning kind"))
+        .collect()
+}
+
 /// Parse `doctor --format json` output, held to `docs/doctor.schema.json`.
 pub fn doctor_report(stdout: &str) -> serde_json::Value {
     conforming(stdout, doctor_schema(), "doctor.schema.json")

@@ -97,9 +97,10 @@ fn exclude_globs_apply_under_each_locale_folder() {
         .as_array()
         .expect("warnings")
         .iter()
-        .filter_map(|w| w.as_str())
+        .filter_map(|w| w["message"].as_str())
         .collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(report["warnings"][0]["kind"], "excludeMatchesNothing");
     assert!(
         warnings[0].contains("\"private/**\" matches no page") && warnings[0].contains("fr/"),
         "{warnings:?}"
@@ -128,6 +129,14 @@ fn a_dev_profile_run_in_ci_is_a_warning() {
     .expect("config");
     let (report, stderr) = run(Some("true"), "dev");
     let warnings = report["warnings"].to_string();
+    assert!(
+        report["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w["kind"] == "devProfileInCi"),
+        "{warnings}"
+    );
     assert!(
         warnings.contains("CI is set and this run uses the dev profile")
             && warnings.contains("http://localhost:8000")

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use chatkit_inject::csp;
 use chatkit_inject::inject::SkipReason;
-use chatkit_inject::report::{CspBlocked, Failure, LeftFile, PageError, Report, Stale};
+use chatkit_inject::report::{
+    CspBlocked, Failure, LeftFile, PageError, Report, Stale, WarningKind,
+};
 use chatkit_inject::settings::{Action, RunSettings};
 
 use crate::harness::{self, copy_fixture, run_in};
@@ -27,7 +29,35 @@ fn settings(action: Action) -> RunSettings {
     }
 }
 
-/// A report holding one of every failure kind, stale kind and skip reason.
+/// Every warning kind, in declaration order. The match has no catch-all arm, so a new kind does
+/// not compile until it is chained in here (and so reaches the schema test).
+fn every_warning_kind() -> Vec<WarningKind> {
+    use WarningKind::*;
+    let next = |kind: Option<WarningKind>| match kind {
+        None => Some(NotDocusaurus),
+        Some(NotDocusaurus) => Some(BaseUrlUnknown),
+        Some(BaseUrlUnknown) => Some(DevProfileInCi),
+        Some(DevProfileInCi) => Some(ExcludeMatchesNothing),
+        Some(ExcludeMatchesNothing) => Some(LinkOutsideBuild),
+        Some(LinkOutsideBuild) => Some(BrokenLink),
+        Some(BrokenLink) => Some(OtherHtml),
+        Some(OtherHtml) => Some(Precompressed),
+        Some(Precompressed) => Some(ServiceWorker),
+        Some(ServiceWorker) => Some(Untranslated),
+        Some(Untranslated) => Some(ForeignMarker),
+        Some(ForeignMarker) => Some(AssetsNotWritten),
+        Some(AssetsNotWritten) => Some(AssetsKept),
+        Some(AssetsKept) => Some(WriteNotUndone),
+        Some(WriteNotUndone) => Some(ChangedSinceInterrupted),
+        Some(ChangedSinceInterrupted) => Some(RunInProgress),
+        Some(RunInProgress) => Some(Interrupted),
+        Some(Interrupted) => Some(Leftovers),
+        Some(Leftovers) => None,
+    };
+    std::iter::successors(next(None), |k| next(Some(*k))).collect()
+}
+
+/// A report holding one of every failure kind, stale kind, skip reason and warning kind.
 fn report_with_every_kind(action: Action) -> serde_json::Value {
     let mut report = Report::new(&settings(action), Path::new("build"));
     let message = || "why".to_string();
@@ -66,6 +96,9 @@ fn report_with_every_kind(action: Action) -> serde_json::Value {
     ] {
         report.pages.skipped.insert(reason, 1);
     }
+    for kind in every_warning_kind() {
+        report.warn(kind, message());
+    }
     report.csp_blocked.push(CspBlocked {
         path: path(),
         blocked: vec![csp::Blocked {
@@ -86,6 +119,30 @@ fn every_kind_the_report_can_hold_is_in_the_schema() {
     }
 }
 
+/// The schema lists exactly the warning kinds the report can hold: none missing, none stale.
+#[test]
+fn the_schema_lists_exactly_the_warning_kinds() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let text = std::fs::read_to_string(&path).expect("read the schema");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let mut listed: Vec<&str> = schema["$defs"]["warning"]["properties"]["kind"]["enum"]
+        .as_array()
+        .expect("warning kinds")
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    listed.sort_unstable();
+    let report = report_with_every_kind(Action::Inject);
+    let mut held: Vec<&str> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["kind"].as_str())
+        .collect();
+    held.sort_unstable();
+    assert_eq!(listed, held);
+}
+
 /// A change to a report that the schema must refuse.
 type Drift = fn(&mut serde_json::Value);
 
@@ -101,13 +158,20 @@ fn a_report_that_drifts_from_the_schema_fails_it() {
     let real = harness::report(&run.raw_stdout);
     assert!(real["outdated"].as_array().is_some_and(|o| !o.is_empty()));
 
-    let drifts: [(&str, Drift); 10] = [
+    let drifts: [(&str, Drift); 12] = [
         ("a new key", |r| r["pagesRewritten"] = 3.into()),
         ("a snake_case key", |r| {
             let v = r["dryRun"].take();
             r.as_object_mut().expect("object").remove("dryRun");
             r["dry_run"] = v;
         }),
+        ("a warning as one string", |r| {
+            r["warnings"] = serde_json::json!(["build: does not look like a Docusaurus build"])
+        }),
+        (
+            "an unknown warning kind",
+            |r| r["warnings"] = serde_json::json!([{"kind": "not docusaurus", "message": "why"}]),
+        ),
         ("a missing key", |r| {
             r.as_object_mut().expect("object").remove("warnings");
         }),
