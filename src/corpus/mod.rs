@@ -26,42 +26,65 @@ pub const MAX_CHARS: usize = 1600;
 
 /// Page kinds (`<html class>`) whose article is read.
 const CONTENT_PAGES: [&str; 3] = ["docs-doc-page", "blog-post-page", "mdx-page"];
-const SKIP_TAGS: [&str; 8] = [
-    "nav", "footer", "button", "svg", "script", "style", "template", "noscript",
-];
+/// Elements left out with what they hold.
+fn is_skipped(tag: &str) -> bool {
+    matches!(
+        tag,
+        "nav" | "footer" | "button" | "svg" | "script" | "style" | "template" | "noscript"
+    )
+}
+/// Classes of elements left out with what they hold.
 const SKIP_CLASSES: [&str; 4] = [
     "hash-link",
     "theme-doc-toc-mobile",
     "theme-doc-breadcrumbs",
     "theme-doc-version-badge",
 ];
-const BLOCK_TAGS: [&str; 22] = [
-    "p",
-    "div",
-    "li",
-    "ul",
-    "ol",
-    "pre",
-    "table",
-    "tr",
-    "blockquote",
-    "section",
-    "details",
-    "summary",
-    "dl",
-    "dt",
-    "dd",
-    "br",
-    "hr",
-    "figure",
-    "figcaption",
-    "h4",
-    "h5",
-    "h6",
-];
-const VOID_TAGS: [&str; 12] = [
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr",
-];
+/// Elements that start and end a line.
+fn is_block(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "pre"
+            | "table"
+            | "tr"
+            | "blockquote"
+            | "section"
+            | "details"
+            | "summary"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "br"
+            | "hr"
+            | "figure"
+            | "figcaption"
+            | "h4"
+            | "h5"
+            | "h6"
+    )
+}
+/// Elements without content (as the text reads them).
+fn is_void(tag: &str) -> bool {
+    matches!(
+        tag,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "wbr"
+    )
+}
 
 /// One record of the corpus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,15 +270,17 @@ fn attr<'a>(el: &'a impl Attrs, name: &str) -> Cow<'a, str> {
     }
 }
 
-/// Elements whose start tag the text needs: the page's kind and language, its title, canonical
-/// link and refresh, and the elements of the article.
-const HEAD_TAGS: [&str; 4] = ["html", "title", "link", "meta"];
+/// Elements whose start tag the text needs wherever they are: the page's kind and language,
+/// its title, canonical link and refresh.
+fn is_head_tag(tag: &str) -> bool {
+    matches!(tag, "html" | "title" | "link" | "meta")
+}
 
 impl scan::Handler for State {
     fn start(&mut self, tag: &Tag<'_>) -> u8 {
         // As the reference's selectors match: `html`, `title`, `link`, `meta` anywhere (and
         // again as elements of the article), the article and its elements.
-        let calls = match (HEAD_TAGS.contains(&tag.name), self.in_article) {
+        let calls = match (is_head_tag(tag.name), self.in_article) {
             (true, true) => 2,
             (true, false) | (false, true) => 1,
             (false, false) => u8::from(tag.name == "article"),
@@ -287,7 +312,7 @@ impl State {
         self.flush();
         self.start(tag, el);
         let track = self.in_article || tag == "title";
-        if VOID_TAGS.contains(&tag) {
+        if is_void(tag) {
             return 0;
         }
         if !can_have_content {
@@ -329,7 +354,7 @@ impl State {
         }
         let class = attr(el, "class");
         let mut classes = class.split_whitespace();
-        let mut skipped = SKIP_TAGS.contains(&tag);
+        let mut skipped = is_skipped(tag);
         for c in &mut classes {
             if c == "markdown" {
                 self.markdown = true;
@@ -339,7 +364,7 @@ impl State {
         if tag == "header" {
             self.header_depth += 1;
         }
-        if VOID_TAGS.contains(&tag) {
+        if is_void(tag) {
             if (tag == "br" || tag == "hr") && self.skip == 0 {
                 self.text("\n");
             }
@@ -364,7 +389,7 @@ impl State {
             if let Some(last) = self.stack.last_mut() {
                 last.1 = true;
             }
-        } else if BLOCK_TAGS.contains(&tag) {
+        } else if is_block(tag) {
             self.text("\n");
         }
     }
@@ -380,7 +405,7 @@ impl State {
             self.in_article = false;
             return;
         }
-        if VOID_TAGS.contains(&tag) || !self.stack.iter().any(|(t, _)| t == tag) {
+        if is_void(tag) || !self.stack.iter().any(|(t, _)| t == tag) {
             return;
         }
         // Close unclosed children too (`<p>`, `<li>` without end tags).
@@ -397,7 +422,7 @@ impl State {
                 && self.skip == 0
             {
                 self.close_heading();
-            } else if BLOCK_TAGS.contains(&open.as_str()) && self.skip == 0 {
+            } else if is_block(&open) && self.skip == 0 {
                 self.text("\n");
             }
             let done = open == tag;

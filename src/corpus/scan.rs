@@ -97,70 +97,97 @@ pub(super) struct Scanner {
     name: String,
 }
 
-const RAW_TEXT: [&str; 10] = [
-    "textarea",
-    "title",
-    "plaintext",
-    "script",
-    "style",
-    "iframe",
-    "xmp",
-    "noembed",
-    "noframes",
-    "noscript",
-];
+/// The name of an element whose text is raw (no tags in it) in HTML, as lol_html reads it.
+fn raw_text(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "textarea" => "textarea",
+        "title" => "title",
+        "plaintext" => "plaintext",
+        "script" => "script",
+        "style" => "style",
+        "iframe" => "iframe",
+        "xmp" => "xmp",
+        "noembed" => "noembed",
+        "noframes" => "noframes",
+        "noscript" => "noscript",
+        _ => return None,
+    })
+}
+
 /// Elements lol_html never keeps open (in HTML).
-const VOID: [&str; 17] = [
-    "area", "base", "basefont", "bgsound", "br", "col", "embed", "hr", "img", "input", "keygen",
-    "link", "meta", "param", "source", "track", "wbr",
-];
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
 /// Start tags that end SVG or MathML content.
-const BREAKOUT: [&str; 44] = [
-    "b",
-    "big",
-    "blockquote",
-    "body",
-    "br",
-    "center",
-    "code",
-    "dd",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "embed",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "head",
-    "hr",
-    "i",
-    "img",
-    "li",
-    "listing",
-    "menu",
-    "meta",
-    "nobr",
-    "ol",
-    "p",
-    "pre",
-    "ruby",
-    "s",
-    "small",
-    "span",
-    "strong",
-    "strike",
-    "sub",
-    "sup",
-    "table",
-    "tt",
-    "u",
-    "ul",
-    "var",
-];
+fn is_breakout(name: &str) -> bool {
+    matches!(
+        name,
+        "b" | "big"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "center"
+            | "code"
+            | "dd"
+            | "div"
+            | "dl"
+            | "dt"
+            | "em"
+            | "embed"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "head"
+            | "hr"
+            | "i"
+            | "img"
+            | "li"
+            | "listing"
+            | "menu"
+            | "meta"
+            | "nobr"
+            | "ol"
+            | "p"
+            | "pre"
+            | "ruby"
+            | "s"
+            | "small"
+            | "span"
+            | "strong"
+            | "strike"
+            | "sub"
+            | "sup"
+            | "table"
+            | "tt"
+            | "u"
+            | "ul"
+            | "var"
+    )
+}
+
 const SVG_HTML_POINTS: [&str; 3] = ["desc", "title", "foreignobject"];
 const MATH_TEXT_POINTS: [&str; 5] = ["mi", "mo", "mn", "ms", "mtext"];
 
@@ -484,7 +511,7 @@ impl Scanner {
         } else if name == "math" {
             self.ns.push(Ns::MathMl);
         } else if ns != Ns::Html {
-            if BREAKOUT.contains(&name)
+            if is_breakout(name)
                 || (name == "font"
                     && self.attrs.iter().any(|a| {
                         let n = &bytes[a.name.0..a.name.1];
@@ -510,11 +537,11 @@ impl Scanner {
                 self.ns.push(Ns::Html);
             }
         } else {
-            raw = RAW_TEXT.iter().find(|t| **t == name).copied();
+            raw = raw_text(name);
         }
         let in_html = self.ns.last() != Some(&Ns::Svg) && self.ns.last() != Some(&Ns::MathMl);
         let can_have_content = if in_html {
-            !VOID.contains(&name)
+            !is_void(name)
         } else {
             !self_closing
         };
