@@ -10,6 +10,7 @@
 //! the mobile table of contents, the version badge, heading anchors and the post header. It is
 //! split at h2 and h3; a section longer than [`MAX_CHARS`] characters is cut at line bounds.
 
+pub mod export;
 #[cfg(test)]
 mod reference;
 mod scan;
