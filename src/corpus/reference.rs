@@ -18,6 +18,12 @@ impl Attrs for Element<'_, '_> {
 
 /// The records of `page` fed in chunks of `chunk` bytes, or none if lol_html refused it.
 pub(super) fn records(page: &[u8], chunk: usize, fallback_url: &str) -> Vec<Record> {
+    read(page, chunk, fallback_url).unwrap_or_default()
+}
+
+/// The records of `page` fed in chunks of `chunk` bytes; `None` if lol_html refused the page
+/// (as the page's rewrite, with the same settings, does: the page fails, no records are kept).
+pub(super) fn read(page: &[u8], chunk: usize, fallback_url: &str) -> Option<Vec<Record>> {
     let state = Rc::new(RefCell::new(State::default()));
     let mut settings = Settings::new();
     for selector in ["html", "title", "link", "meta", "article *"] {
@@ -44,15 +50,11 @@ pub(super) fn records(page: &[u8], chunk: usize, fallback_url: &str) -> Vec<Reco
     }));
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
     for c in page.chunks(chunk.max(1)) {
-        if rewriter.write(c).is_err() {
-            return Vec::new();
-        }
+        rewriter.write(c).ok()?;
     }
-    if rewriter.end().is_err() {
-        return Vec::new();
-    }
+    rewriter.end().ok()?;
     let mut state = state.borrow_mut();
-    state.finish(fallback_url)
+    Some(state.finish(fallback_url))
 }
 
 /// An element's start tag (and, for an element in the article or the `<title>`, its end).

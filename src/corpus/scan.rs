@@ -61,11 +61,27 @@ enum Ns {
 }
 
 /// Text that ends only at an end tag of the element's name (or never).
+/// The script data states of the tokenizer (WHATWG 13.2.5.4 and 13.2.5.15 to 13.2.5.31), as
+/// far as they decide where the script ends: after `<!--`, `<script>` starts a double-escaped
+/// part in which `</script>` does not end the script.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Data,
+    Escaped,
+    EscapedDash,
+    EscapedDashDash,
+    DoubleEscaped,
+    DoubleEscapedDash,
+    DoubleEscapedDashDash,
+}
+
 #[derive(Clone, PartialEq, Eq)]
 enum Mode {
     Data,
     /// Raw text, RCDATA or script data: up to `</name` and a delimiter.
     Raw(&'static str),
+    /// Script data: up to `</script` and a delimiter, except in its escaped states.
+    Script(Script),
     /// `<plaintext>`: the rest of the page.
     Plaintext,
     /// In a comment, up to `-->` (or `--!>`).
@@ -245,6 +261,7 @@ impl Scanner {
             let step = match self.mode {
                 Mode::Data => self.data(buf, at, last, h),
                 Mode::Raw(name) => self.raw(buf, at, name, last, h),
+                Mode::Script(state) => self.script(buf, at, state, last, h),
                 Mode::Plaintext => {
                     text(h, &buf[at..]);
                     Step::Go(buf.len() - at)
@@ -338,6 +355,88 @@ impl Scanner {
         }
         text(h, &rest[..rest.len() - keep]);
         Step::Go(rest.len() - keep)
+    }
+
+    /// Script text up to its end tag.
+    fn script(
+        &mut self,
+        buf: &[u8],
+        at: usize,
+        mut state: Script,
+        last: bool,
+        h: &mut impl Handler,
+    ) -> Step {
+        use Script::*;
+        let rest = &buf[at..];
+        // `</script` and a delimiter, `<script` and a delimiter.
+        let names_script = |from: usize| {
+            rest.get(from..from + 6)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"script"))
+                && rest
+                    .get(from + 6)
+                    .is_some_and(|b| is_space(*b) || *b == b'/' || *b == b'>')
+        };
+        let mut i = 0;
+        while i < rest.len() {
+            let b = rest[i];
+            if b == b'<' {
+                if rest.len() - i < 10 && !last {
+                    // Not enough bytes to tell: hold back from the `<`.
+                    text(h, &rest[..i]);
+                    self.mode = Mode::Script(state);
+                    return if i == 0 { Step::More } else { Step::Go(i) };
+                }
+                let end_tag = rest.get(i + 1) == Some(&b'/') && names_script(i + 2);
+                match state {
+                    Data | Escaped | EscapedDash | EscapedDashDash if end_tag => {
+                        text(h, &rest[..i]);
+                        self.mode = Mode::Data;
+                        return Step::Go(i);
+                    }
+                    Data if rest[i..].starts_with(b"<!--") => {
+                        state = EscapedDashDash;
+                        i += 4;
+                    }
+                    Data => i += 1,
+                    Escaped | EscapedDash | EscapedDashDash if names_script(i + 1) => {
+                        state = DoubleEscaped;
+                        i += 8;
+                    }
+                    Escaped | EscapedDash | EscapedDashDash => {
+                        state = Escaped;
+                        i += 1;
+                    }
+                    DoubleEscaped | DoubleEscapedDash | DoubleEscapedDashDash if end_tag => {
+                        state = Escaped;
+                        i += 9;
+                    }
+                    DoubleEscaped | DoubleEscapedDash | DoubleEscapedDashDash => {
+                        state = DoubleEscaped;
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            state = match (state, b) {
+                (Data, _) => {
+                    // Nothing but a `<` matters here.
+                    i += memchr(b'<', &rest[i..]).unwrap_or(rest.len() - i);
+                    continue;
+                }
+                (Escaped, b'-') => EscapedDash,
+                (EscapedDash, b'-') | (EscapedDashDash, b'-') => EscapedDashDash,
+                (EscapedDashDash, b'>') => Data,
+                (Escaped | EscapedDash | EscapedDashDash, _) => Escaped,
+                (DoubleEscaped, b'-') => DoubleEscapedDash,
+                (DoubleEscapedDash, b'-') | (DoubleEscapedDashDash, b'-') => DoubleEscapedDashDash,
+                (DoubleEscapedDashDash, b'>') => Data,
+                (DoubleEscaped | DoubleEscapedDash | DoubleEscapedDashDash, _) => DoubleEscaped,
+            };
+            i += 1;
+        }
+        text(h, rest);
+        self.mode = Mode::Script(state);
+        Step::Go(rest.len())
     }
 
     /// Text up to the next tag (or comment), then the tag.
@@ -562,6 +661,7 @@ impl Scanner {
         }
         match raw {
             Some("plaintext") => self.mode = Mode::Plaintext,
+            Some("script") => self.mode = Mode::Script(Script::Data),
             Some(raw) => self.mode = Mode::Raw(raw),
             None => {}
         }
