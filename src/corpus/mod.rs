@@ -403,11 +403,12 @@ impl State {
         if !self.in_article {
             return;
         }
-        if tag == "article" && !self.stack.iter().any(|(t, _)| t == "article") {
+        // From the top: the element that ends is most often the last one opened.
+        if tag == "article" && !self.stack.iter().rev().any(|(t, _)| t == "article") {
             self.in_article = false;
             return;
         }
-        if is_void(tag) || !self.stack.iter().any(|(t, _)| t == tag) {
+        if is_void(tag) || !self.stack.iter().rev().any(|(t, _)| t == tag) {
             return;
         }
         // Close unclosed children too (`<p>`, `<li>` without end tags).
@@ -753,6 +754,21 @@ mod tests {
                     assert_eq!(scanned(page, chunk), want, "{body} in chunks of {chunk}");
                 }
             }
+        }
+        // A tag longer than the chunks, and than what is read again at every chunk.
+        let long = format!(
+            "{head}<article><div class=markdown><p title='{}' data-x={}>long</p></div></article>",
+            "a > b ".repeat(700),
+            "c".repeat(3000)
+        );
+        let want = reference::records(long.as_bytes(), long.len(), "/fallback");
+        assert_eq!(want[0].text, "long");
+        for chunk in [long.len(), 1000, 7] {
+            assert_eq!(
+                scanned(long.as_bytes(), chunk),
+                want,
+                "long tag in chunks of {chunk}"
+            );
         }
         // All but the redirect stub are content.
         assert_eq!(with_records, 2 * (cases.len() - 1));

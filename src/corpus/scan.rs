@@ -107,6 +107,10 @@ pub(super) struct Scanner {
     /// Open elements, their names in one buffer.
     open: Vec<Open>,
     names: String,
+    /// Open elements by a hash of their name: an end tag with no open element of its name (a
+    /// stray `</x>`) is passed over without looking through the whole stack, as lol_html's
+    /// count of open names does.
+    open_by_hash: [u32; 256],
     /// The namespace stack of lol_html's tree builder simulator.
     ns: Vec<Ns>,
     attrs: Vec<Attr>,
@@ -226,6 +230,7 @@ impl Default for Scanner {
             carry: Vec::new(),
             open: Vec::new(),
             names: String::new(),
+            open_by_hash: [0; 256],
             ns: vec![Ns::Html],
             attrs: Vec::new(),
             name: String::new(),
@@ -239,6 +244,13 @@ impl Scanner {
         if self.carry.is_empty() {
             let used = self.scan(chunk, false, h);
             self.carry.extend_from_slice(&chunk[used..]);
+        } else if self.mode == Mode::Data
+            && self.carry.len() >= 1024
+            && memchr(b'>', chunk).is_none()
+        {
+            // A long tag (a large attribute value) cannot end in a chunk without `>`: wait
+            // for one instead of reading the tag again from its start at every chunk.
+            self.carry.extend_from_slice(chunk);
         } else {
             let mut buf = std::mem::take(&mut self.carry);
             buf.extend_from_slice(chunk);
@@ -654,6 +666,7 @@ impl Scanner {
         if can_have_content {
             let from = self.names.len();
             self.names.push_str(name);
+            self.open_by_hash[name_hash(name)] += 1;
             self.open.push(Open {
                 name: (from, self.names.len()),
                 ends,
@@ -686,6 +699,9 @@ impl Scanner {
         {
             leave(&mut self.ns);
         }
+        if self.open_by_hash[name_hash(name)] == 0 {
+            return;
+        }
         let names = &self.names;
         let Some(at) = self
             .open
@@ -696,12 +712,21 @@ impl Scanner {
         };
         while self.open.len() > at {
             let Some(o) = self.open.pop() else { break };
+            self.open_by_hash[name_hash(&self.names[o.name.0..o.name.1])] -= 1;
             for _ in 0..o.ends {
                 h.end(&self.names[o.name.0..o.name.1]);
             }
             self.names.truncate(o.name.0);
         }
     }
+}
+
+/// A one-byte hash of an element's name.
+fn name_hash(name: &str) -> usize {
+    let h = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    (h ^ (h >> 8)) as usize & 0xff
 }
 
 fn leave(ns: &mut Vec<Ns>) {
