@@ -725,6 +725,7 @@ mod tests {
             "<article><div class=markdown><svg><foreignObject><p>in html</p></foreignObject><![CDATA[cdata]]></svg>z</div></article>",
             "<article><div class=markdown><script>if (a</b) {} </scriptx> </script>after<style>.a>b{}</style>s</div></article>",
             "<article><div class=markdown><textarea><p>text</p> &amp;</textarea><title>In</title>t</div></article>",
+            "<article><div class=markdown><script><!--<script></script>--></script>after<script><!--x--></script>y</div></article>",
             "<article><div class=markdown><p>one<p>two<li>three</div>after</article>tail",
             "<main><article><div class=markdown><h2 id=a>A</h2><p>open</main><p>outside</p></article>",
             "<article><div class=markdown><h2>Unclosed</div>tail</article><article>second</article>",
