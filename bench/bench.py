@@ -227,11 +227,13 @@ def targets(figures: dict, double: dict | None) -> list[tuple[str, bool | None, 
     c = figures.get(OURS_CORPUS)
     if c:
         wall, cpu = c["wall"] / o["wall"] - 1, c["cpu"] / o["cpu"] - 1 if o["cpu"] else 0.0
+        # Both: on a shared machine the wall time of a plain run can grow with the load alone
+        # and hide the corpus's cost, which the CPU time still shows.
         out.append(
             (
                 f"corpus overhead < {CORPUS_OVERHEAD:.0%}",
-                wall < CORPUS_OVERHEAD,
-                f"+{wall:.0%} wall, +{cpu:.0%} CPU over a plain run",
+                wall < CORPUS_OVERHEAD and cpu < CORPUS_OVERHEAD,
+                f"+{wall:.0%} wall, +{cpu:.0%} CPU over a plain run (want both under {CORPUS_OVERHEAD:.0%})",
             )
         )
     one = figures.get(OURS_1)

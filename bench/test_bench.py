@@ -158,6 +158,17 @@ class TargetTests(unittest.TestCase):
         if (bench.os.cpu_count() or 1) >= 2:
             self.assertFalse(v["all cores >= 1.7x --jobs 1"])
 
+    def test_corpus_overhead_must_stay_under_the_goal_in_wall_and_cpu_time(self):
+        label = "corpus overhead < 25%"
+        plain = self.fig(2.0)
+        cheap = {bench.OURS: plain, bench.OURS_CORPUS: self.fig(2.4)}
+        self.assertTrue(self.verdicts(cheap)[label])
+        dear = {bench.OURS: plain, bench.OURS_CORPUS: self.fig(3.0)}
+        self.assertFalse(self.verdicts(dear)[label])
+        # A plain run slowed by the machine's load: its wall time hides the cost, not its CPU.
+        loaded = {bench.OURS: {**plain, "wall": 4.0}, bench.OURS_CORPUS: self.fig(3.0)}
+        self.assertFalse(self.verdicts(loaded)[label])
+
     def test_memory_on_twice_the_pages_must_stay_flat(self):
         figures = {bench.OURS: self.fig(2.0, rss=10.0)}
         flat = self.verdicts(figures, {"pages": 20240, "rss_mib": 10.3})

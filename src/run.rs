@@ -19,7 +19,7 @@ use crate::fsx::{self, PathError};
 use crate::journal::Journal;
 use crate::lock::{self, TreeLock};
 use crate::page::{self, Pages};
-use crate::report::{CorpusSummary, Failure, PageError, Report, Stale, WarningKind};
+use crate::report::{Failure, PageError, Report, Stale, WarningKind};
 use crate::settings::{Action, RunError, RunSettings};
 use crate::site;
 use crate::tally::Tally;
@@ -41,13 +41,7 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         return Err(RunError::OutInsideBuild { out, build });
     }
     let target = out_dir.unwrap_or(build_dir).clone();
-    // Under --out the build directory is left untouched: the corpus does not go into it.
-    if let (Some(corpus), Some(_)) = (&settings.corpus, out_dir) {
-        if lock::is_inside(corpus, build_dir) {
-            let (corpus, build) = (corpus.clone(), build_dir.clone());
-            return Err(RunError::CorpusInsideBuild { corpus, build });
-        }
-    }
+    corpus::export::check_destination(settings.corpus.as_ref(), build_dir, out_dir)?;
     let writes = !settings.dry_run && settings.action != Action::Check;
     let held = if writes {
         if out_dir.is_some() {
@@ -242,13 +236,9 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
     }
     if let Some(path) = &settings.corpus {
         let pages = std::mem::take(&mut tally.corpus);
-        report.corpus = Some(write_corpus(
-            path,
-            pages,
-            settings.dry_run,
-            &target,
-            &mut report,
-        ));
+        let dry_run = settings.dry_run;
+        let summary = corpus::export::finish(path, pages, dry_run, &target, &mut report);
+        report.corpus = Some(summary);
     }
     let failed = tally.into_report(&mut report, &found, build_dir);
 
@@ -287,34 +277,6 @@ pub fn run(settings: &RunSettings) -> Result<Report, RunError> {
         ));
     }
     Ok(finish(report, started))
-}
-
-/// Sort the corpus and write it (atomically; not under `--dry-run`). A failed write is a row
-/// of the report naming the file.
-fn write_corpus(
-    path: &std::path::Path,
-    pages: Vec<corpus::PageRecords>,
-    dry_run: bool,
-    target: &std::path::Path,
-    report: &mut Report,
-) -> CorpusSummary {
-    let page_count = pages.len();
-    let records = corpus::sort(pages);
-    let written = !dry_run
-        && match corpus::write(path, &records) {
-            Ok(()) => true,
-            Err(e) => {
-                report.failures.push(failure_of(&e));
-                false
-            }
-        };
-    CorpusSummary {
-        path: path.display().to_string(),
-        records: records.len(),
-        pages: page_count,
-        written,
-        in_site: lock::is_inside(path, target),
-    }
 }
 
 /// Sort the report's rows and count them.
