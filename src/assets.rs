@@ -1,5 +1,6 @@
 //! The widget assets: the bundle files embedded in the binary, the themed CSS rendered from
-//! `templates/widget.css.j2`, their content-hashed names, and writing them into the build.
+//! `templates/widget.css.j2`, the site modules (the runtime config's site part, one per distinct
+//! locale config), their content-hashed names, and writing them into the build.
 //!
 //! Hashed names let CDNs cache the files forever; a file of an earlier run whose name matches
 //! [`is_hashed_asset_name`] but is not part of this run is stale and removed. Nothing else in
@@ -26,7 +27,7 @@ pub const CSS_TEMPLATE: &str = include_str!("../templates/widget.css.j2");
 /// One file to write into `BUILD_DIR/chatkit/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {
-    /// `widget`, `loader` or `panel`.
+    /// `widget`, `loader`, `panel` or `site`.
     pub stem: &'static str,
     /// `css` or `js`.
     pub ext: &'static str,
@@ -58,17 +59,22 @@ impl Asset {
     }
 }
 
-/// The three assets of one run.
+/// The assets of one run.
 #[derive(Debug, Clone)]
 pub struct AssetSet {
     pub css: Asset,
     pub loader: Asset,
     pub panel: Asset,
+    /// The site modules (see `runtime_config::SiteConfig`), one per distinct content.
+    pub sites: Vec<Asset>,
 }
 
 impl AssetSet {
-    pub fn all(&self) -> [&Asset; 3] {
+    pub fn all(&self) -> Vec<&Asset> {
         [&self.css, &self.loader, &self.panel]
+            .into_iter()
+            .chain(&self.sites)
+            .collect()
     }
 }
 
@@ -115,16 +121,22 @@ pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
     })
 }
 
-/// Build the asset set for a run.
+/// Build the asset set for a run (the site modules are added once the markup is built, see
+/// `widget::prepare`).
 pub fn build(css: String) -> AssetSet {
     AssetSet {
         css: Asset::new("widget", "css", css.into_bytes()),
         loader: Asset::new("loader", "js", LOADER_JS.to_vec()),
         panel: Asset::new("panel", "js", PANEL_JS.to_vec()),
+        sites: Vec::new(),
     }
 }
 
-/// `widget.0123abcd.css`, `loader.0123abcd.js`, `panel.0123abcd.js`: names this tool owns.
+/// The stems of the files this tool writes.
+const STEMS: [&str; 4] = ["widget", "loader", "panel", "site"];
+
+/// `widget.0123abcd.css`, `loader.0123abcd.js`, `panel.0123abcd.js`, `site.0123abcd.js`: names
+/// this tool owns.
 pub fn is_hashed_asset_name(name: &str) -> bool {
     let mut parts = name.split('.');
     let (Some(stem), Some(hash), Some(ext), None) =
@@ -134,7 +146,7 @@ pub fn is_hashed_asset_name(name: &str) -> bool {
     };
     let stem_ok = matches!(
         (stem, ext),
-        ("widget", "css") | ("loader", "js") | ("panel", "js")
+        ("widget", "css") | ("loader", "js") | ("panel", "js") | ("site", "js")
     );
     stem_ok
         && hash.len() == 8
@@ -144,11 +156,11 @@ pub fn is_hashed_asset_name(name: &str) -> bool {
 }
 
 /// The names of our hashed files that `page` mentions (a page loads them through its link, its
-/// loader script and its runtime config's panel URL).
+/// loader script and its page config's panel and site URLs).
 pub fn names_in(page: &[u8]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for (i, _) in page.iter().enumerate().filter(|(_, b)| **b == b'.') {
-        for stem in ["widget", "loader", "panel"] {
+        for stem in STEMS {
             let Some(start) = i.checked_sub(stem.len()) else {
                 continue;
             };
