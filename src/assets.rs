@@ -423,6 +423,8 @@ mod tests {
     #[test]
     fn only_our_names_count_as_hashed_assets() {
         assert!(is_hashed_asset_name("panel.0123abcd.js"));
+        assert!(is_hashed_asset_name("site.0123abcd.js"));
+        assert!(!is_hashed_asset_name("site.0123abcd.css"));
         assert!(!is_hashed_asset_name("panel.0123ABCD.js"));
         assert!(!is_hashed_asset_name("panel.0123abc.js"));
         assert!(!is_hashed_asset_name("widget.0123abcd.js"));
@@ -436,20 +438,35 @@ mod tests {
         let asset_dir = dir.path().join(ASSET_DIR);
         std::fs::create_dir_all(&asset_dir).unwrap();
         std::fs::write(asset_dir.join("loader.deadbeef.js"), b"old").unwrap();
+        std::fs::write(asset_dir.join("site.deadbeef.js"), b"old").unwrap();
         std::fs::write(asset_dir.join("README.txt"), b"site's own").unwrap();
-        let set = build(render_css(&ctx()).unwrap());
+        let mut set = build(render_css(&ctx()).unwrap());
+        let site = Asset::new("site", "js", b"export default {};".to_vec());
+        set.sites.push(site.clone());
         let mut changes = write_current(dir.path(), &set, false).unwrap();
         remove_stale(dir.path(), &set, false, &mut changes, &|_| false).unwrap();
-        assert_eq!(changes.written.len(), 3);
+        assert_eq!(changes.written.len(), 4);
+        assert!(changes
+            .written
+            .contains(&format!("chatkit/{}", site.file_name())));
         assert_eq!(
             changes.removed,
-            vec!["chatkit/loader.deadbeef.js".to_string()]
+            vec![
+                "chatkit/loader.deadbeef.js".to_string(),
+                "chatkit/site.deadbeef.js".to_string()
+            ]
         );
         assert!(asset_dir.join("README.txt").exists());
         let mut again = write_current(dir.path(), &set, false).unwrap();
         remove_stale(dir.path(), &set, false, &mut again, &|_| false).unwrap();
         assert!(again.written.is_empty() && again.removed.is_empty());
-        assert_eq!(again.unchanged.len(), 3);
+        assert_eq!(again.unchanged.len(), 4);
+        assert_eq!(check(dir.path(), &set).0, Vec::<String>::new());
+        std::fs::remove_file(asset_dir.join(site.file_name())).unwrap();
+        assert_eq!(
+            check(dir.path(), &set).0,
+            vec![format!("chatkit/{}", site.file_name())]
+        );
         let stripped = remove_all(dir.path(), false, &|_| false).unwrap();
         assert_eq!(stripped.removed.len(), 3);
         assert!(asset_dir.join("README.txt").exists());
@@ -457,13 +474,14 @@ mod tests {
 
     #[test]
     fn names_a_page_loads_are_found() {
-        let page = br#"<link href="/b/chatkit/widget.0123abcd.css" data-chatkit-inject><script>{"panelUrl":"/chatkit/panel.89abcdef.js"}</script><script src="/chatkit/loader.deadbeef.js?v=1"></script> widget.0123abcd.js loader.xyz"#;
+        let page = br#"<link href="/b/chatkit/widget.0123abcd.css" data-chatkit-inject><script>{"panelUrl":"/chatkit/panel.89abcdef.js","siteUrl":"/chatkit/site.01234567.js"}</script><script src="/chatkit/loader.deadbeef.js?v=1"></script> widget.0123abcd.js loader.xyz"#;
         let names: Vec<String> = names_in(page).into_iter().collect();
         assert_eq!(
             names,
             [
                 "loader.deadbeef.js",
                 "panel.89abcdef.js",
+                "site.01234567.js",
                 "widget.0123abcd.css"
             ]
         );

@@ -96,7 +96,7 @@ const themedCss = gz(
 
 // Issue #13 aims at 3072 B before the first open. Moving everything open-only out of the page
 // (the site module) and squeezing the loader brought the heaviest page with every [theme] key
-// from 4015 B to 3741 B (README, "Budget", says where the rest is); the limit is that, rounded up
+// from 4015 B to 3746 B (README, "Budget", says where the rest is); the limit is that, rounded up
 // a little, so what is gained stays gained.
 const PAGE_LIMIT = 3760;
 const budgets = [

@@ -290,6 +290,15 @@ describe("lazy loading", () => {
     expect(document.getElementById("chatkit-inject-error")?.textContent).toContain("You appear to be offline.");
   });
 
+  it("hands a site module without a default export to the panel module, which rejects the config; nothing preloaded", async () => {
+    const { loader, mount } = boot({ importSite: async () => ({}) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(mount).toHaveBeenCalledTimes(1);
+    expect(mount.mock.calls[0][1].site).toBeUndefined();
+    expect(document.head.querySelector("link[rel=preload], link[rel=preconnect]")).toBeNull();
+  });
+
   it("treats a module without mount() as a load failure", async () => {
     const { loader } = boot({ importPanel: async () => ({}) });
     loader?.setOpen(true);

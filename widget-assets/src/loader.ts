@@ -185,8 +185,10 @@ export function startLoader(env: LoaderEnv): Loader | null {
    * failed preload and hands it to the <script> that the Retry inserts once the reader is back
    * online. A preload that fails is dropped for the same reason.
    */
-  function preload({ scriptUrl }: SiteConfig): void {
-    if (preloaded || navigator.onLine === false) return;
+  function preload(value: SiteConfig | undefined): void {
+    // A site module without a config: nothing to preload (the panel module rejects it).
+    const scriptUrl = value?.scriptUrl;
+    if (!scriptUrl || preloaded || navigator.onLine === false) return;
     preloaded = true;
     const node = link({ rel: "preload", as: "script", href: scriptUrl });
     node.onerror = () => {
