@@ -1,7 +1,7 @@
 //! One source for each contract between the CLI and the widget: the golden files in
 //! `tests/golden/` are what the CLI writes for `tests/golden/chatkit.toml` (the page config of an
-//! English and of an Urdu page, the site module, the injected markup), and the widget's own tests
-//! and size budget read those same files. A change on one side fails here (run with
+//! English and of an Urdu page, the site module, the injected markup, the widget CSS for two
+//! contexts), and the widget's own tests and size budget read those same files. A change on one side fails here (run with
 //! `CHATKIT_INJECT_UPDATE_GOLDEN=1` to rewrite them, then read the diff) or in the widget's tests.
 //! The CSS template's context is checked against the widget's sample
 //! (`widget-assets/test/fixtures/css-context.json`).
@@ -124,6 +124,36 @@ fn the_runtime_config_splits_as_the_widget_expects() {
     assert_eq!(urdu["locale"], "ur");
     assert_eq!(urdu["siteUrl"], page["siteUrl"]);
     assert_eq!(urdu_site, site);
+}
+
+/// The widget CSS as the CLI renders it, for the widget's sample context and for one with every
+/// branch of the template taken the other way (both colour modes fixed, a chosen corner,
+/// `replaces`): the widget's own renderer (`widget-assets/scripts/render-css.mjs`, used by its
+/// tests and its budget) must give the same bytes (`src/widget-css.test.ts`).
+#[test]
+fn the_golden_css_is_what_the_cli_renders() {
+    let sample: CssContext =
+        serde_json::from_value(widget_fixture("css-context.json")).expect("CSS context");
+    let mut themed = sample.clone();
+    themed.accent = "#2e8555".into();
+    themed.accent_dark = "#25c2a0".into();
+    themed.accent_fixed = true;
+    themed.accent_dark_fixed = true;
+    themed.position = "bottom-left".into();
+    themed.replaces = vec!["#old-bot".into(), ".chat-fab[data-x='a']".into()];
+    let themed_json = serde_json::to_string_pretty(&themed).expect("JSON") + "\n";
+    let results = [
+        golden("widget.css", &assets::render_css(&sample).expect("renders")),
+        golden("css-context.themed.json", &themed_json),
+        golden(
+            "widget.themed.css",
+            &assets::render_css(&themed).expect("renders"),
+        ),
+    ];
+    assert!(
+        results.iter().all(|ok| *ok),
+        "tests/golden/ is out of date (see above): run `CHATKIT_INJECT_UPDATE_GOLDEN=1 cargo test --test it golden` and read the diff"
+    );
 }
 
 #[test]
