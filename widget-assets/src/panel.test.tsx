@@ -561,6 +561,19 @@ describe("mount (the loader's entry point)", () => {
   });
 });
 
+describe("mount with a site module that exports no config", () => {
+  it("turns the widget off with the config problem `site`", () => {
+    const toggle = document.createElement("button");
+    toggle.id = "chatkit-inject-toggle";
+    document.body.append(toggle);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    mount(host, { config: samplePage(), site: undefined, scriptTimeoutMs: 100, close: vi.fn() });
+    expect(String(warn.mock.calls[0][0])).toContain("(site)");
+    expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
+    expect(host.isConnected).toBe(false);
+  });
+});
+
 describe("built-in translations (config.locale)", () => {
   it("show Loading, the errors, Retry and the typing text in the page's language without config.strings", async () => {
     const table = JSON.parse(readFileSync(resolve(__dirname, "../../templates/strings.json"), "utf8")) as Record<
