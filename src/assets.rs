@@ -1,5 +1,6 @@
 //! The widget assets: the bundle files embedded in the binary, the themed CSS rendered from
-//! `templates/widget.css.j2`, their content-hashed names, and writing them into the build.
+//! `templates/widget.css.j2`, the site modules (the runtime config's site part, one per distinct
+//! locale config), their content-hashed names, and writing them into the build.
 //!
 //! Hashed names let CDNs cache the files forever; a file of an earlier run whose name matches
 //! [`is_hashed_asset_name`] but is not part of this run is stale and removed. Nothing else in
@@ -26,7 +27,7 @@ pub const CSS_TEMPLATE: &str = include_str!("../templates/widget.css.j2");
 /// One file to write into `BUILD_DIR/chatkit/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {
-    /// `widget`, `loader` or `panel`.
+    /// `widget`, `loader`, `panel` or `site`.
     pub stem: &'static str,
     /// `css` or `js`.
     pub ext: &'static str,
@@ -58,17 +59,22 @@ impl Asset {
     }
 }
 
-/// The three assets of one run.
+/// The assets of one run.
 #[derive(Debug, Clone)]
 pub struct AssetSet {
     pub css: Asset,
     pub loader: Asset,
     pub panel: Asset,
+    /// The site modules (see `runtime_config::SiteConfig`), one per distinct content.
+    pub sites: Vec<Asset>,
 }
 
 impl AssetSet {
-    pub fn all(&self) -> [&Asset; 3] {
+    pub fn all(&self) -> Vec<&Asset> {
         [&self.css, &self.loader, &self.panel]
+            .into_iter()
+            .chain(&self.sites)
+            .collect()
     }
 }
 
@@ -115,16 +121,22 @@ pub fn render_css(ctx: &CssContext) -> Result<String, minijinja::Error> {
     })
 }
 
-/// Build the asset set for a run.
+/// Build the asset set for a run (the site modules are added once the markup is built, see
+/// `widget::prepare`).
 pub fn build(css: String) -> AssetSet {
     AssetSet {
         css: Asset::new("widget", "css", css.into_bytes()),
         loader: Asset::new("loader", "js", LOADER_JS.to_vec()),
         panel: Asset::new("panel", "js", PANEL_JS.to_vec()),
+        sites: Vec::new(),
     }
 }
 
-/// `widget.0123abcd.css`, `loader.0123abcd.js`, `panel.0123abcd.js`: names this tool owns.
+/// The stems of the files this tool writes.
+const STEMS: [&str; 4] = ["widget", "loader", "panel", "site"];
+
+/// `widget.0123abcd.css`, `loader.0123abcd.js`, `panel.0123abcd.js`, `site.0123abcd.js`: names
+/// this tool owns.
 pub fn is_hashed_asset_name(name: &str) -> bool {
     let mut parts = name.split('.');
     let (Some(stem), Some(hash), Some(ext), None) =
@@ -134,7 +146,7 @@ pub fn is_hashed_asset_name(name: &str) -> bool {
     };
     let stem_ok = matches!(
         (stem, ext),
-        ("widget", "css") | ("loader", "js") | ("panel", "js")
+        ("widget", "css") | ("loader", "js") | ("panel", "js") | ("site", "js")
     );
     stem_ok
         && hash.len() == 8
@@ -144,11 +156,11 @@ pub fn is_hashed_asset_name(name: &str) -> bool {
 }
 
 /// The names of our hashed files that `page` mentions (a page loads them through its link, its
-/// loader script and its runtime config's panel URL).
+/// loader script and its page config's panel and site URLs).
 pub fn names_in(page: &[u8]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for (i, _) in page.iter().enumerate().filter(|(_, b)| **b == b'.') {
-        for stem in ["widget", "loader", "panel"] {
+        for stem in STEMS {
             let Some(start) = i.checked_sub(stem.len()) else {
                 continue;
             };
@@ -411,6 +423,8 @@ mod tests {
     #[test]
     fn only_our_names_count_as_hashed_assets() {
         assert!(is_hashed_asset_name("panel.0123abcd.js"));
+        assert!(is_hashed_asset_name("site.0123abcd.js"));
+        assert!(!is_hashed_asset_name("site.0123abcd.css"));
         assert!(!is_hashed_asset_name("panel.0123ABCD.js"));
         assert!(!is_hashed_asset_name("panel.0123abc.js"));
         assert!(!is_hashed_asset_name("widget.0123abcd.js"));
@@ -424,20 +438,35 @@ mod tests {
         let asset_dir = dir.path().join(ASSET_DIR);
         std::fs::create_dir_all(&asset_dir).unwrap();
         std::fs::write(asset_dir.join("loader.deadbeef.js"), b"old").unwrap();
+        std::fs::write(asset_dir.join("site.deadbeef.js"), b"old").unwrap();
         std::fs::write(asset_dir.join("README.txt"), b"site's own").unwrap();
-        let set = build(render_css(&ctx()).unwrap());
+        let mut set = build(render_css(&ctx()).unwrap());
+        let site = Asset::new("site", "js", b"export default {};".to_vec());
+        set.sites.push(site.clone());
         let mut changes = write_current(dir.path(), &set, false).unwrap();
         remove_stale(dir.path(), &set, false, &mut changes, &|_| false).unwrap();
-        assert_eq!(changes.written.len(), 3);
+        assert_eq!(changes.written.len(), 4);
+        assert!(changes
+            .written
+            .contains(&format!("chatkit/{}", site.file_name())));
         assert_eq!(
             changes.removed,
-            vec!["chatkit/loader.deadbeef.js".to_string()]
+            vec![
+                "chatkit/loader.deadbeef.js".to_string(),
+                "chatkit/site.deadbeef.js".to_string()
+            ]
         );
         assert!(asset_dir.join("README.txt").exists());
         let mut again = write_current(dir.path(), &set, false).unwrap();
         remove_stale(dir.path(), &set, false, &mut again, &|_| false).unwrap();
         assert!(again.written.is_empty() && again.removed.is_empty());
-        assert_eq!(again.unchanged.len(), 3);
+        assert_eq!(again.unchanged.len(), 4);
+        assert_eq!(check(dir.path(), &set).0, Vec::<String>::new());
+        std::fs::remove_file(asset_dir.join(site.file_name())).unwrap();
+        assert_eq!(
+            check(dir.path(), &set).0,
+            vec![format!("chatkit/{}", site.file_name())]
+        );
         let stripped = remove_all(dir.path(), false, &|_| false).unwrap();
         assert_eq!(stripped.removed.len(), 3);
         assert!(asset_dir.join("README.txt").exists());
@@ -445,13 +474,14 @@ mod tests {
 
     #[test]
     fn names_a_page_loads_are_found() {
-        let page = br#"<link href="/b/chatkit/widget.0123abcd.css" data-chatkit-inject><script>{"panelUrl":"/chatkit/panel.89abcdef.js"}</script><script src="/chatkit/loader.deadbeef.js?v=1"></script> widget.0123abcd.js loader.xyz"#;
+        let page = br#"<link href="/b/chatkit/widget.0123abcd.css" data-chatkit-inject><script>{"panelUrl":"/chatkit/panel.89abcdef.js","siteUrl":"/chatkit/site.01234567.js"}</script><script src="/chatkit/loader.deadbeef.js?v=1"></script> widget.0123abcd.js loader.xyz"#;
         let names: Vec<String> = names_in(page).into_iter().collect();
         assert_eq!(
             names,
             [
                 "loader.deadbeef.js",
                 "panel.89abcdef.js",
+                "site.01234567.js",
                 "widget.0123abcd.css"
             ]
         );

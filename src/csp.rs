@@ -48,7 +48,7 @@ pub fn check(policies: &[String], needs: &Needs) -> Vec<Blocked> {
         (
             &["script-src-elem", "script-src", "default-src"],
             Source::SelfOrigin,
-            "the widget loader and panel",
+            "the widget loader, panel and site modules",
         ),
         (
             &["script-src-elem", "script-src", "default-src"],

@@ -2,10 +2,11 @@
 //! (`templates/strings.json`, shared with the widget, which falls back to its "en" entry), and
 //! how a page's `<html lang>` picks a locale.
 //!
-//! A page's runtime config names the built-in translation the widget should use (`locale`); the
+//! A locale's site module names the built-in translation the widget should use (`locale`); the
 //! panel module carries the built-in translations itself. The page carries only the strings the
-//! loader shows before the panel module exists (where they differ from English) and those the
-//! maintainer changed, so other languages, and the panel's own strings, cost nothing per page.
+//! loader shows before the panel module exists (where they differ from English), the site module
+//! those the maintainer changed, so other languages, and the panel's own strings, cost nothing
+//! per page.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -114,19 +115,34 @@ impl Strings {
         })
     }
 
-    /// What a page with this text carries as its runtime config's `strings`, where `base` is the
-    /// built-in translation the panel falls back to on that page: every one of [`MESSAGE_KEYS`]
-    /// whose value differs from `base`, and the [`LOADER_KEYS`] whose value differs from English
-    /// (the loader's fallback). Empty on an English page the maintainer did not change.
-    pub fn page_messages(&self, base: &Strings) -> BTreeMap<&'static str, String> {
+    /// What the page config carries as its `strings`: the [`LOADER_KEYS`] whose value differs
+    /// from English (the loader's only fallback). Empty on an English page the maintainer did
+    /// not change.
+    pub fn loader_messages(&self) -> BTreeMap<&'static str, String> {
         let en = english();
+        LOADER_KEYS
+            .iter()
+            .filter_map(|&k| {
+                let mine = self.get(k)?;
+                (Some(mine) != en.get(k)).then(|| (k, mine.to_string()))
+            })
+            .collect()
+    }
+
+    /// What the site config carries as its `strings`, where `base` is the built-in translation
+    /// the panel falls back to: every one of [`MESSAGE_KEYS`] whose value differs from `base` (a
+    /// maintainer's change) and that the page config does not carry already
+    /// ([`Strings::loader_messages`]). Empty for a built-in translation the maintainer did not
+    /// change. The widget takes the page's and the site's together, so the panel sees every
+    /// string that differs from `base`.
+    pub fn site_messages(&self, base: &Strings) -> BTreeMap<&'static str, String> {
+        let on_page = self.loader_messages();
         MESSAGE_KEYS
             .iter()
             .filter_map(|&k| {
                 let mine = self.get(k)?;
-                let differs = Some(mine) != base.get(k)
-                    || (LOADER_KEYS.contains(&k) && Some(mine) != en.get(k));
-                differs.then(|| (k, mine.to_string()))
+                (Some(mine) != base.get(k) && !on_page.contains_key(k))
+                    .then(|| (k, mine.to_string()))
             })
             .collect()
     }
@@ -233,30 +249,42 @@ mod tests {
     }
 
     #[test]
-    fn pages_carry_only_the_loaders_strings_and_what_the_maintainer_changed() {
-        assert!(english().page_messages(english()).is_empty());
-        // A built-in translation: only what the loader shows before the panel module exists.
+    fn pages_carry_the_loaders_strings_and_site_modules_what_the_maintainer_changed() {
+        assert!(english().loader_messages().is_empty());
+        assert!(english().site_messages(english()).is_empty());
+        // A built-in translation: the page carries what the loader shows before the panel
+        // module exists; the site module nothing (the panel module has the translation).
         let fr = &built_in()["fr"];
-        let diff = fr.page_messages(fr);
-        assert_eq!(diff.keys().copied().collect::<Vec<_>>(), {
+        let page = fr.loader_messages();
+        assert_eq!(page.keys().copied().collect::<Vec<_>>(), {
             let mut k = LOADER_KEYS.to_vec();
             k.sort_unstable();
             k
         });
-        assert_eq!(diff["retry"], "Réessayer");
-        // A changed key goes too, and a loader key set back to English does as well.
+        assert_eq!(page["retry"], "Réessayer");
+        assert!(fr.site_messages(fr).is_empty());
+        // A changed key goes into the site module; a loader key set back to English too (the
+        // page leaves it out, as English, while the panel would show the translation).
         let mut changed = fr.clone();
         changed.loading = "Patientez…".into();
         changed.retry = english().retry.clone();
-        let diff = changed.page_messages(fr);
-        assert_eq!(diff["loading"], "Patientez…");
-        assert_eq!(diff["retry"], "Retry");
+        assert!(!changed.loader_messages().contains_key("retry"));
+        let site = changed.site_messages(fr);
+        assert_eq!(site.len(), 2);
+        assert_eq!(site["loading"], "Patientez…");
+        assert_eq!(site["retry"], "Retry");
+        // A changed loader key that differs from English is the page's alone.
+        let mut offline = fr.clone();
+        offline.offline = "Pas de réseau.".into();
+        assert_eq!(offline.loader_messages()["offline"], "Pas de réseau.");
+        assert!(offline.site_messages(fr).is_empty());
         // A language with no built-in translation falls back to English: everything that differs.
         let mut ko = english().clone();
         ko.close = "닫기".into();
-        let diff = ko.page_messages(english());
-        assert_eq!(diff.len(), 1);
-        assert_eq!(diff["close"], "닫기");
+        let site = ko.site_messages(english());
+        assert_eq!(site.len(), 1);
+        assert_eq!(site["close"], "닫기");
+        assert!(ko.loader_messages().is_empty());
     }
 
     #[test]

@@ -11,16 +11,17 @@ use std::rc::Rc;
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, end, end_tag, HtmlRewriter, Settings};
 
+use crate::assets::Asset;
 use crate::config::Resolved;
 use crate::i18n;
-use crate::runtime_config::RuntimeConfig;
+use crate::runtime_config::{PageConfig, SiteConfig};
 
 /// The attribute on every element this tool adds to a page.
 pub const MARKER: &str = "data-chatkit-inject";
 
 /// What to add to a page: the markup for the end of `<head>` (the same on every page) and for
-/// the end of `<body>` (chosen by the page's `<html lang>`: the runtime config carries the
-/// widget's strings in the page's own language only).
+/// the end of `<body>` (chosen by the page's `<html lang>`: the page config carries the
+/// widget's strings in the page's own language only), and the site modules that markup loads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippets {
     /// Goes just before `</head>` (the stylesheet link).
@@ -31,6 +32,9 @@ pub struct Snippets {
     /// The body markup for pages of other languages, by normalised language tag (`fr`,
     /// `zh-hans`); a page's tag is tried whole, then its primary subtag.
     pub localized: BTreeMap<String, String>,
+    /// The site modules the body markups name (one per distinct site config, by its hashed
+    /// name), written with the other assets.
+    pub sites: Vec<Asset>,
 }
 
 impl Snippets {
@@ -40,6 +44,7 @@ impl Snippets {
             head,
             body,
             localized: BTreeMap::new(),
+            sites: Vec::new(),
         }
     }
 
@@ -61,19 +66,30 @@ pub struct AssetUrls {
     pub css: String,
     pub loader: String,
     pub panel: String,
+    /// The folder of the assets, ending with `/`: the site modules' URLs are their names in it.
+    pub dir: String,
 }
 
-/// The markup of a run: one head link for every page, and one body snippet (runtime config and
-/// loader) per locale, so each page carries the widget's strings in its own language only.
+/// The markup of a run: one head link for every page, and one body snippet (page config and
+/// loader) per locale, so each page carries the widget's strings in its own language only; and
+/// each locale's site module (the rest of the runtime config), written once per distinct content.
 pub fn snippets(config: &Resolved, urls: &AssetUrls) -> Snippets {
+    let sites = std::cell::RefCell::new(Vec::<Asset>::new());
     let body = |tag: &str, locale| {
-        let runtime = RuntimeConfig::new(config, tag, locale, urls.panel.clone());
+        let site = SiteConfig::new(config, tag, locale).to_module();
+        let site = Asset::new("site", "js", site.into_bytes());
+        let site_url = format!("{}{}", urls.dir, site.file_name());
+        let mut sites = sites.borrow_mut();
+        if !sites.contains(&site) {
+            sites.push(site);
+        }
+        let page = PageConfig::new(tag, locale, urls.panel.clone(), site_url);
         let mut body = element(
             "script",
             &[("type", Some("application/json")), ("id", Some(CONFIG_ID))],
         );
-        // Script data, not HTML: escaped for a script element by the runtime config itself.
-        body.push_str(&runtime.to_script_json());
+        // Script data, not HTML: escaped for a script element by the page config itself.
+        body.push_str(&page.to_script_json());
         body.push_str("</script>");
         body.push_str(&element(
             "script",
@@ -93,6 +109,7 @@ pub fn snippets(config: &Resolved, urls: &AssetUrls) -> Snippets {
             snippets.localized.insert(tag.clone(), body(tag, locale));
         }
     }
+    snippets.sites = sites.into_inner();
     snippets
 }
 

@@ -1,5 +1,6 @@
 //! What a run adds to the site, prepared once before any page: the widget CSS rendered from its
-//! template with the `[theme]` overrides, the hashed widget files, and the markup.
+//! template with the `[theme]` overrides, the hashed widget files (the site modules with the
+//! runtime config's site part among them), and the markup.
 //!
 //! Nothing is read from the site's CSS: the widget reads the page's accent (light and dark),
 //! radius and font from its computed styles, where the reader sees them; the `[theme]` keys a
@@ -41,15 +42,17 @@ pub fn prepare(config: &Resolved, base_url: &str) -> Result<Widget, minijinja::E
         replaces: config.replaces.clone(),
     };
     let css = assets::render_css(&css_ctx)?;
-    let set = assets::build(css);
+    let mut set = assets::build(css);
     let snippets = inject::snippets(
         config,
         &AssetUrls {
             css: set.css.url(base_url),
             loader: set.loader.url(base_url),
             panel: set.panel.url(base_url),
+            dir: format!("{base_url}{}/", assets::ASSET_DIR),
         },
     );
+    set.sites.clone_from(&snippets.sites);
     let overrides = RuntimeTheme::from_config(config);
     let file = (!overrides.is_empty()).then(|| {
         config.source.as_ref().map_or_else(

@@ -27,6 +27,7 @@ static SNIPPETS: LazyLock<Snippets> = LazyLock::new(|| {
             css: "/chatkit/widget.00000000.css".into(),
             loader: "/chatkit/loader.00000000.js".into(),
             panel: "/chatkit/panel.00000000.js".into(),
+            dir: "/chatkit/".into(),
         },
     )
 });

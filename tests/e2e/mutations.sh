@@ -14,7 +14,7 @@ e2e="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # name | test files | shell command (E2E_WORK is the folder of the injected sites)
 mutations=(
   "no-auth|tests/chat.test.mjs|sub panel 'h.set(\"Authorization\",\`Bearer \${d}\`),' ''"
-  "eager-fetch|tests/toggle.test.mjs|append loader ';fetch(JSON.parse(document.getElementById(\"chatkit-inject-config\").textContent).backendUrl+\"/healthz\").catch(()=>{});'"
+  "eager-fetch|tests/toggle.test.mjs|append loader ';import(JSON.parse(document.getElementById(\"chatkit-inject-config\").textContent).siteUrl).then(m=>fetch(m.default.backendUrl+\"/healthz\")).catch(()=>{});'"
   "no-retries|tests/errors.test.mjs|sub panel 'retries:3' 'retries:0'"
   "no-refresh-on-401|tests/errors.test.mjs|sub panel 'return h.status===401&&' 'return false&&'"
   "technical-message|tests/errors.test.mjs|sub panel \"The assistant can't be reached right now. Please try again in a moment.\" 'TypeError: Failed to fetch (HTTP 503)'"

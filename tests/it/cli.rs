@@ -94,14 +94,18 @@ fn profile_switch_replaces_the_injection() {
     assert_eq!(prod.code, 0, "{}", prod.render());
     let home = fs::read_to_string(build.join("index.html")).expect("home");
     assert_eq!(home.matches("chatkit-inject-config").count(), 1);
-    assert!(home.contains("https://chat.example.edu"));
+    assert_eq!(
+        harness::runtime_config(&build.join("index.html"))["backendUrl"],
+        "https://chat.example.edu"
+    );
     assert!(!home.contains("localhost:8000"));
-    // Only the current assets are left.
+    // Only the current assets are left: the stylesheet, the loader, the panel module and the
+    // one site module (the same for every language).
     let assets: Vec<_> = fs::read_dir(build.join("chatkit"))
         .expect("assets")
         .filter_map(Result::ok)
         .collect();
-    assert_eq!(assets.len(), 3, "{assets:?}");
+    assert_eq!(assets.len(), 4, "{assets:?}");
 }
 
 #[test]
@@ -162,6 +166,10 @@ fn base_url_is_detected_from_the_build() {
     assert!(
         home.contains("\"panelUrl\":\"/textbook/chatkit/panel."),
         "panelUrl not under baseUrl"
+    );
+    assert!(
+        home.contains("\"siteUrl\":\"/textbook/chatkit/site."),
+        "siteUrl not under baseUrl"
     );
     // Override wins.
     let run = run_in(
@@ -610,8 +618,8 @@ fn pages_where_the_widget_would_never_run_fail_untouched() {
 
 /// The widget files go only when no page loads them: `--strip` with one page it cannot strip
 /// (exit 1) keeps the files that page loads and says why; once the page is fixed, the next
-/// `--strip` removes them. A re-inject that changes the CSS keeps the old CSS while a failed
-/// page still links it.
+/// `--strip` removes them. A re-inject that changes the CSS and the site module keeps the old
+/// ones while a failed page still loads them.
 #[test]
 fn assets_stay_while_a_failed_page_still_loads_them() {
     let (tmp, build) = copy_fixture("site-flat");
@@ -629,7 +637,7 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
         names
     };
     let injected_assets = asset_files(&build);
-    assert_eq!(injected_assets.len(), 3);
+    assert_eq!(injected_assets.len(), 4);
     // An injected page that also holds a script shaped like ours that is never closed: no run
     // can rewrite it, and it loads the current files.
     let stuck = build.join("docs/intro.html");
@@ -637,7 +645,8 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     html.push_str("<script src=/chatkit/loader.1.js defer data-chatkit-inject>");
     fs::write(&stuck, &html).unwrap();
 
-    // A new accent changes the CSS: the old CSS stays, since the failed page links it.
+    // A new accent changes the CSS and the site module: the old ones stay, since the failed page
+    // loads them.
     fs::write(
         tmp.path().join("chatkit.toml"),
         "[theme]\naccent = \"#aa3300\"\n",
@@ -646,18 +655,23 @@ fn assets_stay_while_a_failed_page_still_loads_them() {
     let run = run_in(tmp.path(), &["build", "--format", "json"], tmp.path());
     assert_eq!(run.code, 1, "{}", run.render());
     let report = harness::report(&run.raw_stdout);
-    let old_css = injected_assets
-        .iter()
-        .find(|n| n.ends_with(".css"))
-        .unwrap()
-        .clone();
+    // The accent is in the CSS and in the site module: the old ones stay.
+    let old = |prefix: &str| {
+        injected_assets
+            .iter()
+            .find(|n| n.starts_with(prefix))
+            .unwrap()
+            .clone()
+    };
+    let (old_site, old_css) = (old("site."), old("widget."));
     assert_eq!(
         report["assets"]["kept"],
-        serde_json::json!([format!("chatkit/{old_css}")]),
+        serde_json::json!([format!("chatkit/{old_site}"), format!("chatkit/{old_css}")]),
         "{}",
         run.render()
     );
     assert!(build.join("chatkit").join(&old_css).exists());
+    assert!(build.join("chatkit").join(&old_site).exists());
     assert!(report["warnings"]
         .to_string()
         .contains("may still load them"));

@@ -253,8 +253,8 @@ fn regex_lite_replace_time(s: &str) -> String {
         + if s.ends_with('\n') { "\n" } else { "" }
 }
 
-/// The runtime config the CLI wrote into `page`.
-pub fn runtime_config(page: &Path) -> serde_json::Value {
+/// The page config the CLI wrote into `page`.
+pub fn page_config(page: &Path) -> serde_json::Value {
     let html = std::fs::read_to_string(page).expect("read page");
     let start = html
         .find("id=\"chatkit-inject-config\" data-chatkit-inject>")
@@ -262,6 +262,43 @@ pub fn runtime_config(page: &Path) -> serde_json::Value {
         + "id=\"chatkit-inject-config\" data-chatkit-inject>".len();
     let end = start + html[start..].find("</script>").expect("end");
     serde_json::from_str(&html[start..end]).expect("config JSON")
+}
+
+/// The object a site module (`export default {…};`) exports.
+pub fn site_module_config(module: &str) -> serde_json::Value {
+    let object = module
+        .strip_prefix("export default ")
+        .and_then(|m| m.strip_suffix(';'))
+        .expect("export default {…};");
+    serde_json::from_str(object).expect("site config JSON")
+}
+
+/// The runtime config of `page` as the widget sees it: its page config and the site module it
+/// names (found in the `chatkit/` folder of the build directory holding the page), combined with
+/// the page's keys winning and `strings` united.
+pub fn runtime_config(page: &Path) -> serde_json::Value {
+    let own = page_config(page);
+    let url = own["siteUrl"].as_str().expect("siteUrl");
+    let name = url.rsplit('/').next().expect("file name");
+    let module = page
+        .ancestors()
+        .map(|dir| dir.join("chatkit").join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("{url} is not in the build of {}", page.display()));
+    let mut combined =
+        site_module_config(&std::fs::read_to_string(module).expect("read site module"));
+    let object = combined.as_object_mut().expect("site object");
+    for (key, value) in own.as_object().expect("page object") {
+        match (key.as_str(), object.get_mut(key)) {
+            ("strings", Some(serde_json::Value::Object(strings))) => {
+                strings.extend(value.as_object().expect("strings").clone());
+            }
+            _ => {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    combined
 }
 
 /// Snippets as the CLI would build them for `env` from `config_text`, with fixed asset names.
@@ -275,6 +312,7 @@ pub fn snippets_for(config_text: &str, env: &str) -> Snippets {
             css: "/chatkit/widget.00000000.css".into(),
             loader: "/chatkit/loader.00000000.js".into(),
             panel: "/chatkit/panel.00000000.js".into(),
+            dir: "/chatkit/".into(),
         },
     )
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use chatkit_inject::inject::{Mode, Snippets};
 use chatkit_inject::page::apply;
 
-use crate::harness::{fixtures, snippets_for, TWO_PROFILES};
+use crate::harness::{fixtures, site_module_config, snippets_for, TWO_PROFILES};
 
 /// Show `bytes` readably: control characters escaped, invalid UTF-8 as `\xNN`.
 fn show(bytes: &[u8]) -> String {
@@ -121,7 +121,19 @@ fn runtime_config_json() {
         let v: serde_json::Value = serde_json::from_str(&s.body[start..end]).expect("valid JSON");
         serde_json::to_string_pretty(&v).expect("pretty")
     };
-    insta::assert_snapshot!(format!("dev:\n{}\nprod:\n{}", json(&dev), json(&prod)));
+    // The site module each names (the same for every language here).
+    let site = |s: &Snippets| {
+        assert_eq!(s.sites.len(), 1);
+        let module = String::from_utf8(s.sites[0].bytes.clone()).expect("UTF-8");
+        serde_json::to_string_pretty(&site_module_config(&module)).expect("pretty")
+    };
+    insta::assert_snapshot!(format!(
+        "dev:\n{}\ndev site module:\n{}\nprod:\n{}\nprod site module:\n{}",
+        json(&dev),
+        site(&dev),
+        json(&prod),
+        site(&prod)
+    ));
     // A page in another language: its own strings, and `strings` with what differs from English.
     let ur = Snippets::new(String::new(), dev.body_for(Some("ur")).to_string());
     insta::assert_snapshot!("runtime_config_json_ur", json(&ur));

@@ -76,6 +76,7 @@ fn another_profile_replaces_and_never_duplicates() {
     let dev = snippets_for(TWO_PROFILES, "dev");
     let prod = snippets_for(TWO_PROFILES, "prod");
     assert_ne!(dev, prod);
+    assert_eq!((dev.sites.len(), prod.sites.len()), (1, 1));
     for path in all_fixture_pages() {
         let page = std::fs::read(&path).expect("read fixture");
         let (with_dev, skip, _) = apply(&page, Mode::Inject(&dev)).expect("inject dev");
@@ -87,18 +88,22 @@ fn another_profile_replaces_and_never_duplicates() {
             path.display()
         );
         if skip.is_none() {
+            // The profile's backend is in its site module, which the page names once.
             assert_eq!(
-                count(&dev_then_prod, "https://chat.example.edu"),
+                count(&dev_then_prod, &prod.sites[0].file_name()),
                 1,
                 "{}",
                 path.display()
             );
             assert_eq!(
-                count(&dev_then_prod, "localhost:8000"),
+                count(&dev_then_prod, &dev.sites[0].file_name()),
                 0,
                 "{}",
                 path.display()
             );
+            for backend in ["https://chat.example.edu", "localhost:8000"] {
+                assert_eq!(count(&dev_then_prod, backend), 0, "{}", path.display());
+            }
         }
     }
 }

@@ -326,7 +326,7 @@ fn expected_for(tmp: &Path, work: &Path, reference: &Path) -> Expected {
         .into_iter()
         .filter(|(rel, _)| rel.starts_with("chatkit/"))
         .collect();
-    assert_eq!(assets.len(), 3, "assets: {:?}", assets.keys());
+    assert_eq!(assets.len(), 4, "assets: {:?}", assets.keys());
     let injectable = originals
         .iter()
         .filter(|(rel, b)| injected[*rel] != **b)

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, parseLoaderConfig, type RuntimeConfig, validateConfig } from "./config";
-import { FULL_THEME, SAMPLE_CONFIG_TEXT as sampleText } from "./testing/fixtures";
+import { parseConfig, parseLoaderConfig, type RuntimeConfig, validateConfig, validateParts } from "./config";
+import { FULL_THEME, SAMPLE_CONFIG_TEXT as pageText, samplePage, sampleSite } from "./testing/fixtures";
 
-const sample = (): Record<string, unknown> => JSON.parse(sampleText) as Record<string, unknown>;
+/** The sample config's two parts combined, as the panel checks them. */
+const sample = (): Record<string, unknown> => ({ ...sampleSite(), ...samplePage() });
+const sampleText = JSON.stringify(sample());
+const page = (): Record<string, unknown> => samplePage();
 
 function withTheme(patch: Record<string, unknown>): Record<string, unknown> {
   const config = sample();
@@ -27,7 +30,7 @@ describe("parseConfig", () => {
 
   it("accepts the example from docs/architecture.md", () => {
     const text = JSON.stringify({
-      v: 1,
+      v: 2,
       env: "dev",
       backendUrl: "http://localhost:8000",
       sessionPath: "/api/chatkit/session",
@@ -35,6 +38,7 @@ describe("parseConfig", () => {
       domainKey: "local-dev",
       scriptUrl: "https://cdn.platform.openai.com/deployments/chatkit/chatkit.js",
       panelUrl: "/chatkit/panel.1a2b3c4d.js",
+      siteUrl: "/chatkit/site.5e6f7a8b.js",
       title: "Textbook assistant",
       greeting: "Ask me anything about this chapter.",
       placeholder: "Ask a question…",
@@ -50,9 +54,10 @@ describe("parseConfig", () => {
 
   it.each([
     ["a non-object", [], "(not an object)"],
-    ["another version", { ...sample(), v: 2 }, "v"],
+    ["another version", { ...sample(), v: 1 }, "v"],
     ["a missing version", { ...sample(), v: undefined }, "v"],
     ["a missing title", { ...sample(), title: undefined }, "title"],
+    ["a missing site URL", { ...sample(), siteUrl: undefined }, "siteUrl"],
     ["a numeric domain key", { ...sample(), domainKey: 7 }, "domainKey"],
     ["a backend URL with a trailing slash", { ...sample(), backendUrl: "https://chat.example.edu/" }, "backendUrl"],
     ["a backend URL that is not http(s)", { ...sample(), backendUrl: "javascript:alert(1)" }, "backendUrl"],
@@ -114,7 +119,7 @@ describe("optional keys", () => {
 
 describe("parseLoaderConfig (what the loader checks before the first open)", () => {
   it("accepts the sample config", () => {
-    expect(parseLoaderConfig(sampleText)).toMatchObject({ ok: true, config: { title: "Textbook assistant" } });
+    expect(parseLoaderConfig(pageText)).toEqual(samplePage());
   });
 
   it.each([
@@ -123,22 +128,57 @@ describe("parseLoaderConfig (what the loader checks before the first open)", () 
     ["a non-object", "[]", "v"],
     ["a number", "7", "v"],
     ["null", "null", "v"],
-    ["another version", JSON.stringify({ ...sample(), v: 2 }), "v"],
-    ["a missing title", JSON.stringify({ ...sample(), title: undefined }), "title"],
-    ["a numeric panel URL", JSON.stringify({ ...sample(), panelUrl: 1 }), "panelUrl"],
-    ["a missing script URL", JSON.stringify({ ...sample(), scriptUrl: undefined }), "scriptUrl"],
-    ["a numeric backend URL", JSON.stringify({ ...sample(), backendUrl: 1 }), "backendUrl"],
-    ["strings that are not an object", JSON.stringify({ ...sample(), strings: "x" }), "strings"],
-    ["a numeric Retry", JSON.stringify({ ...sample(), strings: { retry: 1 } }), "strings.retry"],
-    ["a null offline message", JSON.stringify({ ...sample(), strings: { offline: null } }), "strings.offline"],
-    ["a numeric unreachable message", JSON.stringify({ ...sample(), strings: { unreachable: 2 } }), "strings.unreachable"],
+    ["the version before the site module", JSON.stringify({ ...sample(), v: 1 }), "v"],
+    ["a missing title", JSON.stringify({ ...page(), title: undefined }), "title"],
+    ["a numeric panel URL", JSON.stringify({ ...page(), panelUrl: 1 }), "panelUrl"],
+    ["a missing site URL", JSON.stringify({ ...page(), siteUrl: undefined }), "siteUrl"],
+    ["strings that are not an object", JSON.stringify({ ...page(), strings: "x" }), "strings"],
+    ["a numeric Retry", JSON.stringify({ ...page(), strings: { retry: 1 } }), "strings.retry"],
+    ["a null offline message", JSON.stringify({ ...page(), strings: { offline: null } }), "strings.offline"],
+    ["a numeric unreachable message", JSON.stringify({ ...page(), strings: { unreachable: 2 } }), "strings.unreachable"],
   ])("rejects %s", (_name, text, field) => {
-    expect(parseLoaderConfig(text)).toEqual({ ok: false, error: field });
+    expect(parseLoaderConfig(text)).toBe(field);
   });
 
   it("leaves the rest to the panel module's full check", () => {
     const text = JSON.stringify({ ...sample(), theme: null, strings: { close: 1 } });
-    expect(parseLoaderConfig(text).ok).toBe(true);
+    expect(typeof parseLoaderConfig(text)).toBe("object");
     expect(parseConfig(text)).toEqual({ ok: false, error: "theme" });
+  });
+});
+
+describe("validateParts (the page config and the site module's config, checked together)", () => {
+  it("combines the sample's two parts into the whole config", () => {
+    const result = validateParts(samplePage(), sampleSite());
+    expect(result).toEqual({ ok: true, config: { ...sampleSite(), ...samplePage(), theme: {} } });
+  });
+
+  it("unites the strings of both parts, the page's winning, and leaves strings out when neither has any", () => {
+    const result = validateParts(
+      { ...samplePage(), strings: { retry: "Réessayer", offline: "Hors ligne." } },
+      { ...sampleSite(), locale: "fr", strings: { close: "Fermer", retry: "Encore" } },
+    );
+    expect(result.ok && result.config.strings).toEqual({ close: "Fermer", retry: "Réessayer", offline: "Hors ligne." });
+    expect(result.ok && result.config.locale).toBe("fr");
+    const plain = validateParts(samplePage(), sampleSite());
+    expect(plain.ok && "strings" in plain.config).toBe(false);
+  });
+
+  it.each([
+    ["a site module without a default export", samplePage(), undefined, "site"],
+    ["a site config that is a list", samplePage(), [], "site"],
+    ["a page config that is not an object", null, sampleSite(), "(not an object)"],
+    ["site strings that are not an object", samplePage(), { ...sampleSite(), strings: "x" }, "strings"],
+    ["page strings as a list", { ...samplePage(), strings: [] }, sampleSite(), "strings"],
+    ["a site config without the backend", samplePage(), { ...sampleSite(), backendUrl: undefined }, "backendUrl"],
+    ["a bad theme in the site config", samplePage(), { ...sampleSite(), theme: { radius: "square" } }, "theme.radius"],
+    ["a numeric string in the site config", samplePage(), { ...sampleSite(), strings: { close: 1 } }, "strings.close"],
+  ])("rejects %s", (_name, pageValue, siteValue, field) => {
+    expect(validateParts(pageValue, siteValue)).toEqual({ ok: false, error: field });
+  });
+
+  it("takes the page's title over one in the site config", () => {
+    const result = validateParts(samplePage(), { ...sampleSite(), title: "Other" });
+    expect(result.ok && result.config.title).toBe("Textbook assistant");
   });
 });

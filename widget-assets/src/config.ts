@@ -1,18 +1,29 @@
 /**
- * Runtime config (v1): the JSON the CLI writes into `#chatkit-inject-config`.
- * Parsed and validated here; anything malformed is rejected as a whole, so the
- * widget either runs with a complete config or not at all.
+ * Runtime config (v2), in two parts the CLI writes (docs/architecture.md,
+ * "Runtime config"):
+ *
+ * - the page config: the JSON in `#chatkit-inject-config`, on every page, with
+ *   only what the loader needs before the first open (the title, the strings
+ *   of its load error, where the panel module and the site module are) and
+ *   the page's built-in translation (`locale`, for the panel module);
+ * - the site config: the default export of the site module (`site.{HASH}.js`
+ *   beside the other assets, one per distinct content), imported on first open (or on
+ *   intent) with the panel module: the backend, ChatKit's settings, the start
+ *   screen, the theme overrides and the maintainer's strings.
  *
  * Validation happens in two steps, to keep what every page loads small: the
- * loader checks the version and the fields it uses itself before the first open
- * ({@link parseLoaderConfig}); the panel module checks the whole shape
- * ({@link validateConfig}) before it does anything, and turns the widget off
- * (toggle and panel removed, a console warning) when the config is invalid.
+ * loader checks the version and the page config's fields
+ * ({@link parseLoaderConfig}); the panel module checks the whole shape of both
+ * parts together ({@link combineConfig}, {@link validateConfig}) before it does
+ * anything, and turns the widget off (toggle and panel removed, a console
+ * warning) when it is invalid. Anything malformed is rejected as a whole.
  */
 
 import { type Strings, UI_STRING_KEYS } from "./strings";
 
 export const CONFIG_ELEMENT_ID = "chatkit-inject-config";
+/** The version of the runtime config (page config and site module together). */
+export const VERSION = 2;
 
 export type Radius = "pill" | "round" | "soft" | "sharp";
 
@@ -32,15 +43,23 @@ export interface Prompt {
   prompt: string;
 }
 
+/**
+ * The runtime config as the panel sees it: the page config and the site
+ * config combined ({@link combineConfig}).
+ */
 export interface RuntimeConfig {
-  v: 1;
+  v: 2;
   env: string;
   backendUrl: string;
   sessionPath: string;
   chatPath: string;
   domainKey: string;
   scriptUrl: string;
+  /** Page config: the panel module (resolved against the page's base URL). */
   panelUrl: string;
+  /** Page config: the site module, which holds the rest (resolved against the page's base URL). */
+  siteUrl: string;
+  /** Page config: the panel's title and the toggle's and panel's accessible name. */
   title: string;
   /** Absent when it is the built-in translation's (of `locale`, else English); see panel-strings.ts. */
   greeting?: string;
@@ -50,24 +69,28 @@ export interface RuntimeConfig {
   /** Optional in the JSON; after validation always an object (`{}` when absent). */
   theme: ThemeConfig;
   /**
-   * The built-in translation the CLI chose for the page (a tag of
-   * templates/strings.json, e.g. "ur"); absent on English pages. The panel
-   * module takes its strings from it.
+   * Page config: the built-in translation the CLI chose for the page (a tag
+   * of templates/strings.json, e.g. "ur"); absent on English pages. The panel
+   * module takes its strings from it; the loader does not read it.
    */
   locale?: string;
   /**
-   * Strings the page carries itself: those the loader shows before the panel
-   * module exists (retry, offline, unreachable) where they differ from English,
-   * and any key the maintainer overrode. Absent keys come from `locale`'s
-   * built-in translation in the panel, and from English in the loader.
+   * The strings of both parts, the page's winning: in the page config those
+   * the loader shows before the panel module exists (retry, offline,
+   * unreachable) where they differ from English; in the site config any key
+   * the maintainer overrode. Absent keys come from `locale`'s built-in
+   * translation in the panel, and from English in the loader.
    */
   strings?: Strings;
 }
 
-/** The fields the loader reads before the panel module exists. */
-export type LoaderConfig = Pick<RuntimeConfig, "v" | "backendUrl" | "scriptUrl" | "panelUrl" | "title"> & {
+/** The page config: what the loader reads before the first open (and `locale`, for the panel). */
+export type LoaderConfig = Pick<RuntimeConfig, "v" | "panelUrl" | "siteUrl" | "title" | "locale"> & {
   strings?: Pick<Strings, (typeof LOADER_STRING_KEYS)[number]>;
 };
+
+/** The site module's default export: the rest of the runtime config. */
+export type SiteConfig = Omit<RuntimeConfig, keyof LoaderConfig | "theme"> & { theme?: ThemeConfig };
 
 /** The result of parsing: a config, or the reason it was rejected. */
 export type ParseResult = { ok: true; config: RuntimeConfig } | { ok: false; error: string };
@@ -83,10 +106,11 @@ const STRING_KEYS = [
   "domainKey",
   "scriptUrl",
   "panelUrl",
+  "siteUrl",
   "title",
 ] as const;
 
-const LOADER_KEYS = ["backendUrl", "scriptUrl", "panelUrl", "title"] as const;
+const LOADER_KEYS = ["title", "panelUrl", "siteUrl"] as const;
 /** The strings the loader shows itself (the error when the panel module cannot be loaded). */
 export const LOADER_STRING_KEYS = ["retry", "offline", "unreachable"] as const;
 
@@ -101,12 +125,12 @@ function isPrompt(value: unknown): value is Prompt {
 }
 
 /**
- * The name of the first field that breaks the v1 shape, or null when the value
+ * The name of the first field that breaks the v2 shape, or null when the value
  * is a valid config. Terse on purpose: this code ships on every page.
  */
 function problem(value: unknown): string | null {
   if (!isObject(value)) return "(not an object)";
-  if (value.v !== 1) return "v";
+  if (value.v !== VERSION) return "v";
   for (const key of STRING_KEYS) if (typeof value[key] !== "string") return key;
   for (const key of ["greeting", "placeholder", "locale"]) if (value[key] !== undefined && typeof value[key] !== "string") return key;
   const backendUrl = value.backendUrl as string;
@@ -131,33 +155,47 @@ function problem(value: unknown): string | null {
 }
 
 /**
- * The loader's check: the version and the fields the loader reads, or null.
- * Terse on purpose: it ships on every page (a value that is not an object has
- * no `v`). The rest waits for {@link problem}.
+ * Parses the config element's text as the loader does: the page config, or the
+ * name of the first field that breaks the version and the fields the loader
+ * reads ("JSON" for a syntax error). Terse on purpose: it ships on every page (a
+ * value that is not an object has no `v`). The rest waits for {@link problem}.
  */
-function loaderProblem(value: Json | null): string | null {
-  if (value?.v !== 1) return "v";
+export function parseLoaderConfig(text: string): LoaderConfig | string {
+  let value: Json | null;
+  try {
+    value = JSON.parse(text) as Json | null;
+  } catch {
+    return "JSON";
+  }
+  if (value?.v !== VERSION) return "v";
   for (const key of LOADER_KEYS) if (typeof value[key] !== "string") return key;
   const strings = value.strings as Json | undefined;
-  if (strings === undefined) return null;
-  if (!isObject(strings)) return "strings";
-  for (const key of LOADER_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
-  return null;
-}
-
-/** Parses the config element's text as the loader does (see {@link loaderProblem}). */
-export function parseLoaderConfig(text: string): { ok: true; config: LoaderConfig } | { ok: false; error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, error: "JSON" };
+  if (strings !== undefined) {
+    if (!isObject(strings)) return "strings";
+    for (const key of LOADER_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
   }
-  const error = loaderProblem(value as Json | null);
-  return error === null ? { ok: true, config: value as LoaderConfig } : { ok: false, error };
+  return value as LoaderConfig;
 }
 
-/** Validates an already decoded JSON value against the v1 shape. */
+/**
+ * Validates the runtime config of a page: its page config (as read from the
+ * page) and its site config (the site module's default export) as one object
+ * (see {@link validateConfig}), where the page's keys win and `strings` is the
+ * union of both (the page's winning). A site config that is not an object is
+ * rejected as "site".
+ */
+export function validateParts(page: unknown, site: unknown): ParseResult {
+  if (!isObject(site)) return { ok: false, error: "site" };
+  if (!isObject(page)) return { ok: false, error: "(not an object)" };
+  const { strings: own, ...siteRest } = site;
+  const { strings: loader, ...pageRest } = page;
+  const combined: Json = { ...siteRest, ...pageRest };
+  for (const strings of [own, loader]) if (strings !== undefined && !isObject(strings)) return { ok: false, error: "strings" };
+  if (own !== undefined || loader !== undefined) combined.strings = { ...(own as Json), ...(loader as Json) };
+  return validateConfig(combined);
+}
+
+/** Validates an already decoded JSON value against the v2 shape (page and site config combined). */
 export function validateConfig(value: unknown): ParseResult {
   const error = problem(value);
   if (error !== null) return { ok: false, error };

@@ -10,7 +10,7 @@ function boot(): void {
   startLoader({
     doc: document,
     store: sessionStore(),
-    importPanel: (url) => import(/* @vite-ignore */ url),
+    importModule: (url) => import(/* @vite-ignore */ url),
   });
 }
 

@@ -1,10 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { MountPanel, PanelContext } from "./panel-api";
+import type { MountContext, MountPanel } from "./panel-api";
 import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
 import type { AskModule } from "./selection";
 import { OPEN_KEY } from "./storage";
 import { MemoryStore } from "./testing/fake-backend";
-import { SAMPLE_CONFIG_TEXT, sampleConfig } from "./testing/fixtures";
+import {
+  SAMPLE_CONFIG_TEXT,
+  SAMPLE_CONFIG_TEXT_UR,
+  SAMPLE_MARKUP,
+  sampleConfig,
+  samplePage,
+  sampleSite,
+} from "./testing/fixtures";
 import { readPageTheme } from "./theme";
 import { toHex } from "./color";
 
@@ -18,15 +25,24 @@ function installConfig(text: string, attrs: Record<string, string> = {}): void {
   document.body.append(script);
 }
 
-function boot(options: { store?: MemoryStore; importPanel?: (url: string) => Promise<unknown> } = {}) {
+/** The sample's module URLs, resolved against the test page's. */
+const PANEL_URL = new URL(samplePage().panelUrl, "http://localhost:3000/").href;
+const SITE_URL = new URL(samplePage().siteUrl, "http://localhost:3000/").href;
+
+type Import = (url: string) => Promise<unknown>;
+
+/** Starts a loader whose `import()` answers the site module's URL with `importSite`, any other with `importPanel`. */
+function boot(options: { store?: MemoryStore; importPanel?: Import; importSite?: Import } = {}) {
   const store = options.store ?? new MemoryStore();
   const mount = vi.fn<MountPanel>((host) => {
     host.append(Object.assign(document.createElement("openai-chatkit"), { className: "chatkit-inject-chat" }));
     return { unmount: () => undefined };
   });
   const importPanel = vi.fn(options.importPanel ?? (async () => ({ mount })));
-  const loader = startLoader({ doc: document, store, importPanel });
-  return { loader, store, mount, importPanel };
+  const importSite = vi.fn(options.importSite ?? (async () => ({ default: sampleSite() })));
+  const importModule = (url: string): Promise<unknown> => (url === SITE_URL ? importSite(url) : importPanel(url));
+  const loader = startLoader({ doc: document, store, importModule });
+  return { loader, store, mount, importPanel, importSite };
 }
 
 /** Elements that would make the browser fetch something. */
@@ -62,7 +78,7 @@ describe("config", () => {
   });
 
   it("does nothing, with a console warning, for another config version", () => {
-    installConfig(JSON.stringify({ ...sampleConfig(), v: 2 }));
+    installConfig(JSON.stringify({ ...samplePage(), v: 1 }));
     expect(boot().loader).toBeNull();
     expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
     expect(String(vi.mocked(console.warn).mock.calls[0][0])).toContain("(v)");
@@ -129,6 +145,17 @@ describe("markup", () => {
     expect(document.getElementById("chatkit-inject-toggle")?.getAttribute("aria-label")).toBe("<img src=x onerror=alert(1)>");
   });
 
+  it("starts from the markup the CLI injects (tests/golden/markup.html)", async () => {
+    document.body.innerHTML = '<div id="__docusaurus"><main>page</main></div>';
+    // Scripts inserted as HTML do not run: the config element is data, the loader is this test's.
+    document.body.insertAdjacentHTML("beforeend", SAMPLE_MARKUP.split("\n")[1]);
+    const { loader, mount } = boot();
+    expect(loader?.toggle.getAttribute("aria-label")).toBe(samplePage().title);
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(mount.mock.calls[0][1].site).toEqual(sampleSite());
+  });
+
   it("runs once even if the loader is included twice", () => {
     boot();
     expect(boot().loader).toBeNull();
@@ -141,36 +168,83 @@ describe("lazy loading", () => {
 
   it("fetches nothing before the first open", () => {
     const before = fetchingElements().length;
-    const { importPanel } = boot();
+    const { importPanel, importSite } = boot();
     expect(importPanel).not.toHaveBeenCalled();
+    expect(importSite).not.toHaveBeenCalled();
     expect(fetchingElements()).toHaveLength(before);
   });
 
-  it("on intent, prefetches the panel and preconnects to the backend, but imports nothing", () => {
-    const { loader, importPanel } = boot();
+  it("on intent, prefetches the panel module and imports the site module to preconnect to its backend; the panel module does not run", async () => {
+    const { loader, importPanel, importSite } = boot();
     loader?.toggle.dispatchEvent(new Event("pointerenter"));
     loader?.toggle.dispatchEvent(new FocusEvent("focus"));
+    await vi.waitFor(() => expect(document.head.querySelectorAll("link")).toHaveLength(2));
     const links = [...document.head.querySelectorAll("link")].map((l) => [l.rel, l.href]);
     expect(links).toEqual([
-      ["modulepreload", "http://localhost:3000/chatkit/panel.1a2b3c4d.js"],
+      ["modulepreload", PANEL_URL],
       ["preconnect", "https://chat.example.edu/"],
     ]);
+    expect(importSite).toHaveBeenCalledTimes(1);
+    expect(importSite).toHaveBeenCalledWith(SITE_URL);
     expect(importPanel).not.toHaveBeenCalled();
     expect(document.querySelector("script[src]")).toBeNull();
   });
 
-  it("imports the panel on first open and mounts it in the panel body", async () => {
-    const { loader, importPanel, mount } = boot();
+  it("imports the panel module and the site module on first open, preloads the ChatKit script, and mounts the panel with both parts of the config", async () => {
+    const { loader, importPanel, importSite, mount } = boot();
     loader?.toggle.click();
     await loader?.ready();
-    expect(importPanel).toHaveBeenCalledWith("http://localhost:3000/chatkit/panel.1a2b3c4d.js");
+    expect(importPanel).toHaveBeenCalledWith(PANEL_URL);
+    expect(importSite).toHaveBeenCalledWith(SITE_URL);
     expect(mount).toHaveBeenCalledTimes(1);
-    const [host, context] = mount.mock.calls[0] as [HTMLElement, PanelContext];
+    const [host, context] = mount.mock.calls[0] as [HTMLElement, MountContext];
     expect(host.closest("#chatkit-inject-panel")).not.toBeNull();
-    expect(context.config.backendUrl).toBe("https://chat.example.edu");
+    expect(context.config).toEqual(samplePage());
+    expect(context.site).toEqual(sampleSite());
     expect(document.querySelector("#chatkit-inject-panel openai-chatkit")).not.toBeNull();
     const preload = document.head.querySelector("link[rel=preload]");
     expect(preload?.getAttribute("href")).toBe(sampleConfig().scriptUrl);
+    // The backend's connection is opened on the way too.
+    expect(document.head.querySelector("link[rel=preconnect]")?.getAttribute("href")).toBe("https://chat.example.edu");
+  });
+
+  it("imports the site module once for intent and the open, and preconnects once", async () => {
+    const { loader, importSite } = boot();
+    loader?.toggle.dispatchEvent(new FocusEvent("focus"));
+    loader?.toggle.click();
+    await loader?.ready();
+    expect(importSite).toHaveBeenCalledTimes(1);
+    expect(document.head.querySelectorAll("link[rel=preconnect]")).toHaveLength(1);
+  });
+
+  it("shows the same error with Retry when the site module fails to load, and recovers", async () => {
+    let fail = true;
+    const { loader, importSite, mount } = boot({
+      importSite: async () => {
+        if (fail) throw new TypeError("Failed to fetch dynamically imported module");
+        return { default: sampleSite() };
+      },
+    });
+    // A failed import on intent is tried again by the open.
+    loader?.toggle.dispatchEvent(new FocusEvent("focus"));
+    expect(importSite).toHaveBeenCalledTimes(1);
+    // Once that import has failed (an import still on its way would be shared).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(importSite).toHaveBeenCalledTimes(2);
+    const error = document.getElementById("chatkit-inject-error");
+    expect(error?.getAttribute("role")).toBe("alert");
+    expect(error?.textContent).toContain("can't be reached");
+    expect(mount).not.toHaveBeenCalled();
+    // Nothing to preload or connect to before the site module is there.
+    expect(document.head.querySelector("link[rel=preload], link[rel=preconnect]")).toBeNull();
+    fail = false;
+    error?.querySelector<HTMLButtonElement>('button[data-action="retry"]')?.click();
+    await loader?.ready();
+    expect(importSite).toHaveBeenCalledTimes(3);
+    expect(mount).toHaveBeenCalledTimes(1);
+    expect(document.getElementById("chatkit-inject-error")).toBeNull();
   });
 
   it("keeps the panel mounted across close and reopen", async () => {
@@ -214,6 +288,15 @@ describe("lazy loading", () => {
     loader?.setOpen(true);
     await loader?.ready();
     expect(document.getElementById("chatkit-inject-error")?.textContent).toContain("You appear to be offline.");
+  });
+
+  it("hands a site module without a default export to the panel module, which rejects the config; nothing preloaded", async () => {
+    const { loader, mount } = boot({ importSite: async () => ({}) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    expect(mount).toHaveBeenCalledTimes(1);
+    expect(mount.mock.calls[0][1].site).toBeUndefined();
+    expect(document.head.querySelector("link[rel=preload], link[rel=preconnect]")).toBeNull();
   });
 
   it("treats a module without mount() as a load failure", async () => {
@@ -264,10 +347,12 @@ describe("Ask about this from the start (the first selection of page text)", () 
     await settle(199);
     expect(importPanel).not.toHaveBeenCalled();
     await settle(1);
-    expect(importPanel).toHaveBeenCalledWith("http://localhost:3000/chatkit/panel.1a2b3c4d.js");
+    expect(importPanel).toHaveBeenCalledWith(PANEL_URL);
     expect([...document.head.querySelectorAll("link")].map((l) => l.rel)).toEqual(["modulepreload", "preconnect"]);
     expect(offerAsk).toHaveBeenCalledTimes(1);
-    const target = offerAsk.mock.calls[0][0];
+    const [target, config] = offerAsk.mock.calls[0];
+    // Both parts of the config, as the panel checks them.
+    expect(config).toEqual({ config: samplePage(), site: sampleSite() });
     expect(target.toggle).toBe(loader?.toggle);
     expect(target.panel).toBe(loader?.panel);
     expect(mount).not.toHaveBeenCalled();
@@ -468,6 +553,18 @@ describe("phone sheet", () => {
 
 describe("strings", () => {
   const fr = { close: "Fermer", retry: "Réessayer", offline: "Vous êtes hors ligne.", unreachable: "Injoignable." };
+
+  it("shows the load error of an Urdu page as the CLI writes it (tests/golden/page-config.ur.json)", async () => {
+    installConfig(SAMPLE_CONFIG_TEXT_UR);
+    const { strings } = JSON.parse(SAMPLE_CONFIG_TEXT_UR) as { strings: Record<string, string> };
+    const { loader } = boot({ importSite: async () => Promise.reject(new TypeError("Failed to fetch")) });
+    loader?.setOpen(true);
+    await loader?.ready();
+    const error = document.getElementById("chatkit-inject-error");
+    expect(error?.querySelector("p")?.textContent).toBe(strings.unreachable);
+    expect(error?.querySelector("button")?.textContent).toBe(strings.retry);
+    expect(strings.retry).not.toBe("Retry");
+  });
 
   it("shows the load error in the page's language", async () => {
     installConfig(JSON.stringify({ ...sampleConfig(), strings: fr }));

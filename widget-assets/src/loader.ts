@@ -3,8 +3,14 @@
  * config, renders the toggle button and an empty, hidden panel element (so the
  * toggle's aria-controls names a real element), keeps the toggle clear of the
  * site's fixed elements, and fetches nothing until the reader opens the panel;
- * pointer or keyboard intent on the toggle may prefetch. The first open imports
- * the panel module and loads the ChatKit script in parallel; the panel module
+ * pointer or keyboard intent on the toggle may prefetch. The page carries only
+ * the page config (config.ts); the rest of the runtime config is the site
+ * module's. The first open imports the panel module and the site module in
+ * parallel, and preloads the ChatKit script (whose URL the site module holds)
+ * as soon as the site module is there; intent prefetches the panel module and
+ * imports the site module, which tells where the backend is, to connect to it
+ * early. A site module or panel module that cannot be loaded shows the same
+ * load error with Retry. The panel module
  * builds the panel's frame (header, title, close button, body) and brings its
  * own stylesheet. Escape closes from here, so it works even when the panel
  * module could not be loaded (the panel then holds only the load error). The
@@ -13,7 +19,7 @@
  * about this" (selection.ts, AskModule).
  */
 
-import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig } from "./config";
+import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig, type SiteConfig } from "./config";
 import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
 import type { PanelModule } from "./panel-api";
 import { watchPlacement } from "./placement";
@@ -31,7 +37,8 @@ export const OPEN_CLASS = "chatkit-inject-open";
 export interface LoaderEnv {
   doc: Document;
   store: KeyValueStore | null;
-  importPanel: (url: string) => Promise<unknown>;
+  /** `import(url)`: the panel module and the site module. */
+  importModule: (url: string) => Promise<unknown>;
 }
 
 export interface Loader {
@@ -63,13 +70,13 @@ export const TOGGLE_HTML =
 export function readConfig(doc: Document): { config: LoaderConfig; scriptTimeoutMs: number } | null {
   const element = doc.getElementById(CONFIG_ELEMENT_ID);
   // No element reads as an empty text, reported as "bad config (JSON)".
-  const result = parseLoaderConfig(element?.textContent ?? "");
-  if (!result.ok) {
-    console.warn(`[chatkit-inject] bad config (${result.error}); widget off`);
+  const config = parseLoaderConfig(element?.textContent ?? "");
+  if (typeof config === "string") {
+    console.warn(`[chatkit-inject] bad config (${config}); widget off`);
     return null;
   }
   const timeout = Number(element?.getAttribute("data-script-timeout"));
-  return { config: result.config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
+  return { config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -82,14 +89,6 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-function origin(url: string, base: string): string | null {
-  try {
-    return new URL(url, base).origin;
-  } catch {
-    return null;
-  }
-}
-
 export function startLoader(env: LoaderEnv): Loader | null {
   const { doc, store } = env;
   if (doc.getElementById(TOGGLE_ID)) return null; // already running on this page
@@ -97,7 +96,9 @@ export function startLoader(env: LoaderEnv): Loader | null {
   if (!found) return null;
   const { config, scriptTimeoutMs } = found;
   const strings = config.strings;
-  const panelUrl = new URL(config.panelUrl, doc.baseURI).href;
+  const url = (value: string): URL => new URL(value, doc.baseURI);
+  const panelUrl = url(config.panelUrl).href;
+  const siteUrl = url(config.siteUrl).href;
 
   const toggle = el(doc, "button", {
     type: "button",
@@ -123,17 +124,41 @@ export function startLoader(env: LoaderEnv): Loader | null {
   let open = false;
   let prefetched = false;
   let preloaded = false;
+  let site: Promise<SiteConfig> | null = null;
   let loading: Promise<void> | null = null;
 
-  const link = (attrs: Record<string, string>): void => void doc.head.append(el(doc, "link", attrs));
+  const link = (attrs: Record<string, string>): HTMLLinkElement => doc.head.appendChild(el(doc, "link", attrs));
 
-  /** On intent: fetch the panel module and open a connection to the backend, nothing more. */
+  /**
+   * The site module's config, imported once (again after a failure); once it is there, a
+   * connection to the backend is opened.
+   */
+  const loadSite = (): Promise<SiteConfig> =>
+    (site ??= env
+      .importModule(siteUrl)
+      .then((module) => {
+        const value = (module as { default: SiteConfig }).default;
+        try {
+          link({ rel: "preconnect", href: url(value.backendUrl).origin, crossorigin: "" });
+        } catch {
+          // Not a URL: the panel module rejects the config.
+        }
+        return value;
+      })
+      .catch((error: unknown) => {
+        site = null;
+        throw error;
+      }));
+
+  /** Both modules, imported in parallel (the browser fetches each once). */
+  const modules = (): Promise<[unknown, SiteConfig]> => Promise.all([env.importModule(panelUrl), loadSite()]);
+
+  /** On intent: fetch the panel module, and the site module to connect to the backend; nothing runs. */
   function prefetch(): void {
     if (prefetched) return;
     prefetched = true;
     link({ rel: "modulepreload", href: panelUrl });
-    const backend = origin(config.backendUrl, doc.baseURI);
-    if (backend) link({ rel: "preconnect", href: backend, crossorigin: "" });
+    loadSite().catch(() => undefined);
   }
 
   function showLoadError(error: unknown): void {
@@ -154,37 +179,42 @@ export function startLoader(env: LoaderEnv): Loader | null {
     panel.replaceChildren(box);
   }
 
+  /**
+   * The panel inserts the ChatKit <script>; preloading it as soon as the site module says where
+   * it is fetches it in parallel with the panel module. Not while offline: Chromium keeps a
+   * failed preload and hands it to the <script> that the Retry inserts once the reader is back
+   * online. A preload that fails is dropped for the same reason.
+   */
+  function preload(value: SiteConfig | undefined): void {
+    // A site module without a config: nothing to preload (the panel module rejects it).
+    const scriptUrl = value?.scriptUrl;
+    if (!scriptUrl || preloaded || navigator.onLine === false) return;
+    preloaded = true;
+    const node = link({ rel: "preload", as: "script", href: scriptUrl });
+    node.onerror = () => {
+      node.remove();
+      preloaded = false;
+    };
+  }
+
   function load(): Promise<void> {
-    if (loading) return loading;
-    // The panel inserts the ChatKit <script>; preloading it now fetches it in
-    // parallel with the panel module.
-    // Not while offline: Chromium keeps a failed preload and hands it to the <script> that the
-    // Retry inserts once the reader is back online. A preload that fails is dropped for the same
-    // reason.
-    if (!preloaded && navigator.onLine !== false) {
-      preloaded = true;
-      const preload = el(doc, "link", { rel: "preload", as: "script", href: config.scriptUrl });
-      preload.onerror = () => {
-        preload.remove();
-        preloaded = false;
-      };
-      doc.head.append(preload);
+    if (!loading) {
+      loadSite().then(preload, () => undefined);
+      loading = modules()
+        .then(([module, value]) => {
+          panel.replaceChildren();
+          // A module without mount() throws here, and is reported like a module that did not load.
+          (module as PanelModule).mount(panel, { config, site: value, scriptTimeoutMs, close });
+        })
+        .catch(showLoadError);
     }
-    loading = env
-      .importPanel(panelUrl)
-      .then((module) => {
-        panel.replaceChildren();
-        // A module without mount() throws here, and is reported like a module that did not load.
-        (module as PanelModule).mount(panel, { config, scriptTimeoutMs, close });
-      })
-      .catch(showLoadError);
     return loading;
   }
 
   function setOpen(next: boolean, moveFocus = true): void {
     open = next;
     panel.hidden = !next;
-    toggle.setAttribute("aria-expanded", String(next));
+    toggle.setAttribute("aria-expanded", `${next}`);
     doc.documentElement.classList.toggle(OPEN_CLASS, next);
     writeItem(store, OPEN_KEY, next ? "1" : null);
     if (next) {
@@ -202,10 +232,8 @@ export function startLoader(env: LoaderEnv): Loader | null {
   toggle.onclick = () => setOpen(!open);
   toggle.onpointerenter = toggle.onfocus = prefetch;
   doc.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || !open || event.defaultPrevented) return;
     const active = doc.activeElement;
-    if (active !== toggle && !panel.contains(active)) return;
-    close();
+    if (event.key === "Escape" && open && !event.defaultPrevented && (active === toggle || panel.contains(active))) close();
   });
 
   // "Ask about this" from the start: once a selection of the page's own text has settled (200 ms
@@ -218,9 +246,8 @@ export function startLoader(env: LoaderEnv): Loader | null {
       if (!pageSelection(doc)) return;
       doc.removeEventListener("selectionchange", onSelection);
       prefetch();
-      env
-        .importPanel(panelUrl)
-        .then((module) => (module as AskModule).offerAsk({ toggle, panel, setOpen }))
+      modules()
+        .then(([module, value]) => (module as AskModule).offerAsk({ toggle, panel, setOpen }, { config, site: value }))
         .catch(() => doc.addEventListener("selectionchange", onSelection, { passive: true }));
     }, 200);
   };

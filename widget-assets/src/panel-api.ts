@@ -5,9 +5,16 @@
 
 import type { RuntimeConfig } from "./config";
 
-/** What the loader hands to `mount`: the config as read from the page, checked only as far as the loader needs. */
-export interface MountContext {
+/** The runtime config's two parts as the loader has them (config.ts). */
+export interface RawConfig {
+  /** The page config, checked only as far as the loader needs. */
   config: unknown;
+  /** The site module's default export, not checked. */
+  site: unknown;
+}
+
+/** What the loader hands to `mount`: the config's two parts and the loader's own settings. */
+export interface MountContext extends RawConfig {
   /** How long to wait for the ChatKit script to define `<openai-chatkit>`. */
   scriptTimeoutMs: number;
   /** Closes the panel and returns focus to the toggle (the close button calls it). */
@@ -15,7 +22,7 @@ export interface MountContext {
 }
 
 /** The panel's context once the panel module has validated the whole config. */
-export interface PanelContext extends Omit<MountContext, "config"> {
+export interface PanelContext extends Omit<MountContext, "config" | "site"> {
   config: RuntimeConfig;
 }
 

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Answer, fakeFetch, json, MemoryStore } from "./testing/fake-backend";
 import { currentChatKit, defineFakeChatKit, FakeChatKit } from "./testing/fake-chatkit";
-import { FULL_THEME, sampleConfig, themedConfig } from "./testing/fixtures";
+import { FULL_THEME, sampleConfig, samplePage, sampleSite, themedConfig } from "./testing/fixtures";
 
 const FAR = Math.floor(Date.now() / 1000) + 3600;
 const issued = (secret: string) => json({ client_secret: secret, expires_at: FAR });
@@ -520,10 +520,12 @@ describe("mount (the loader's entry point)", () => {
     const backend = fakeFetch({ "/api/chatkit/session": [issued("s1")] });
     vi.spyOn(globalThis, "fetch").mockImplementation(backend.fetch);
     sessionStorage.clear();
-    const { greeting: _g, placeholder: _p, ...config } = sampleConfig();
+    const { greeting: _g, placeholder: _p, ...site } = sampleSite();
+    const config = { ...site, locale: "ur" };
     const close = vi.fn();
     host.id = "chatkit-inject-panel";
-    handle = mount(host, { config: { ...config, locale: "ur" }, scriptTimeoutMs: 100, close });
+    // The page config and the site module's default export, as the loader hands them over.
+    handle = mount(host, { config: samplePage(), site: config, scriptTimeoutMs: 100, close });
     expect(host.querySelector(".chatkit-inject-header .chatkit-inject-title")?.textContent).toBe("Textbook assistant");
     expect(host.querySelector(".chatkit-inject-close")?.getAttribute("aria-label")).toBe(table.ur.close);
     expect(host.querySelector(".chatkit-inject-body .chatkit-inject-loading")?.textContent).toBe(table.ur.loading);
@@ -548,7 +550,7 @@ describe("mount (the loader's entry point)", () => {
     document.documentElement.classList.add("chatkit-inject-open");
     sessionStorage.setItem("chatkit-inject:open", "1");
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
-    mount(host, { config: { ...sampleConfig(), strings: { close: 1 } }, scriptTimeoutMs: 100, close: vi.fn() });
+    mount(host, { config: samplePage(), site: { ...sampleSite(), strings: { close: 1 } }, scriptTimeoutMs: 100, close: vi.fn() });
     expect(String(warn.mock.calls[0][0])).toContain("(strings.close)");
     expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
     expect(host.isConnected).toBe(false);
@@ -556,6 +558,19 @@ describe("mount (the loader's entry point)", () => {
     expect(sessionStorage.getItem("chatkit-inject:open")).toBeNull();
     expect(backend.seen).toHaveLength(0);
     expect(document.querySelector("openai-chatkit")).toBeNull();
+  });
+});
+
+describe("mount with a site module that exports no config", () => {
+  it("turns the widget off with the config problem `site`", () => {
+    const toggle = document.createElement("button");
+    toggle.id = "chatkit-inject-toggle";
+    document.body.append(toggle);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    mount(host, { config: samplePage(), site: undefined, scriptTimeoutMs: 100, close: vi.fn() });
+    expect(String(warn.mock.calls[0][0])).toContain("(site)");
+    expect(document.getElementById("chatkit-inject-toggle")).toBeNull();
+    expect(host.isConnected).toBe(false);
   });
 });
 
@@ -617,51 +632,50 @@ describe("Ask about this (a selection quoted in the composer)", () => {
     const opened = vi.fn();
     toggle.addEventListener("click", opened);
     host.hidden = true;
-    handle = mount(host, { config: { ...sampleConfig(), locale: "hi" }, scriptTimeoutMs: 100, close: vi.fn() });
+    handle = mount(host, { config: samplePage(), site: { ...sampleSite(), locale: "hi" }, scriptTimeoutMs: 100, close: vi.fn() });
     const button = document.getElementById(ASK_ID);
     expect(button?.nextElementSibling).toBe(toggle);
     expect(button?.textContent).toBe(table.hi.ask);
     handle.unmount();
-    handle = mount(host, { config: sampleConfig(), scriptTimeoutMs: 100, close: vi.fn() });
+    handle = mount(host, { config: samplePage(), site: sampleSite(), scriptTimeoutMs: 100, close: vi.fn() });
     expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
     selectAndAsk(paragraph);
     expect(opened).toHaveBeenCalledTimes(1);
     expect(host.getAttribute(ASK_ATTR)).toBe("Chlorophyll");
   });
 
-  it("offerAsk (a page where the panel never opened): the config read from the page, the label of its locale or its strings, the selection already there offered", () => {
-    const { toggle, paragraph } = pageWithToggle({ ...sampleConfig(), locale: "ja" });
+  it("offerAsk (a page where the panel never opened): the config's two parts from the loader, the label of its locale or its strings, the selection already there offered", () => {
+    const { toggle, paragraph } = pageWithToggle(samplePage());
+    const config = { config: samplePage(), site: { ...sampleSite(), locale: "ja" } };
     const range = document.createRange();
     range.selectNodeContents(paragraph);
     document.getSelection()?.addRange(range);
     Range.prototype.getBoundingClientRect = () => ({ left: 10, bottom: 20 }) as DOMRect;
     const setOpen = vi.fn();
     try {
-      offerAsk({ toggle, panel: host, setOpen });
+      offerAsk({ toggle, panel: host, setOpen }, config);
     } finally {
       delete (Range.prototype as Partial<Range>).getBoundingClientRect;
     }
     const button = document.getElementById(ASK_ID) as HTMLButtonElement;
     expect(button.textContent).toBe(table.ja.ask);
     expect(button.style.display).toBe("");
-    offerAsk({ toggle, panel: host, setOpen });
+    offerAsk({ toggle, panel: host, setOpen }, config);
     expect(document.querySelectorAll(`#${ASK_ID}`)).toHaveLength(1);
     button.click();
     expect(setOpen).toHaveBeenCalledWith(true);
     expect(host.getAttribute(ASK_ATTR)).toBe("Chlorophyll");
     button.remove();
     // The maintainer's string wins.
-    document.getElementById("chatkit-inject-config")!.textContent = JSON.stringify({ ...sampleConfig(), strings: { ask: "Frag" } });
-    offerAsk({ toggle, panel: host, setOpen });
+    offerAsk({ toggle, panel: host, setOpen }, { config: samplePage(), site: { ...sampleSite(), strings: { ask: "Frag" } } });
     expect(document.getElementById(ASK_ID)?.textContent).toBe("Frag");
   });
 
-  it("offerAsk offers nothing on a page whose config is invalid or not JSON", () => {
-    const { toggle } = pageWithToggle({ ...sampleConfig(), prompts: "nope" });
-    offerAsk({ toggle, panel: host, setOpen: vi.fn() });
+  it("offerAsk offers nothing when the config is invalid or the site module exports no object", () => {
+    const { toggle } = pageWithToggle(samplePage());
+    offerAsk({ toggle, panel: host, setOpen: vi.fn() }, { config: samplePage(), site: { ...sampleSite(), prompts: "nope" } });
     expect(document.getElementById(ASK_ID)).toBeNull();
-    document.getElementById("chatkit-inject-config")!.textContent = "{";
-    offerAsk({ toggle, panel: host, setOpen: vi.fn() });
+    offerAsk({ toggle, panel: host, setOpen: vi.fn() }, { config: samplePage(), site: undefined });
     expect(document.getElementById(ASK_ID)).toBeNull();
   });
 

@@ -9,7 +9,7 @@ import { ChatKit, type UseChatKitOptions, useChatKit } from "@openai/chatkit-rea
 import { type MutableRefObject, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
-import { CONFIG_ELEMENT_ID, type RuntimeConfig, validateConfig } from "./config";
+import { type RuntimeConfig, validateParts } from "./config";
 import { classifyError, type ErrorKind } from "./errors";
 import { buildFrame, showOwnHeader } from "./frame";
 import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
@@ -352,14 +352,14 @@ export function renderPanel(host: HTMLElement, context: PanelContext, services: 
 }
 
 /**
- * Entry point for the loader: checks the whole config (the loader checked only
- * what it reads), builds the frame (stylesheet, header, close button, body) in
+ * Entry point for the loader: checks the whole config, the page's and the site
+ * module's together (the loader checked only what it reads), builds the frame (stylesheet, header, close button, body) in
  * the empty panel element `host` and renders the panel into its body. An
  * invalid config turns the widget off, as the loader does for the fields it
  * checks: toggle and panel removed, a console warning.
  */
-export const mount: MountPanel = (host, { config: raw, ...rest }) => {
-  const result = validateConfig(raw);
+export const mount: MountPanel = (host, { config: raw, site, ...rest }) => {
+  const result = validateParts(raw, site);
   if (!result.ok) {
     console.warn(`[chatkit-inject] bad config (${result.error}); widget off`);
     const doc = host.ownerDocument;
@@ -391,16 +391,11 @@ function installAsk(config: RuntimeConfig, target: SelectionTarget): void {
 
 /**
  * "Ask about this" for a page where the panel was never opened (AskModule): the
- * config read from the page and checked whole, as `mount` checks it; nothing is
- * offered when it is invalid (the first open then turns the widget off).
+ * config's two parts as the loader has them, checked whole, as `mount` checks
+ * them; nothing is offered when it is invalid (the first open then turns the
+ * widget off).
  */
-export const offerAsk: AskModule["offerAsk"] = (target) => {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(target.panel.ownerDocument.getElementById(CONFIG_ELEMENT_ID)?.textContent ?? "");
-  } catch {
-    return;
-  }
-  const result = validateConfig(raw);
+export const offerAsk: AskModule["offerAsk"] = (target, { config, site }) => {
+  const result = validateParts(config, site);
   if (result.ok) installAsk(result.config, target);
 };

@@ -54,13 +54,14 @@ export function computeLift(doc: Document, toggle: Element, panel: Element): num
   return lift;
 }
 
-/** Places the toggle now and whenever the page may have changed around it; returns a stop function. */
+/**
+ * Places the toggle now and whenever the page may have changed around it; returns a stop function.
+ * The page's own window is the global one (as `computeLift` reads it).
+ */
 export function watchPlacement(doc: Document, toggle: Element, panel: Element): () => void {
-  const win = doc.defaultView;
-  if (!win) return () => undefined;
   const root = doc.documentElement.style;
   let queued = false;
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const place = (): void => {
     queued = false;
     const lift = computeLift(doc, toggle, panel);
@@ -71,24 +72,24 @@ export function watchPlacement(doc: Document, toggle: Element, panel: Element): 
   const schedule = (): void => {
     if (!queued) {
       queued = true;
-      win.requestAnimationFrame(place);
+      requestAnimationFrame(place);
     }
   };
   const settled = (): void => {
     schedule();
-    win.clearTimeout(timer);
-    timer = win.setTimeout(schedule, 1000);
+    clearTimeout(timer);
+    timer = setTimeout(schedule, 1000);
   };
   schedule();
-  win.addEventListener("load", settled);
-  win.addEventListener("resize", schedule);
+  addEventListener("load", settled);
+  addEventListener("resize", schedule);
   // Our own panel's content (typing indicator, errors) moves nothing.
-  const observer = new win.MutationObserver((records) => records.some((r) => !panel.contains(r.target)) && settled());
+  const observer = new MutationObserver((records) => records.some((r) => !panel.contains(r.target)) && settled());
   observer.observe(doc.body, { childList: true, subtree: true });
   return () => {
     observer.disconnect();
-    win.removeEventListener("load", settled);
-    win.removeEventListener("resize", schedule);
-    win.clearTimeout(timer);
+    removeEventListener("load", settled);
+    removeEventListener("resize", schedule);
+    clearTimeout(timer);
   };
 }

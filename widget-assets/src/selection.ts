@@ -42,8 +42,11 @@ export function pageSelection(doc: Document): string {
 
 /** What the panel module exports for the loader's first selection (see loader.ts). */
 export interface AskModule {
-  /** Offers the button from now on (once per page), for the selection already there too. */
-  offerAsk(target: SelectionTarget): void;
+  /**
+   * Offers the button from now on (once per page), for the selection already there too;
+   * `config` is the runtime config's two parts as the loader has them (panel-api.ts, RawConfig).
+   */
+  offerAsk(target: SelectionTarget, config: { config: unknown; site: unknown }): void;
 }
 
 export interface SelectionTarget {

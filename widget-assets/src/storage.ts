@@ -24,9 +24,11 @@ export function sessionStore(): KeyValueStore | null {
   }
 }
 
+// No storage (null) throws on access like a refusing one, and is caught the same way: small on
+// purpose, the loader ships these.
 export function readItem(store: KeyValueStore | null, key: string): string | null {
   try {
-    return store ? store.getItem(key) : null;
+    return store!.getItem(key);
   } catch {
     return null;
   }
@@ -35,10 +37,9 @@ export function readItem(store: KeyValueStore | null, key: string): string | nul
 /** Writes `value`, or removes the key when `value` is null. */
 export function writeItem(store: KeyValueStore | null, key: string, value: string | null): void {
   try {
-    if (!store) return;
-    if (value === null) store.removeItem(key);
-    else store.setItem(key, value);
+    if (value === null) store!.removeItem(key);
+    else store!.setItem(key, value);
   } catch {
-    // Quota or access errors only cost persistence, never the widget.
+    // Quota or access errors (or no storage) only cost persistence, never the widget.
   }
 }

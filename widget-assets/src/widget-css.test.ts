@@ -1,6 +1,7 @@
 // The CSS template (templates/widget.css.j2), rendered as the CLI renders it: what every page
 // loads. And the panel's stylesheet (panel-css.ts), which the panel module applies on first open.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type CssValue, renderCss, TEMPLATE_PATH } from "../scripts/render-css.mjs";
 import { PANEL_CSS } from "./panel-css";
@@ -21,6 +22,20 @@ const ALLOWED = [
 
 const render = (extra: Record<string, CssValue> = {}): string => renderCss(TEMPLATE, { ...sampleCssContext(), ...extra });
 const css = render();
+
+describe("the renderer", () => {
+  const golden = (name: string): string => readFileSync(resolve(__dirname, "../../tests/golden", name), "utf8");
+
+  // tests/golden/ holds what the CLI's minijinja renders (tests/it/contract.rs keeps it current).
+  it("renders the sample context as the CLI does", () => {
+    expect(css).toBe(golden("widget.css"));
+  });
+
+  it("renders a context that takes every branch the other way as the CLI does", () => {
+    const themed = JSON.parse(golden("css-context.themed.json")) as Record<string, CssValue>;
+    expect(renderCss(TEMPLATE, themed)).toBe(golden("widget.themed.css"));
+  });
+});
 
 /** The declarations of the first rule whose selector list is exactly `selector`. */
 function rule(selector: string, source = css): string {

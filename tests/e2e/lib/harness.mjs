@@ -87,6 +87,22 @@ export function pageText(config, key) {
   return own ?? BUILT_IN_STRINGS[config.locale ?? "en"]?.[key] ?? BUILT_IN_STRINGS.en[key];
 }
 
+/**
+ * The runtime config of the page as the widget sees it: the page config in
+ * `#chatkit-inject-config` and the site module it names (imported in the page, as the loader does;
+ * the module map hands back the loader's copy when it already has it), the page's keys winning and
+ * `strings` united (docs/architecture.md, "Runtime config").
+ */
+export async function runtimeConfig(page) {
+  return page.evaluate(async () => {
+    const own = JSON.parse(document.getElementById("chatkit-inject-config").textContent);
+    const site = (await import(new URL(own.siteUrl, document.baseURI).href)).default;
+    const combined = { ...site, ...own };
+    if (site.strings || own.strings) combined.strings = { ...site.strings, ...own.strings };
+    return combined;
+  });
+}
+
 export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",

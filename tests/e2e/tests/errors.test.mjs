@@ -288,6 +288,27 @@ for (const mode of ["block", "404"]) {
   });
 }
 
+test("the site module cannot be loaded (404): the loader's plain message with Retry, which recovers once it loads", async () => {
+  const context = await newContext(browser);
+  try {
+    let fail = true;
+    await context.route(/\/chatkit\/site\.[0-9a-f]{8}\.js$/, (route) =>
+      fail ? route.fulfill({ status: 404, contentType: "text/plain", body: "gone" }) : route.continue(),
+    );
+    const page = await context.newPage();
+    await page.goto(env.site);
+    await openPanel(page);
+    await friendlyError(page, /can't be reached/i);
+    assert.equal(await page.locator(sel.chatkit).count(), 0);
+    fail = false;
+    await page.click(sel.retry);
+    await waitForEvent(page, "chatkit.ready", 1, 10_000);
+    await page.waitForSelector(sel.error, { state: "detached" });
+  } finally {
+    await context.close();
+  }
+});
+
 test("rate-limited by the backend (429 with Retry-After): a plain slow-down message, and Retry asks the question again once allowed", async () => {
   const context = await newContext(browser);
   try {

@@ -18,6 +18,7 @@ import {
   newContext,
   openReady,
   REPO,
+  runtimeConfig,
   sel,
   serveSite,
   startBackend,
@@ -199,6 +200,9 @@ for (const [kind, relative, file] of [
         panelLabel: document.getElementById("chatkit-inject-panel").getAttribute("aria-label"),
       }));
       assert.deepEqual([live.configs, live.toggles, live.panels], [1, 1, 1]);
+      // The page config holds the title; the rest is in the site module.
+      assert.equal(live.config.title, HOSTILE.title);
+      live.config = await runtimeConfig(page);
       assert.equal(live.config.title, HOSTILE.title);
       assert.equal(live.config.greeting, HOSTILE.greeting);
       assert.equal(live.config.placeholder, HOSTILE.placeholder);

@@ -10,6 +10,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { doubleLog, env, launch, newContext, openReady, REPO, sel, under,
   pageText,
+  runtimeConfig,
 } from "../lib/harness.mjs";
 
 let browser;
@@ -50,12 +51,12 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
     const page = await context.newPage();
     await page.goto(under(env.site, "docs/intro"));
     await page.waitForSelector('html[data-has-hydrated="true"]');
-    const config = JSON.parse(await page.locator("#chatkit-inject-config").textContent());
-    // No [theme] key set: the CLI writes no theme, and the accent is the page's in each mode
-    // (fixtures/site's custom.css: #2e8555 light, #25c2a0 dark).
-    assert.equal(config.theme, undefined);
     await switchTo(page, "light");
     await openReady(page);
+    // No [theme] key set: the CLI writes no theme, and the accent is the page's in each mode
+    // (fixtures/site's custom.css: #2e8555 light, #25c2a0 dark).
+    const config = await runtimeConfig(page);
+    assert.equal(config.theme, undefined);
     const light = await chrome(page);
     let options = (await doubleLog(page)).options.at(-1);
     assert.equal(options.theme.colorScheme, "light");
@@ -86,19 +87,15 @@ test("dark mode: the Docusaurus switch updates the widget chrome and the options
 });
 
 /**
- * Runs in the page before the loader: sets the config's `theme` to `theme`, as the CLI writes it
- * when the maintainer set only those `[theme]` keys (tests/it/theme.rs holds the CLI to that). The
- * document is parsed by then (`readystatechange` to "interactive" comes before deferred scripts
- * run).
+ * Serves the site module with `theme` as its config's `theme`, as the CLI writes it when the
+ * maintainer set only those `[theme]` keys (tests/it/theme.rs holds the CLI to that).
  */
-function setThemeKeys(theme) {
-  document.addEventListener("readystatechange", () => {
-    if (document.readyState !== "interactive") return;
-    const element = document.getElementById("chatkit-inject-config");
-    if (!element) return;
-    const config = JSON.parse(element.textContent);
+async function setThemeKeys(context, theme) {
+  await context.route(/\/chatkit\/site\.[0-9a-f]{8}\.js$/, async (route) => {
+    const response = await route.fetch();
+    const config = JSON.parse((await response.text()).replace(/^export default /, "").replace(/;$/, ""));
     config.theme = theme;
-    element.textContent = JSON.stringify(config);
+    await route.fulfill({ response, body: `export default ${JSON.stringify(config)};` });
   });
 }
 
@@ -127,7 +124,7 @@ test("site-course, no [theme] key: ChatKit gets the site's orange (set outside I
   try {
     const page = await context.newPage();
     const { light, dark } = await themesIn(page, under(env.course, "docs/intro"));
-    assert.equal(JSON.parse(await page.locator("#chatkit-inject-config").textContent()).theme, undefined);
+    assert.equal((await runtimeConfig(page)).theme, undefined);
     // The brand orange of fixtures/site-course is on its buttons, links and banner only;
     // Infima's --ifm-color-primary stays the stock blue, so reading that variable would be wrong.
     const site = await page.evaluate(() => ({
@@ -164,7 +161,7 @@ test("fixtures/site, no [theme] key: ChatKit gets --ifm-color-primary as the pag
 test("a [theme] key the maintainer set wins; the keys left out are read from the page", async () => {
   const context = await newContext(browser, { colorScheme: "light" });
   try {
-    await context.addInitScript(setThemeKeys, { accent: "#123456", radius: "pill" });
+    await setThemeKeys(context, { accent: "#123456", radius: "pill" });
     const page = await context.newPage();
     const { light, dark } = await themesIn(page, under(env.course, "docs/intro"));
     assert.equal(light.color.accent.primary, "#123456");
