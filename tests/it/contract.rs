@@ -1,22 +1,18 @@
 //! One source for each contract between the CLI and the widget: the golden files in
 //! `tests/golden/` are what the CLI writes for `tests/golden/chatkit.toml` (the page config of an
-//! English and of an Urdu page, the site module, the injected markup, the widget CSS for two
-//! contexts), and the widget's own tests and size budget read those same files. A change on one side fails here (run with
-//! `CHATKIT_INJECT_UPDATE_GOLDEN=1` to rewrite them, then read the diff) or in the widget's tests.
-//! The CSS template's context is checked against the widget's sample
-//! (`widget-assets/test/fixtures/css-context.json`).
+//! English and of an Urdu page, the site module, the injected markup) and the widget CSS it
+//! renders for each named context of `tests/golden/css-contexts.json` (`css/<name>.css`), and the
+//! widget's own tests and size budget read those same files: the widget never renders the CSS
+//! template itself. A change on one side fails here (run with `CHATKIT_INJECT_UPDATE_GOLDEN=1` to
+//! rewrite them, then read the diff) or in the widget's tests.
 
 use std::collections::BTreeSet;
 
-use chatkit_inject::assets::{self, CssContext};
+use std::path::Path;
+
+use chatkit_inject::config;
 
 use crate::harness::{root, site_module_config, snippets_for, TWO_PROFILES};
-
-fn widget_fixture(name: &str) -> serde_json::Value {
-    let path = root().join("widget-assets/test/fixtures").join(name);
-    let text = std::fs::read_to_string(&path).expect("widget fixture");
-    serde_json::from_str(&text).expect("widget fixture is JSON")
-}
 
 fn keys(v: &serde_json::Value) -> BTreeSet<String> {
     v.as_object().expect("object").keys().cloned().collect()
@@ -54,6 +50,9 @@ fn config_of(config: &str, lang: Option<&str>) -> (serde_json::Value, serde_json
 fn golden(name: &str, text: &str) -> bool {
     let path = root().join("tests/golden").join(name);
     if std::env::var_os("CHATKIT_INJECT_UPDATE_GOLDEN").is_some() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        }
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         return true;
     }
@@ -126,43 +125,82 @@ fn the_runtime_config_splits_as_the_widget_expects() {
     assert_eq!(urdu_site, site);
 }
 
-/// The widget CSS as the CLI renders it, for the widget's sample context and for one with every
-/// branch of the template taken the other way (both colour modes fixed, a chosen corner,
-/// `replaces`): the widget's own renderer (`widget-assets/scripts/render-css.mjs`, used by its
-/// tests and its budget) must give the same bytes (`src/widget-css.test.ts`).
-#[test]
-fn the_golden_css_is_what_the_cli_renders() {
-    let sample: CssContext =
-        serde_json::from_value(widget_fixture("css-context.json")).expect("CSS context");
-    let mut themed = sample.clone();
-    themed.accent = "#2e8555".into();
-    themed.accent_dark = "#25c2a0".into();
-    themed.accent_fixed = true;
-    themed.accent_dark_fixed = true;
-    themed.position = "bottom-left".into();
-    themed.replaces = vec!["#old-bot".into(), ".chat-fab[data-x='a']".into()];
-    let themed_json = serde_json::to_string_pretty(&themed).expect("JSON") + "\n";
-    let results = [
-        golden("widget.css", &assets::render_css(&sample).expect("renders")),
-        golden("css-context.themed.json", &themed_json),
-        golden(
-            "widget.themed.css",
-            &assets::render_css(&themed).expect("renders"),
-        ),
-    ];
-    assert!(
-        results.iter().all(|ok| *ok),
-        "tests/golden/ is out of date (see above): run `CHATKIT_INJECT_UPDATE_GOLDEN=1 cargo test --test it golden` and read the diff"
-    );
+/// The named CSS contexts of `tests/golden/css-contexts.json`, each a fragment of `chatkit.toml`
+/// (its tables merged into `tests/golden/chatkit.toml`, a key of the fragment winning).
+fn css_contexts() -> Vec<(String, String)> {
+    let path = root().join("tests/golden/css-contexts.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let contexts: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let base: toml::Table = std::fs::read_to_string(root().join("tests/golden/chatkit.toml"))
+        .expect("config")
+        .parse()
+        .expect("tests/golden/chatkit.toml is TOML");
+    contexts
+        .into_iter()
+        .map(|(name, fragment)| {
+            let fragment: toml::Table = serde_json::from_value(fragment)
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}", path.display()));
+            let mut config = base.clone();
+            merge(&mut config, fragment);
+            (name, toml::to_string(&config).expect("TOML"))
+        })
+        .collect()
 }
 
+/// Merges `from` into `into`: tables key by key, anything else replaced.
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(old)), toml::Value::Table(new)) => merge(old, new),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The widget CSS the CLI writes for `config` (prod profile): read, validated and resolved as a
+/// run does, rendered by `widget::prepare`.
+fn css_of(config: &str) -> String {
+    let loaded = config::parse(config, Some(Path::new("chatkit.toml"))).expect("config parses");
+    let resolved = config::resolve(&loaded, "prod").expect("config resolves");
+    let widget = chatkit_inject::widget::prepare(&resolved, "/").expect("the CSS renders");
+    String::from_utf8(widget.assets.css.bytes).expect("UTF-8")
+}
+
+/// The widget CSS is rendered by the CLI only: for each named context of
+/// `tests/golden/css-contexts.json`, `tests/golden/css/<name>.css` is what the CLI writes, and
+/// the widget's CSS tests (`src/widget-css.test.ts`) and its budget read those files.
 #[test]
-fn the_widget_renders_its_css_with_the_context_the_cli_gives() {
-    let sample = widget_fixture("css-context.json");
-    // Every key the CLI provides, no other: CssContext denies unknown fields.
-    let ctx: CssContext = serde_json::from_value(sample.clone()).expect("the CLI's CSS context");
-    let cli_keys = keys(&serde_json::to_value(&ctx).expect("serialise"));
-    assert_eq!(keys(&sample), cli_keys);
-    assert_eq!(ctx.z_index, chatkit_inject::config::DEFAULT_Z_INDEX);
-    assets::render_css(&ctx).expect("the template renders with the widget's sample");
+fn the_golden_css_is_what_the_cli_renders() {
+    let dir = root().join("tests/golden/css");
+    let contexts = css_contexts();
+    let mut results = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (name, config) in &contexts {
+        let css = css_of(config);
+        // A context that renders as another does tests nothing more: each must change the CSS.
+        if let Some((same, _)) = seen.iter().find(|(_, other)| *other == css) {
+            panic!("the CSS contexts {same} and {name} render the same CSS");
+        }
+        results.push(golden(&format!("css/{name}.css"), &css));
+        seen.push((name.clone(), css));
+    }
+    // No file for a context that is gone.
+    let names: BTreeSet<String> = contexts.iter().map(|(n, _)| format!("{n}.css")).collect();
+    let files: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let stale: Vec<&String> = files.difference(&names).collect();
+    assert!(
+        stale.is_empty(),
+        "{}: no context in tests/golden/css-contexts.json for {stale:?}",
+        dir.display()
+    );
+    assert!(
+        results.iter().all(|ok| *ok),
+        "tests/golden/css/ is out of date (see above): run `CHATKIT_INJECT_UPDATE_GOLDEN=1 cargo test --test it golden` and read the diff"
+    );
 }

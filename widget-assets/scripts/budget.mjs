@@ -12,7 +12,6 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
-import { renderCss, renderSample, SAMPLE_CONTEXT_PATH, TEMPLATE_PATH } from "./render-css.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const gz = (text) => gzipSync(typeof text === "string" ? Buffer.from(text) : text, { level: 9 }).length;
@@ -20,7 +19,13 @@ const quiet = process.argv.includes("--quiet");
 
 const loaderBytes = readFileSync(join(root, "dist", "loader.js"));
 const loader = gz(loaderBytes);
-const cssText = renderSample();
+// The CLI's own output for tests/golden/chatkit.toml (tests/it/contract.rs keeps it current).
+const golden = (name) => readFileSync(join(root, "..", "tests", "golden", name), "utf8").trimEnd();
+// widget.css as the CLI renders it (tests/golden/css/, one file per context of
+// tests/golden/css-contexts.json), byte for byte: the config as it is ("default"), and with every
+// [theme] key set ("themed": both colour modes fixed).
+const goldenCss = (name) => readFileSync(join(root, "..", "tests", "golden", "css", `${name}.css`), "utf8");
+const cssText = goldenCss("default");
 const css = gz(cssText);
 const panel = gz(readFileSync(join(root, "dist", "panel.js")));
 
@@ -43,8 +48,6 @@ const markup = (config) =>
   '<script src="/chatkit/loader.8e41d7a0.js" defer data-chatkit-inject></script>';
 const PANEL_URL = "/chatkit/panel.c5b2e91f.js";
 const table = JSON.parse(readFileSync(join(root, "..", "templates", "strings.json"), "utf8"));
-// The CLI's own output for tests/golden/chatkit.toml (tests/it/contract.rs keeps it current).
-const golden = (name) => readFileSync(join(root, "..", "tests", "golden", name), "utf8").trimEnd();
 const samplePage = JSON.parse(golden("page-config.json"));
 const sampleSite = JSON.parse(golden("site.js").replace(/^export default /, "").replace(/;$/, ""));
 // A page config as the CLI writes it, keys in its order (src/runtime_config.rs, PageConfig).
@@ -84,15 +87,13 @@ const site = gz(siteModule);
 const perLanguage = Object.keys(table).map((lang) => [lang, gz(markup(pageConfig(lang)))]);
 const english = perLanguage.find(([lang]) => lang === "en")[1];
 const [heaviest, heaviestMarkup] = perLanguage.reduce((a, b) => (b[1] > a[1] ? b : a));
-const themedCss = gz(
-  renderCss(readFileSync(TEMPLATE_PATH, "utf8"), {
-    ...JSON.parse(readFileSync(SAMPLE_CONTEXT_PATH, "utf8")),
-    accent: THEME.accent,
-    accent_dark: THEME.accentDark,
-    accent_fixed: true,
-    accent_dark_fixed: true,
-  }),
-);
+// The "themed" context sets every [theme] key (its font differs from THEME's, which does not reach
+// the CSS); its colours must be THEME's, the CSS of the config measured here.
+const themedContext = JSON.parse(readFileSync(join(root, "..", "tests", "golden", "css-contexts.json"), "utf8")).themed;
+if (themedContext?.theme?.accent !== THEME.accent || themedContext.theme["accent-dark"] !== THEME.accentDark) {
+  throw new Error('scripts/budget.mjs: the "themed" CSS context of tests/golden/css-contexts.json sets other colours than THEME');
+}
+const themedCss = gz(goldenCss("themed"));
 
 // Issue #13 aims at 3072 B before the first open. Moving everything open-only out of the page
 // (the site module) and squeezing the loader brought the heaviest page with every [theme] key

@@ -1,41 +1,13 @@
-// The CSS template (templates/widget.css.j2), rendered as the CLI renders it: what every page
-// loads. And the panel's stylesheet (panel-css.ts), which the panel module applies on first open.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+// The widget CSS every page loads, as the CLI renders it from templates/widget.css.j2: the golden
+// files tests/golden/css/<name>.css, one for each named context of tests/golden/css-contexts.json
+// (a chatkit.toml fragment; tests/it/contract.rs fails when the CLI renders anything else). And
+// the panel's stylesheet (panel-css.ts), which the panel module applies on first open.
 import { describe, expect, it } from "vitest";
-import { type CssValue, renderCss, TEMPLATE_PATH } from "../scripts/render-css.mjs";
 import { PANEL_CSS } from "./panel-css";
-import { sampleCssContext } from "./testing/fixtures";
+import { CSS_CONTEXTS, goldenCss } from "./testing/fixtures";
 
-const TEMPLATE = readFileSync(TEMPLATE_PATH, "utf8");
-const ALLOWED = [
-  "accent",
-  "accent_dark",
-  "offset_right",
-  "offset_bottom",
-  "z_index",
-  "position",
-  "replaces",
-  "accent_fixed",
-  "accent_dark_fixed",
-];
-
-const render = (extra: Record<string, CssValue> = {}): string => renderCss(TEMPLATE, { ...sampleCssContext(), ...extra });
-const css = render();
-
-describe("the renderer", () => {
-  const golden = (name: string): string => readFileSync(resolve(__dirname, "../../tests/golden", name), "utf8");
-
-  // tests/golden/ holds what the CLI's minijinja renders (tests/it/contract.rs keeps it current).
-  it("renders the sample context as the CLI does", () => {
-    expect(css).toBe(golden("widget.css"));
-  });
-
-  it("renders a context that takes every branch the other way as the CLI does", () => {
-    const themed = JSON.parse(golden("css-context.themed.json")) as Record<string, CssValue>;
-    expect(renderCss(TEMPLATE, themed)).toBe(golden("widget.themed.css"));
-  });
-});
+/** tests/golden/chatkit.toml as it is: no `[theme]` key, the default corner, offsets and z-index. */
+const css = goldenCss("default");
 
 /** The declarations of the first rule whose selector list is exactly `selector`. */
 function rule(selector: string, source = css): string {
@@ -61,39 +33,33 @@ const declarations = (body: string): Record<string, string> =>
     }),
   );
 
-describe("widget.css.j2", () => {
-  it("uses every variable of the CLI's context and no other", () => {
-    const names = new Set(
-      [...TEMPLATE.matchAll(/\{\{ ?(\w+)|\{% if (\w+)/g)].map((m) => m[1] ?? m[2]).filter((n) => n !== undefined),
-    );
-    expect(names).toEqual(new Set(ALLOWED));
-    const { replaces: _dropped, ...withoutReplaces } = sampleCssContext();
-    expect(() => renderCss(TEMPLATE, withoutReplaces)).toThrow(/unknown variable replaces/);
-  });
-
-  it("renders to balanced CSS with nothing left to substitute", () => {
-    for (const out of [css, render({ position: "bottom-left", replaces: ["#a", ".b c"], accent_fixed: true, accent_dark_fixed: true })]) {
-      expect(out).not.toMatch(/\{\{|\{%/);
-      expect(out.split("{").length).toBe(out.split("}").length);
-      expect(out).not.toMatch(/[<>]/);
+describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
+  it("is balanced CSS with nothing left to substitute, in every context, and each context changes it", () => {
+    expect(CSS_CONTEXTS).toContain("default");
+    for (const name of CSS_CONTEXTS) {
+      const out = goldenCss(name);
+      expect(out, name).not.toMatch(/\{\{|\{%|\{#|[<>]/);
+      expect(out.split("{").length, name).toBe(out.split("}").length);
+      if (name !== "default") expect(out, name).not.toBe(css);
     }
   });
 
-  it("takes colors from Infima, with the rendered values as fallbacks, and the font from the page", () => {
+  it("takes colors from Infima, with Infima's stock blue as the fallback, and the font from the page", () => {
     expect(declarations(rule(":root"))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
     expect(declarations(rule("html[data-theme=dark]"))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
-    const fallbacks = render({ accent: "#2e8555", accent_dark: "#25c2a0" });
-    expect(declarations(rule(":root", fallbacks))["--cki-accent"]).toBe("var(--ifm-color-primary,#2e8555)");
-    expect(declarations(rule("html[data-theme=dark]", fallbacks))["--cki-accent"]).toBe("var(--ifm-color-primary,#25c2a0)");
-    // The toggle shows an icon only; the panel inherits <body>'s font (no font list on every page).
+    // The toggle shows an icon only; the panel inherits <body>'s font (no font list on every page),
+    // even with `[theme] font-family` set (the panel reads it from the site module).
     expect(css).not.toContain("font-family");
+    expect(goldenCss("themed")).not.toContain("font-family");
+    expect(goldenCss("themed")).not.toContain("Inter");
   });
 
   const HIDE_LIGHT = "html:not([data-theme=dark]) .chatkit-inject-toggle a";
   const HIDE_DARK = "html[data-theme=dark] .chatkit-inject-toggle a";
 
   it("uses both fixed accents as they are when the maintainer set both, the site's button colour hidden", () => {
-    const fixed = render({ accent: "#2e8555", accent_dark: "#25c2a0", accent_fixed: true, accent_dark_fixed: true });
+    // Every [theme] key set.
+    const fixed = goldenCss("themed");
     expect(declarations(rule(":root", fixed))["--cki-accent"]).toBe("#2e8555");
     expect(declarations(rule("html[data-theme=dark]", fixed))["--cki-accent"]).toBe("#25c2a0");
     expect(fixed).not.toContain("--ifm-color-primary");
@@ -104,13 +70,14 @@ describe("widget.css.j2", () => {
   });
 
   it("fixes each mode on its own, as the panel does: the other mode still shows the page's colour", () => {
-    const light = render({ accent: "#ea580c", accent_fixed: true });
+    // `[theme] accent` alone, then `accent-dark` alone.
+    const light = goldenCss("accent-light");
     expect(declarations(rule(":root", light))["--cki-accent"]).toBe("#ea580c");
     expect(declarations(rule("html[data-theme=dark]", light))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
     expect(rule(HIDE_LIGHT, light)).toBe("display:none");
     expect(light).not.toContain(HIDE_DARK);
     expect(declarations(rule(".chatkit-inject-toggle a", light)).position).toBe("absolute");
-    const dark = render({ accent_dark: "#fdba74", accent_dark_fixed: true });
+    const dark = goldenCss("accent-dark");
     expect(declarations(rule(":root", dark))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
     expect(declarations(rule("html[data-theme=dark]", dark))["--cki-accent"]).toBe("#fdba74");
     expect(rule(HIDE_DARK, dark)).toBe("display:none");
@@ -146,9 +113,8 @@ describe("widget.css.j2", () => {
     const fixed = declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel"));
     expect(fixed.position).toBe("fixed");
     expect(fixed["z-index"]).toBe("2147483000");
-    expect(declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel", render({ z_index: 300 })))["z-index"]).toBe(
-      "300",
-    );
+    // `[widget] z-index = 300`.
+    expect(declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel", goldenCss("z-index")))["z-index"]).toBe("300");
   });
 
   it("auto: bottom right, clear of the safe area, mirrored to the left on RTL pages", () => {
@@ -163,15 +129,26 @@ describe("widget.css.j2", () => {
     expect(fixed.left).toBe("var(--cki-left)");
   });
 
+  it("keeps the configured offsets from the side and the bottom, on RTL pages too, and the panel within them", () => {
+    // `[widget] offset-right = "24px"`, `offset-bottom = "5rem"`.
+    const offsets = goldenCss("offsets");
+    const root = declarations(rule(":root", offsets));
+    expect(root["--cki-right"]).toBe("calc(24px + env(safe-area-inset-right))");
+    expect(root["--cki-bottom"]).toBe("calc(5rem + env(safe-area-inset-bottom) + var(--cki-lift))");
+    expect(root["--cki-off"]).toBe("24px");
+    expect(declarations(rule("html[dir=rtl]", offsets))["--cki-left"]).toBe("calc(24px + env(safe-area-inset-left))");
+  });
+
   it("bottom-right and bottom-left hold on RTL pages too", () => {
-    const right = render({ position: "bottom-right" });
+    const right = goldenCss("bottom-right");
     expect(right).not.toContain("html[dir=rtl]");
     expect(declarations(rule(":root", right))["--cki-right"]).toBe("calc(16px + env(safe-area-inset-right))");
-    const left = render({ position: "bottom-left" });
+    // `position = "bottom-left"` with `offset-right = "24px"`: the side offset moves to the left.
+    const left = goldenCss("bottom-left");
     expect(left).not.toContain("html[dir=rtl]");
     const root = declarations(rule(":root", left));
     expect(root["--cki-right"]).toBe("auto");
-    expect(root["--cki-left"]).toBe("calc(16px + env(safe-area-inset-left))");
+    expect(root["--cki-left"]).toBe("calc(24px + env(safe-area-inset-left))");
   });
 
   it("lifts the toggle and the panel by --cki-lift (0px unless the placement script sets it)", () => {
@@ -182,8 +159,8 @@ describe("widget.css.j2", () => {
 
   it("hides the elements `replaces` names, and nothing when it is empty", () => {
     expect(css).not.toContain("!important");
-    const out = render({ replaces: ["#old-bot", ".chat-fab > button", "[data-widget='x']"] });
-    expect(rule("#old-bot,.chat-fab > button,[data-widget='x']", out)).toBe("display:none!important");
+    const out = goldenCss("replaces");
+    expect(rule("#old-bot,.chat-fab button,[data-widget='x']", out)).toBe("display:none!important");
   });
 
   it("places the panel above the toggle; the panel module's stylesheet does the rest", () => {
@@ -249,7 +226,7 @@ describe("the panel's stylesheet (panel-css.ts)", () => {
   });
 });
 
-describe("widget.css.j2, continued", () => {
+describe("widget.css, continued", () => {
   it("shows focus, and hover without motion (nothing for reduced motion to stop)", () => {
     expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible,\.chatkit-inject-panel button:focus-visible\{outline:3px solid/);
     expect(rule(".chatkit-inject-toggle:hover")).toBe("filter:brightness(.9)");
@@ -259,25 +236,5 @@ describe("widget.css.j2, continued", () => {
 
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {
     expect(rule("html .theme-back-to-top-button")).toBe("bottom:calc(var(--cki-bottom) + var(--cki-size) + 12px)");
-  });
-});
-
-describe("the template renderer (the subset minijinja runs for the CLI)", () => {
-  it("substitutes, joins and branches", () => {
-    const t = '{{ a }}|{{ l|join(",") }}|{% if b %}yes{% else %}no{% endif %}|{% if p == "x" %}X{% endif %}{% if l %}L{% endif %}';
-    expect(renderCss(t, { a: "1", l: ["p", "q"], b: false, p: "x" })).toBe("1|p,q|no|XL");
-    expect(renderCss(t, { a: "1", l: [], b: true, p: "y" })).toBe("1||yes|");
-  });
-
-  it("fails on unknown names, even in a branch not taken, and on other syntax", () => {
-    expect(() => renderCss("{% if a %}{% if zz %}{% endif %}{% endif %}", { a: false })).toThrow(/zz/);
-    expect(() => renderCss("{{ a|upper }}", { a: "x" })).toThrow();
-    expect(() => renderCss("{% for x in a %}{% endfor %}", { a: "x" })).toThrow(/unsupported tag/);
-    expect(() => renderCss("{# c #}", {})).toThrow(/comments/);
-    expect(() => renderCss("{% if a %}", { a: true })).toThrow(/unclosed/);
-  });
-
-  it("drops the final newline as minijinja does", () => {
-    expect(renderCss("x\n", {})).toBe("x");
   });
 });

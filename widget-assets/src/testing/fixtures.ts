@@ -1,17 +1,17 @@
 /**
  * Shared test data: the sample runtime config, as the CLI writes it for
- * tests/golden/chatkit.toml (its page config and its site module, the golden
- * files tests/it/contract.rs holds the CLI to), and the CSS context under
- * test/fixtures/.
+ * tests/golden/chatkit.toml (its page config and its site module), and the
+ * widget CSS the CLI renders for each named context of
+ * tests/golden/css-contexts.json: the golden files tests/it/contract.rs holds
+ * the CLI to.
  */
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { CssValue } from "../../scripts/render-css.mjs";
 import type { LoaderConfig, RuntimeConfig, SiteConfig, ThemeConfig } from "../config";
 
-const fixture = (name: string): string => readFileSync(resolve(__dirname, "../../test/fixtures", name), "utf8");
-const golden = (name: string): string => readFileSync(resolve(__dirname, "../../../tests/golden", name), "utf8").trimEnd();
+const goldenPath = (name: string): string => resolve(__dirname, "../../../tests/golden", name);
+const golden = (name: string): string => readFileSync(goldenPath(name), "utf8").trimEnd();
 
 /** The page config's JSON, as in `#chatkit-inject-config` on an English page. */
 export const SAMPLE_CONFIG_TEXT = golden("page-config.json");
@@ -53,6 +53,16 @@ export function themedConfig(): RuntimeConfig {
   return { ...sampleConfig(), theme: { ...FULL_THEME } };
 }
 
-export function sampleCssContext(): Record<string, CssValue> {
-  return JSON.parse(fixture("css-context.json")) as Record<string, CssValue>;
+/** The names of the CSS contexts (tests/golden/css-contexts.json: each a chatkit.toml fragment). */
+export const CSS_CONTEXTS: readonly string[] = Object.keys(
+  JSON.parse(readFileSync(goldenPath("css-contexts.json"), "utf8")) as Record<string, unknown>,
+);
+
+/**
+ * The widget CSS the CLI writes for the CSS context `name` (tests/golden/css/<name>.css, byte for
+ * byte): `default` is tests/golden/chatkit.toml as it is (no `[theme]`, the default corner).
+ */
+export function goldenCss(name: string): string {
+  if (!CSS_CONTEXTS.includes(name)) throw new Error(`no CSS context ${name} in tests/golden/css-contexts.json`);
+  return readFileSync(goldenPath(`css/${name}.css`), "utf8");
 }
