@@ -139,6 +139,23 @@ fn css_contexts() -> Vec<(String, String)> {
     contexts
         .into_iter()
         .map(|(name, fragment)| {
+            // The name is a file name under tests/golden/css/; `default` is the config as it is.
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}: a context name is lowercase letters, digits and `-`: {name:?}",
+                path.display()
+            );
+            if name == "default" {
+                assert_eq!(
+                    fragment,
+                    serde_json::json!({}),
+                    "{}: default",
+                    path.display()
+                );
+            }
             let fragment: toml::Table = serde_json::from_value(fragment)
                 .unwrap_or_else(|e| panic!("{}: {name}: {e}", path.display()));
             let mut config = base.clone();
@@ -176,6 +193,7 @@ fn css_of(config: &str) -> String {
 fn the_golden_css_is_what_the_cli_renders() {
     let dir = root().join("tests/golden/css");
     let contexts = css_contexts();
+    assert!(contexts.iter().any(|(name, _)| name == "default"));
     let mut results = Vec::new();
     let mut seen: Vec<(String, String)> = Vec::new();
     for (name, config) in &contexts {
