@@ -1,7 +1,7 @@
 // Placement against a stub layout: jsdom has no layout, so elementsFromPoint,
 // getBoundingClientRect and getComputedStyle come from a table of boxes.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { computeLift, GAP, LIFT, watchPlacement } from "./placement";
+import { computeLift, GAP, LIFT, STEP, watchPlacement } from "./placement";
 
 interface Box {
   x: number;
@@ -19,7 +19,7 @@ const boxes = new Map<Element, Box>();
 let toggle: HTMLElement;
 let panel: HTMLElement;
 
-function place<T extends Element>(el: T, box: Box, parent: Element = document.body): T {
+function place<T extends Element>(el: T, box: Box, parent: Element | ShadowRoot = document.body): T {
   boxes.set(el, box);
   if (!el.parentElement) parent.append(el);
   return el;
@@ -49,11 +49,23 @@ beforeEach(() => {
     return { ...style, position: box?.position ?? "static", opacity: box?.opacity ?? "1" } as CSSStyleDeclaration;
   });
   // Topmost first, as browsers answer: later in the table paints on top; then <body>, <html>.
-  document.elementsFromPoint = (x: number, y: number) => [
-    ...[...boxes].filter(([, b]) => contains(b, x, y)).map(([el]) => el).reverse(),
-    document.body,
-    document.documentElement,
-  ];
+  // A shadow root answers too: each element retargeted against it (DOM "retarget"), as Chromium
+  // does: what is in its own tree or above it as itself, what is in a shadow tree it cannot see
+  // into as that tree's host.
+  const retarget = (el: Element, root: Document | ShadowRoot): Element => {
+    const above: Node[] = [];
+    for (let at: Node | undefined = root; at; at = (at as ShadowRoot).host?.getRootNode()) above.push(at);
+    let node = el;
+    while (node.getRootNode() instanceof ShadowRoot && !above.includes(node.getRootNode()))
+      node = (node.getRootNode() as ShadowRoot).host;
+    return node;
+  };
+  const stub = function (this: Document | ShadowRoot, x: number, y: number): Element[] {
+    const hits = [...boxes].filter(([, b]) => contains(b, x, y)).map(([el]) => retarget(el, this));
+    return [...new Set(hits.reverse()), document.body, document.documentElement];
+  };
+  document.elementsFromPoint = stub;
+  ShadowRoot.prototype.elementsFromPoint = stub;
   toggle = place(document.createElement("button"), TOGGLE);
   panel = div();
   panel.hidden = true;
@@ -141,6 +153,80 @@ describe("computeLift", () => {
     expect(lift()).toBe(clear(720));
   });
 
+  describe("shadow roots", () => {
+    /** A launcher's host as widgets add it: a custom element at the end of <body>, static, no size. */
+    const host = (mode: ShadowRootMode): [HTMLElement, ShadowRoot] => {
+      const el = place(document.createElement("ask-ai-launcher"), { x: 0, y: 2400, w: 0, h: 0 });
+      return [el, el.attachShadow({ mode })];
+    };
+
+    it("lifts above a fixed button in an open shadow root, whatever part of it is hit", () => {
+      const [, root] = host("open");
+      const wrapper = place(div(), { x: 900, y: 784, w: 100, h: 0, position: "fixed" }, root);
+      const button = place(document.createElement("button"), { x: 916, y: 712, w: 64, h: 64 }, wrapper);
+      place(document.createElement("svg"), { x: 930, y: 726, w: 36, h: 36 }, button);
+      expect(lift()).toBe(clear(712));
+    });
+
+    it("walks up across the host when the host itself is the fixed element", () => {
+      const el = place(document.createElement("chat-bubble"), { x: 900, y: 784, w: 100, h: 0, position: "fixed" });
+      place(document.createElement("button"), { x: 920, y: 716, w: 60, h: 60 }, el.attachShadow({ mode: "open" }));
+      expect(lift()).toBe(clear(716));
+    });
+
+    it("looks into nested open roots", () => {
+      const [, outer] = host("open");
+      const inner = place(document.createElement("kapa-button"), { x: 0, y: 0, w: 0, h: 0 }, outer);
+      place(div(), { x: 910, y: 704, w: 80, h: 80, position: "fixed" }, inner.attachShadow({ mode: "open" }));
+      expect(lift()).toBe(clear(704));
+    });
+
+    it("still ignores what is static, transparent or too tall in an open root", () => {
+      const [, root] = host("open");
+      place(div(), { x: 900, y: 700, w: 100, h: 100 }, root);
+      place(div(), { x: 900, y: 700, w: 100, h: 100, position: "fixed", opacity: "0" }, root);
+      place(div(), { x: 700, y: 0, w: 300, h: 800, position: "fixed" }, root);
+      expect(lift()).toBe(0);
+    });
+
+    it("probes how high a closed root's content reaches: above it, by GAP to GAP + STEP", () => {
+      const [el, root] = host("closed");
+      expect(el.shadowRoot).toBeNull();
+      place(div(), { x: 916, y: 720, w: 64, h: 64, position: "fixed" }, root);
+      const result = lift();
+      expect(result).toBeGreaterThan(clear(720));
+      expect(result).toBeLessThanOrEqual(clear(720) + STEP);
+    });
+
+    it("probes from the lifted spot too: a closed launcher above a bottom bar", () => {
+      place(div(), { x: 0, y: 740, w: 1000, h: 60, position: "fixed" });
+      const [, root] = host("closed");
+      // Above the bar is 740-8-56 = 676..732, where the launcher (640..704) is.
+      place(div(), { x: 916, y: 640, w: 64, h: 64, position: "fixed" }, root);
+      const result = lift();
+      expect(result).toBeGreaterThan(clear(640));
+      expect(result).toBeLessThanOrEqual(clear(640) + STEP);
+    });
+
+    it("gives up when a closed root's content reaches past half the viewport", () => {
+      const [, root] = host("closed");
+      place(div(), { x: 800, y: 200, w: 200, h: 600, position: "fixed" }, root);
+      expect(lift()).toBe(0);
+    });
+
+    it("does not take a host hit inside its own box, or an element that is not a custom one, for a closed root", () => {
+      // A static custom element in the page's flow, under the corner.
+      const [el, root] = host("closed");
+      boxes.set(el, { x: 0, y: 600, w: 1000, h: 400 });
+      place(div(), { x: 0, y: 600, w: 1000, h: 400 }, root);
+      expect(lift()).toBe(0);
+      // Text overflowing a zero-height paragraph is hit as the paragraph, outside its box.
+      const p = place(document.createElement("p"), { x: 0, y: 500, w: 1000, h: 0 });
+      place(p.attachShadow({ mode: "closed" }).appendChild(div()), { x: 0, y: 500, w: 1000, h: 300 });
+      expect(lift()).toBe(0);
+    });
+  });
+
   it("does nothing while the toggle is not rendered", () => {
     boxes.set(toggle, { x: 0, y: 0, w: 0, h: 0, position: "fixed" });
     place(div(), { x: 0, y: 0, w: 1000, h: 300, position: "fixed" });
@@ -213,6 +299,20 @@ describe("watchPlacement", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("sees a launcher that draws its button in its open shadow root later (no change in <body>)", async () => {
+    watch();
+    const el = place(document.createElement("ask-ai-launcher"), { x: 0, y: 2400, w: 0, h: 0 });
+    const root = el.attachShadow({ mode: "open" });
+    await mutations();
+    flush(); // the host is in, empty
+    expect(liftVar()).toBe("");
+    place(div(), { x: 920, y: 720, w: 64, h: 64, position: "fixed" }, root);
+    await mutations();
+    expect(frames).toHaveLength(1);
+    flush();
+    expect(liftVar()).toBe(`${clear(720)}px`);
   });
 
   it("ignores changes inside its own panel, and checks again on resize and load", async () => {

@@ -6,24 +6,36 @@
  * stylesheet adds to their bottom offset. The corner itself (right, left, RTL)
  * is the stylesheet's: this module reads the toggle's box.
  *
+ * Widgets that draw their button in a shadow root (web-component launchers,
+ * "Ask AI" buttons) count too: open roots are searched like the page, and a
+ * closed root's host, hit where its own box is not, is probed upwards.
+ *
  * Checked after load, after the site hydrates or changes its DOM (at most once
  * per animation frame, and once more a second later, when an element that came
- * in with a fade or slide has arrived) and on resize. No scroll listener, no
- * polling. Small on purpose: it ships on every page.
+ * in with a fade or slide has arrived; the open shadow roots of <body>'s
+ * children are watched too) and on resize. No scroll listener, no polling.
+ * Small on purpose: it ships on every page.
  */
 
 export const LIFT = "--cki-lift";
 /** Space left between the site's element and the lifted toggle, in px. */
 export const GAP = 8;
 
+/** Step (px) of the upward probe of a closed shadow root's content. */
+export const STEP = 8;
+
 /**
  * The lift (px) that puts the toggle above every visible fixed or sticky
- * element (not ours) found at a few points of its box, looking again at the
- * lifted spot (a few rounds). Elements taller than half the viewport (columns,
- * overlays) cannot be cleared and are ignored; so is a lift past half the
- * viewport (the toggle then stays in its corner, on top). The toggle's box is
- * read where it is now (lifted by the current `--cki-lift`), so measuring never
- * moves it.
+ * element (not ours) found at a few points of its box, in open shadow roots
+ * too (walking up across their hosts), looking again at the lifted spot (a few
+ * rounds). A custom element hit where its own box is not has something in a
+ * closed shadow root there (a launcher): how high that reaches is probed
+ * upwards along the same x, STEP by STEP (so the gap above it is GAP to
+ * GAP + STEP); content reaching past half the viewport gives the lift up.
+ * Elements taller than half the viewport (columns, overlays) cannot be cleared
+ * and are ignored; so is a lift past half the viewport (the toggle then stays in its corner, on
+ * top). The toggle's box is read where it is now (lifted by the current
+ * `--cki-lift`), so measuring never moves it.
  */
 export function computeLift(doc: Document, toggle: Element, panel: Element): number {
   const box = toggle.getBoundingClientRect();
@@ -34,19 +46,33 @@ export function computeLift(doc: Document, toggle: Element, panel: Element): num
   for (let round = 0; round < 4 && box.height; round++) {
     let next = lift;
     for (const fx of [0.15, 0.5, 0.85])
-      for (const fy of [0.15, 0.85])
-        for (const hit of doc.elementsFromPoint(box.left + fx * box.width, bottom - lift - fy * box.height))
-          for (let node: Element | null = hit; node && node !== doc.body; node = node.parentElement) {
+      for (const fy of [0.15, 0.85]) {
+        const x = box.left + fx * box.width;
+        const y = bottom - lift - fy * box.height;
+        // What is at (x, y), with what is in open shadow roots (a Set visits what is added while it
+        // is read, once: each root is read once, nested ones too).
+        const hits = new Set(doc.elementsFromPoint(x, y));
+        for (const hit of hits) {
+          hit.shadowRoot?.elementsFromPoint(x, y).forEach((el) => hits.add(el));
+          let { top, bottom: end } = hit.getBoundingClientRect();
+          if (!hit.shadowRoot && hit.localName.includes("-") && (y < top || y >= end)) {
+            // Up to the first y where the host is not hit: its content's top is less than a STEP below.
+            for (top = y; top > y - max && (hit.getRootNode() as Document).elementsFromPoint(x, (top -= STEP)).includes(hit); );
+            next = Math.max(next, bottom - top + GAP);
+            continue;
+          }
+          for (let node: Element | null = hit; node && node !== doc.body; node = node.parentElement || (node.parentNode as ShadowRoot).host) {
             const style = getComputedStyle(node);
             if (/fixed|sticky/.test(style.position)) {
               const outer = node.getBoundingClientRect();
               // The element at this point may stick out of its fixed container (or be it).
-              const top = Math.min(outer.top, hit.getBoundingClientRect().top);
               if (node !== panel && !node.contains(toggle) && style.opacity !== "0" && outer.height <= max)
-                next = Math.max(next, bottom - top + GAP);
+                next = Math.max(next, bottom - Math.min(outer.top, top) + GAP);
               break;
             }
           }
+        }
+      }
     if (next > max) return 0;
     if (next === lift) break;
     lift = next;
@@ -64,6 +90,8 @@ export function watchPlacement(doc: Document, toggle: Element, panel: Element): 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const place = (): void => {
     queued = false;
+    // A launcher may draw its button in its shadow root later, unseen by the observer on <body>.
+    for (const child of doc.body.children) if (child.shadowRoot) observer.observe(child.shadowRoot, options);
     const lift = computeLift(doc, toggle, panel);
     const value = lift ? `${Math.ceil(lift)}px` : "";
     // Written only when it changes (a write would restart transitions that depend on it).
@@ -85,7 +113,8 @@ export function watchPlacement(doc: Document, toggle: Element, panel: Element): 
   addEventListener("resize", schedule);
   // Our own panel's content (typing indicator, errors) moves nothing.
   const observer = new MutationObserver((records) => records.some((r) => !panel.contains(r.target)) && settled());
-  observer.observe(doc.body, { childList: true, subtree: true });
+  const options = { childList: true, subtree: true };
+  observer.observe(doc.body, options);
   return () => {
     observer.disconnect();
     removeEventListener("load", settled);
