@@ -99,8 +99,8 @@ const themedCss = gz(goldenCss("themed"));
 // (the site module) and squeezing the loader brought the heaviest page with every [theme] key
 // from 4015 B to 3746 B (README, "Budget", says where the rest is); the limit is that, rounded up
 // a little, so what is gained stays gained. Placement next to launchers drawn in shadow roots
-// (open roots searched, closed ones probed, open roots of <body>'s children watched) added 171 B.
-const PAGE_LIMIT = 3760 + 171;
+// (open roots searched, closed ones probed, open roots of <body>'s children watched) added 162 B.
+const PAGE_LIMIT = 3760 + 162;
 const budgets = [
   { name: "English page (markup + loader.js + widget.css)", size: english + loader + css, limit: PAGE_LIMIT },
   { name: `heaviest page, ${heaviest} (markup + loader.js + widget.css)`, size: heaviestMarkup + loader + css, limit: PAGE_LIMIT },

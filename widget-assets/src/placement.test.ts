@@ -208,6 +208,13 @@ describe("computeLift", () => {
       expect(result).toBeLessThanOrEqual(clear(640) + STEP);
     });
 
+    it("ignores a closed root whose host is transparent", () => {
+      const [el, root] = host("closed");
+      boxes.set(el, { ...boxes.get(el)!, opacity: "0" });
+      place(div(), { x: 916, y: 720, w: 64, h: 64, position: "fixed" }, root);
+      expect(lift()).toBe(0);
+    });
+
     it("gives up when a closed root's content reaches past half the viewport", () => {
       const [, root] = host("closed");
       place(div(), { x: 800, y: 200, w: 200, h: 600, position: "fixed" }, root);

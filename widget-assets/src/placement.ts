@@ -31,7 +31,8 @@ export const STEP = 8;
  * rounds). A custom element hit where its own box is not has something in a
  * closed shadow root there (a launcher): how high that reaches is probed
  * upwards along the same x, STEP by STEP (so the gap above it is GAP to
- * GAP + STEP); content reaching past half the viewport gives the lift up.
+ * GAP + STEP), and the host counts as a fixed element with that top (unless
+ * transparent); content reaching past half the viewport gives the lift up.
  * Elements taller than half the viewport (columns, overlays) cannot be cleared
  * and are ignored; so is a lift past half the viewport (the toggle then stays in its corner, on
  * top). The toggle's box is read where it is now (lifted by the current
@@ -55,19 +56,18 @@ export function computeLift(doc: Document, toggle: Element, panel: Element): num
         for (const hit of hits) {
           hit.shadowRoot?.elementsFromPoint(x, y).forEach((el) => hits.add(el));
           let { top, bottom: end } = hit.getBoundingClientRect();
-          if (!hit.shadowRoot && hit.localName.includes("-") && (y < top || y >= end)) {
-            // Up to the first y where the host is not hit: its content's top is less than a STEP below.
-            for (top = y; top > y - max && (hit.getRootNode() as Document).elementsFromPoint(x, (top -= STEP)).includes(hit); );
-            next = Math.max(next, bottom - top + GAP);
-            continue;
-          }
+          // A closed root's host: how high its content reaches, up to the first y where the host is
+          // not hit (the content's top is less than a STEP below); then it counts as a fixed element.
+          const closed = !hit.shadowRoot && hit.localName.includes("-") && (y < top || y >= end);
+          if (closed) for (top = y; top > y - max && (hit.getRootNode() as Document).elementsFromPoint(x, (top -= STEP)).includes(hit); );
           for (let node: Element | null = hit; node && node !== doc.body; node = node.parentElement || (node.parentNode as ShadowRoot).host) {
             const style = getComputedStyle(node);
-            if (/fixed|sticky/.test(style.position)) {
+            if (closed || /fixed|sticky/.test(style.position)) {
               const outer = node.getBoundingClientRect();
-              // The element at this point may stick out of its fixed container (or be it).
+              // The element at this point may stick out of its fixed container (or be it); a closed
+              // root's content is where it was probed, whatever its host's own box.
               if (node !== panel && !node.contains(toggle) && style.opacity !== "0" && outer.height <= max)
-                next = Math.max(next, bottom - Math.min(outer.top, top) + GAP);
+                next = Math.max(next, bottom - Math.min(closed ? top : outer.top, top) + GAP);
               break;
             }
           }
