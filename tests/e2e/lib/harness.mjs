@@ -19,10 +19,11 @@
 //   E2E_CLI            the release chatkit-inject that injected the sites
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -305,6 +306,31 @@ export function serveSite(root, base = "/") {
     });
     child.once("exit", (code) => reject(new Error(`serve.mjs exited (${code}): ${out}`)));
   });
+}
+
+/**
+ * A site of a test file's own: `fixtures/site` copied into a fresh folder (`work/site`), injected
+ * there by the release CLI with the config `toml(backendUrl)` (a backend port is chosen here for
+ * the test to start its backend on) and `args`, run's E2E_AFTER_INJECT hook applied (mutations.sh
+ * tries the tests against a broken widget), then served. Resolves to `{ work, site, server,
+ * backendPort }`; the caller stops the server and removes `work`.
+ */
+export async function injectedCopy(label, toml, args = []) {
+  const work = mkdtempSync(path.join(tmpdir(), `chatkit-e2e-${label}-`));
+  cpSync(path.join(REPO, "fixtures", "site"), path.join(work, "site"), { recursive: true });
+  const backendPort = await freePort();
+  writeFileSync(path.join(work, "chatkit.toml"), toml(`http://127.0.0.1:${backendPort}`));
+  const run = spawnSync(env.cli, [path.join(work, "site"), "--config", path.join(work, "chatkit.toml"), ...args], {
+    cwd: work,
+    encoding: "utf8",
+  });
+  assert.equal(run.status, 0, `chatkit-inject failed:\n${run.stdout}\n${run.stderr}`);
+  if (process.env.E2E_AFTER_INJECT) {
+    const hook = spawnSync("bash", ["-c", process.env.E2E_AFTER_INJECT], { env: { ...process.env, E2E_WORK: work }, encoding: "utf8" });
+    assert.equal(hook.status, 0, `E2E_AFTER_INJECT failed on the ${label} site: ${hook.stderr}`);
+  }
+  const server = await serveSite(path.join(work, "site"));
+  return { work, site: server.url, server, backendPort };
 }
 
 // --- the widget, as a reader sees it ---

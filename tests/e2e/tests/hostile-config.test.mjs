@@ -5,22 +5,20 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   chat,
   doubleLog,
   env,
-  freePort,
+  injectedCopy,
   launch,
   newContext,
   openReady,
   REPO,
   runtimeConfig,
   sel,
-  serveSite,
   startBackend,
   transcript,
   under,
@@ -80,23 +78,9 @@ let server;
 let backendServer;
 
 before(async () => {
-  work = mkdtempSync(path.join(tmpdir(), "chatkit-e2e-hostile-"));
-  cpSync(path.join(REPO, "fixtures", "site"), path.join(work, "site"), { recursive: true });
+  let backendPort;
+  ({ work, site, server, backendPort } = await injectedCopy("hostile", hostileToml));
   cpSync(path.join(REPO, "fixtures", "site"), path.join(work, "original"), { recursive: true });
-  const backendPort = await freePort();
-  writeFileSync(path.join(work, "hostile.toml"), hostileToml(`http://127.0.0.1:${backendPort}`));
-  const run = spawnSync(env.cli, [path.join(work, "site"), "--config", path.join(work, "hostile.toml")], {
-    cwd: work,
-    encoding: "utf8",
-  });
-  assert.equal(run.status, 0, `chatkit-inject failed:\n${run.stdout}\n${run.stderr}`);
-  // run's hook for trying the tests against a broken widget (mutations.sh) applies here too.
-  if (process.env.E2E_AFTER_INJECT) {
-    const hook = spawnSync("bash", ["-c", process.env.E2E_AFTER_INJECT], { env: { ...process.env, E2E_WORK: work }, encoding: "utf8" });
-    assert.equal(hook.status, 0, `E2E_AFTER_INJECT failed on the hostile site: ${hook.stderr}`);
-  }
-  server = await serveSite(path.join(work, "site"));
-  site = server.url;
   backendServer = await startBackend(backendPort, [new URL(site).origin]);
   browser = await launch();
 });

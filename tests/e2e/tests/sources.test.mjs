@@ -6,22 +6,17 @@
 // stays where it was and goes on.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   chat,
-  env,
-  freePort,
+  injectedCopy,
   launch,
   newContext,
   openReady,
-  REPO,
   send,
   sel,
-  serveSite,
   startBackend,
   storedItems,
   transcript,
@@ -46,24 +41,15 @@ let site;
 let corpus;
 
 before(async () => {
-  work = mkdtempSync(path.join(tmpdir(), "chatkit-e2e-sources-"));
-  cpSync(path.join(REPO, "fixtures", "site"), path.join(work, "site"), { recursive: true });
-  const backendPort = await freePort();
-  writeFileSync(path.join(work, "chatkit.toml"), `[profiles.dev]\nbackend-url = "http://127.0.0.1:${backendPort}"\n`);
-  // The corpus comes out of the same run that injects the widget, as in a site's CI.
+  // The corpus comes out of the same run that injects the widget, as in a site's CI (the CLI
+  // runs in `work`).
+  let backendPort;
+  ({ work, site, server, backendPort } = await injectedCopy(
+    "sources",
+    (backendUrl) => `[profiles.dev]\nbackend-url = "${backendUrl}"\n`,
+    ["--corpus", "corpus.jsonl"],
+  ));
   corpus = path.join(work, "corpus.jsonl");
-  const run = spawnSync(env.cli, [path.join(work, "site"), "--config", path.join(work, "chatkit.toml"), "--corpus", corpus], {
-    cwd: work,
-    encoding: "utf8",
-  });
-  assert.equal(run.status, 0, `chatkit-inject failed:\n${run.stdout}\n${run.stderr}`);
-  // run's hook for trying the tests against a broken widget (mutations.sh) applies here too.
-  if (process.env.E2E_AFTER_INJECT) {
-    const hook = spawnSync("bash", ["-c", process.env.E2E_AFTER_INJECT], { env: { ...process.env, E2E_WORK: work }, encoding: "utf8" });
-    assert.equal(hook.status, 0, `E2E_AFTER_INJECT failed on the sources site: ${hook.stderr}`);
-  }
-  server = await serveSite(path.join(work, "site"));
-  site = server.url;
   backendServer = await startBackend(backendPort, [new URL(site).origin], {
     CHATKIT_CORPUS: corpus,
     CHATKIT_DB_PATH: path.join(work, "chatkit.db"),
