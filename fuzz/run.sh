@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzz the page rewrite (fuzz_targets/rewrite.rs) for a bounded time, then the other parsers of
-# untrusted input (config.rs, csp.rs, journal.rs) for a quarter of it each.
+# Fuzz the page rewrite (fuzz_targets/rewrite.rs) for a bounded time, then the corpus's page
+# scanner against its reference (corpus.rs) and the other parsers of untrusted input (config.rs,
+# csp.rs, journal.rs) for a quarter of it each.
 #
 #   fuzz/run.sh [SECONDS]      default 60
 #
@@ -23,7 +24,8 @@ fi
 corpus="corpus/rewrite"
 mkdir -p "$corpus"
 find ../fixtures regressions -type f \( -name '*.html' -o -path 'regressions/*' \) \
-    -not -name README.md -not -path '*/source/*' -not -path '*/node_modules/*' -size -120k -print0 |
+    -not -name README.md -not -path 'regressions/scanner/*' -not -path '*/source/*' \
+    -not -path '*/node_modules/*' -size -120k -print0 |
     while IFS= read -r -d '' f; do
         cp "$f" "$corpus/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
     done
@@ -44,6 +46,14 @@ run_target() {
 }
 run_target rewrite "$corpus" "$secs"
 
+# The corpus's page scanner against its lol_html reference (same records, linear work, any
+# chunking), seeded with the pages the rewrite is and the scanner's edge cases.
+mkdir -p corpus/corpus
+cp "$corpus"/seed-* corpus/corpus/
+for f in regressions/scanner/*; do
+    [ -f "$f" ] && cp "$f" "corpus/corpus/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
+done
+
 # The other parsers of untrusted input: chatkit.toml, a page's Content-Security-Policy, the
 # undo journal's records. Seeded with the repository's configs and a few policies.
 mkdir -p corpus/config corpus/csp corpus/journal
@@ -54,6 +64,6 @@ find .. -maxdepth 3 -name '*.toml' -not -path '*/target/*' -not -path '*/node_mo
 printf "default-src 'self'; script-src 'self' https://cdn.platform.openai.com" >corpus/csp/seed-1
 printf "default-src 'none'; connect-src http://localhost:8000; frame-src *" >corpus/csp/seed-2
 other_secs="${FUZZ_OTHER_SECONDS:-$(( secs / 4 > 10 ? secs / 4 : 10 ))}"
-for target in config csp journal; do
+for target in corpus config csp journal; do
     run_target "$target" "corpus/$target" "$other_secs"
 done
