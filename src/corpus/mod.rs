@@ -622,6 +622,8 @@ fn clean(text: &str) -> String {
 }
 
 /// `text` in pieces of at most `limit` characters, cut after a line (else a space) if possible.
+/// Each piece is looked at once: the rest is a view of the text, not a copy of it (copying the
+/// rest for every piece made a long section's cost quadratic).
 fn cut(text: &str, limit: usize) -> Vec<String> {
     if text.chars().count() <= limit {
         return if text.is_empty() {
@@ -630,16 +632,17 @@ fn cut(text: &str, limit: usize) -> Vec<String> {
             vec![text.to_string()]
         };
     }
-    let mut rest: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
+    let mut rest = &chars[..];
     let mut pieces = Vec::new();
-    let strip = |s: &[char]| -> Vec<char> {
+    fn strip(s: &[char]) -> &[char] {
         let start = s.iter().position(|c| !is_space(*c)).unwrap_or(s.len());
         let end = s
             .iter()
             .rposition(|c| !is_space(*c))
             .map_or(start, |e| e + 1);
-        s[start..end.max(start)].to_vec()
-    };
+        &s[start..end.max(start)]
+    }
     while rest.len() > limit {
         let find = |ch: char| rest[..limit].iter().rposition(|c| *c == ch);
         let mut at = find('\n').filter(|a| *a >= limit / 3);
@@ -647,13 +650,21 @@ fn cut(text: &str, limit: usize) -> Vec<String> {
             at = find(' ').filter(|a| *a >= limit / 3);
         }
         let at = at.unwrap_or(limit);
-        pieces.push(strip(&rest[..at]).into_iter().collect());
+        #[cfg(test)]
+        CUT_WORK.with(|w| w.set(w.get() + limit + at));
+        pieces.push(strip(&rest[..at]).iter().collect());
         rest = strip(&rest[at..]);
     }
     if !rest.is_empty() {
-        pieces.push(rest.into_iter().collect());
+        pieces.push(rest.iter().collect());
     }
     pieces
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Characters [`cut`] looked at and copied on this thread, for the tests.
+    static CUT_WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -908,6 +919,24 @@ mod tests {
                     page.len()
                 );
             }
+        }
+    }
+
+    /// A long section is cut into records looking at each character a bounded number of times
+    /// (it was copied again for every record cut from it: quadratic in the section's length).
+    #[test]
+    fn a_long_section_is_cut_in_linear_work() {
+        for text in ["word ".repeat(400_000), "x".repeat(2_000_000)] {
+            CUT_WORK.with(|w| w.set(0));
+            let pieces = cut(&text, MAX_CHARS);
+            let work = CUT_WORK.with(std::cell::Cell::get);
+            assert!(pieces.len() > 1000, "{} pieces", pieces.len());
+            assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CHARS));
+            assert!(
+                work <= 3 * text.len(),
+                "{work} for {} characters",
+                text.len()
+            );
         }
     }
 
