@@ -48,12 +48,15 @@ run_target rewrite "$corpus" "$secs"
 
 # The corpus's page scanner against its lol_html reference (same records, linear work, any
 # chunking; the unit tests hold it to every fixture page already), seeded with the fixture pages
-# under 16 KB and fuzz/regressions/scanner/ (its edge cases, hostile pages and findings), for 500
-# executions: a few seconds, as each one reads the page four times.
+# under 16 KB (all those under 120 KB when exploring, FUZZ_RUNS=-1) and fuzz/regressions/scanner/
+# (its edge cases, hostile pages and findings), for 500 executions: a few seconds, as each one
+# reads the page four times.
 mkdir -p corpus/corpus
+seed_size=-16k
+[ "${FUZZ_RUNS:-}" = -1 ] && seed_size=-120k
 {
     find ../fixtures -type f -name '*.html' -not -path '*/source/*' -not -path '*/node_modules/*' \
-        -size -16k -print0
+        -size "$seed_size" -print0
     find regressions/scanner -type f -print0
 } | while IFS= read -r -d '' f; do
     cp "$f" "corpus/corpus/seed-$(printf '%s' "$f" | sha256sum | cut -c1-16)"
