@@ -121,12 +121,29 @@ fn raw_text_tag_ends_after_equals(page: &[u8]) -> bool {
     false
 }
 
+/// Whether an attribute value may start with U+FEFF (`class=\u{feff}markdown`): a browser and
+/// the scanner keep it, lol_html's `get_attribute` drops it. Such pages are only checked for
+/// panics and work. (Any U+FEFF after `=` or a quote, spaces between, counts.)
+fn attribute_may_start_with_bom(page: &[u8]) -> bool {
+    let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
+    page.windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == b"\xef\xbb\xbf")
+        .any(|(i, _)| {
+            page[..i]
+                .iter()
+                .rev()
+                .find(|b| !is_space(b))
+                .is_some_and(|b| matches!(b, b'=' | b'"' | b'\''))
+        })
+}
+
 fuzz_target!(|page: &[u8]| {
     // As a run names a page without a canonical link: its place in the build under baseUrl.
     let url = corpus::fallback_url(Path::new("docs/intro/index.html"), "/book/");
     for chunks in [vec![page], split(page, hash(page))] {
         let got = scanned(&chunks, &url);
-        if raw_text_tag_ends_after_equals(page) {
+        if raw_text_tag_ends_after_equals(page) || attribute_may_start_with_bom(page) {
             continue;
         }
         if let Some(want) = reference::read_chunks(chunks.iter().copied(), &url) {

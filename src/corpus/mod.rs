@@ -847,6 +847,29 @@ mod tests {
         }
     }
 
+    /// An attribute value that starts with U+FEFF keeps it, as in a browser (the byte order
+    /// mark is dropped only at the start of the page); lol_html's `get_attribute` drops it, so
+    /// the reference reads `class="\u{feff}markdown"` as the Markdown body's mark (found by the
+    /// `corpus` fuzz target, `fuzz/regressions/scanner/bom-at-start-of-attribute-value.html`).
+    #[test]
+    fn an_attribute_value_starting_with_a_bom_keeps_it_as_a_browser_does() {
+        let bom = "\u{feff}";
+        let not_content = format!(
+            "<html lang=en class=docs-doc-page><article><div class={bom}markdown>k</div></article>"
+        );
+        let anchor = format!(
+            "<html lang=\"{bom}en\" class=docs-doc-page><article><div class=markdown>\
+             <h2 id=\"{bom}a\">H</h2>t</div></article>"
+        );
+        for chunk in [not_content.len(), 2, 1] {
+            assert_eq!(scanned(not_content.as_bytes(), chunk), []);
+            let got = scanned(anchor.as_bytes(), chunk);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].url, format!("/fallback#{bom}a"));
+            assert_eq!(got[0].lang, format!("{bom}en"));
+        }
+    }
+
     /// Hostile pages cost the scanner work in proportion to their length, in any chunking: the
     /// bytes it scans (held-back bytes again each time they are read again) and the open
     /// elements end tags look at stay within a small multiple of the page's length (counted,
