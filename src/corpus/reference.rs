@@ -3,9 +3,10 @@
 //! so does the `corpus` fuzz target (`fuzz/fuzz_targets/corpus.rs`; compiled in only for the
 //! tests and under `cfg(fuzzing)`, never part of the crate's API).
 //!
-//! Where it is not a browser, the scanner follows the browser: lol_html reads the text after a
-//! raw-text start tag in the article that ends right after `=` (`<script a=>`) as markup, where
-//! a browser (and the scanner) reads it as the element's text (found by that fuzz target).
+//! Where it is not a browser, the scanner follows the browser (both found by that fuzz target):
+//! lol_html reads the text after a raw-text start tag in the article that ends right after `=`
+//! (`<script a=>`) as markup, where a browser reads it as the element's text; and its
+//! `get_attribute` drops a U+FEFF that starts a value, which a browser keeps.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
