@@ -12,8 +12,8 @@
 //! split at h2 and h3; a section longer than [`MAX_CHARS`] characters is cut at line bounds.
 
 pub mod export;
-#[cfg(test)]
-mod reference;
+#[cfg(any(test, fuzzing))]
+pub mod reference;
 mod scan;
 
 use std::borrow::Cow;
@@ -181,6 +181,15 @@ impl Extractor {
     pub fn finish(mut self, fallback_url: &str) -> Vec<Record> {
         self.scanner.end(&mut self.state);
         self.state.finish(fallback_url)
+    }
+
+    /// [`Extractor::finish`], with the scanner's work: the bytes it scanned (bytes held back
+    /// from a chunk count again when read again) and the open elements end tags looked at. The
+    /// tests and the `corpus` fuzz target hold it to a small multiple of the page's length.
+    #[cfg(any(test, fuzzing))]
+    pub fn finish_counted(mut self, fallback_url: &str) -> (Vec<Record>, usize) {
+        self.scanner.end(&mut self.state);
+        (self.state.finish(fallback_url), self.scanner.work)
     }
 }
 
@@ -613,6 +622,8 @@ fn clean(text: &str) -> String {
 }
 
 /// `text` in pieces of at most `limit` characters, cut after a line (else a space) if possible.
+/// Each piece is looked at once: the rest is a view of the text, not a copy of it (copying the
+/// rest for every piece made a long section's cost quadratic).
 fn cut(text: &str, limit: usize) -> Vec<String> {
     if text.chars().count() <= limit {
         return if text.is_empty() {
@@ -621,16 +632,17 @@ fn cut(text: &str, limit: usize) -> Vec<String> {
             vec![text.to_string()]
         };
     }
-    let mut rest: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
+    let mut rest = &chars[..];
     let mut pieces = Vec::new();
-    let strip = |s: &[char]| -> Vec<char> {
+    fn strip(s: &[char]) -> &[char] {
         let start = s.iter().position(|c| !is_space(*c)).unwrap_or(s.len());
         let end = s
             .iter()
             .rposition(|c| !is_space(*c))
             .map_or(start, |e| e + 1);
-        s[start..end.max(start)].to_vec()
-    };
+        &s[start..end.max(start)]
+    }
     while rest.len() > limit {
         let find = |ch: char| rest[..limit].iter().rposition(|c| *c == ch);
         let mut at = find('\n').filter(|a| *a >= limit / 3);
@@ -638,13 +650,21 @@ fn cut(text: &str, limit: usize) -> Vec<String> {
             at = find(' ').filter(|a| *a >= limit / 3);
         }
         let at = at.unwrap_or(limit);
-        pieces.push(strip(&rest[..at]).into_iter().collect());
+        #[cfg(test)]
+        CUT_WORK.with(|w| w.set(w.get() + limit + at));
+        pieces.push(strip(&rest[..at]).iter().collect());
         rest = strip(&rest[at..]);
     }
     if !rest.is_empty() {
-        pieces.push(rest.into_iter().collect());
+        pieces.push(rest.iter().collect());
     }
     pieces
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Characters [`cut`] looked at and copied on this thread, for the tests.
+    static CUT_WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -782,6 +802,170 @@ mod tests {
         assert!(want[0].text.contains('\u{fffd}'));
         for chunk in [page.len(), 3, 1] {
             assert_eq!(scanned(&page, chunk), want);
+        }
+    }
+
+    /// Where lol_html is not a browser, the scanner reads as a browser does. A raw-text start
+    /// tag that ends right after `=` (`<script a=>`: an attribute with an empty value, WHATWG
+    /// 13.2.5.36) starts the element's text in a browser, up to its end tag; lol_html, for such
+    /// an element in the article, reads that text as markup (found by the `corpus` fuzz target,
+    /// `fuzz/regressions/scanner/script-tag-ending-after-equals.html`).
+    #[test]
+    fn the_scanner_reads_a_raw_text_tag_ending_after_equals_as_a_browser_does() {
+        let head = r#"<html lang="en" class="docs-doc-page"><article>"#;
+        // The Markdown body's mark is script text: not a content page.
+        for page in [
+            r#"<html lang=lt class="docs-doc-page "p><article>t<script pe=><v class="wn markdown">"#,
+            "<html lang=en class=docs-doc-page><article><script a=><div class=markdown></script>y",
+            "<html lang=en class=docs-doc-page><article><style a= ><div class=markdown></style>y",
+        ] {
+            for chunk in [page.len(), 3, 1] {
+                assert_eq!(
+                    scanned(page.as_bytes(), chunk),
+                    [],
+                    "{page} in chunks of {chunk}"
+                );
+            }
+        }
+        // What looks like markup in it is the element's text: left out with a script, a style
+        // or a noscript, text as it is in a textarea or an xmp.
+        for (tag, want) in [
+            ("script", "y"),
+            ("style", "y"),
+            ("noscript", "y"),
+            ("textarea", "<p>in</p></div>xy"),
+            ("xmp", "<p>in</p></div>xy"),
+        ] {
+            let page = format!(
+                "{head}<div class=markdown><{tag} a=><p>in</p></div>x</{tag}>y</div></article>"
+            );
+            for chunk in [page.len(), 3, 1] {
+                let got = scanned(page.as_bytes(), chunk);
+                assert_eq!(got.len(), 1, "{page} in chunks of {chunk}");
+                assert_eq!(got[0].text, want, "{page} in chunks of {chunk}");
+            }
+        }
+    }
+
+    /// An attribute value that starts with U+FEFF keeps it, as in a browser (the byte order
+    /// mark is dropped only at the start of the page); lol_html's `get_attribute` drops it, so
+    /// the reference reads `class="\u{feff}markdown"` as the Markdown body's mark (found by the
+    /// `corpus` fuzz target, `fuzz/regressions/scanner/bom-at-start-of-attribute-value.html`).
+    #[test]
+    fn an_attribute_value_starting_with_a_bom_keeps_it_as_a_browser_does() {
+        let bom = "\u{feff}";
+        let not_content = format!(
+            "<html lang=en class=docs-doc-page><article><div class={bom}markdown>k</div></article>"
+        );
+        let anchor = format!(
+            "<html lang=\"{bom}en\" class=docs-doc-page><article><div class=markdown>\
+             <h2 id=\"{bom}a\">H</h2>t</div></article>"
+        );
+        for chunk in [not_content.len(), 2, 1] {
+            assert_eq!(scanned(not_content.as_bytes(), chunk), []);
+            let got = scanned(anchor.as_bytes(), chunk);
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].url, format!("/fallback#{bom}a"));
+            assert_eq!(got[0].lang, format!("{bom}en"));
+        }
+    }
+
+    /// Hostile pages cost the scanner work in proportion to their length, in any chunking: the
+    /// bytes it scans (held-back bytes again each time they are read again) and the open
+    /// elements end tags look at stay within a small multiple of the page's length (counted,
+    /// not timed). Each of these was quadratic in some chunking before.
+    #[test]
+    fn the_scanner_stays_linear_on_hostile_pages() {
+        let head = r#"<html lang="en" class="docs-doc-page"><article><div class=markdown>"#;
+        let mb = 1 << 20;
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("1 MB of <", "<".repeat(mb).into_bytes()),
+            ("1 MB of &", "&".repeat(mb).into_bytes()),
+            ("1 MB of </", "</".repeat(mb / 2).into_bytes()),
+            ("1 MB of <!", "<!".repeat(mb / 2).into_bytes()),
+            // An unfinished tag as long as the page, with `>` in every chunk.
+            (
+                "a tag with a 1 MB quoted value",
+                format!("<p title=\"{}", ">".repeat(mb)).into_bytes(),
+            ),
+            (
+                "a 1 MB unterminated comment",
+                format!("<!--{}", "-".repeat(mb)).into_bytes(),
+            ),
+            // Each comment's end was looked for in the rest of the page.
+            ("many comments", "<!--x-->".repeat(mb / 8).into_bytes()),
+            (
+                "many bang comments",
+                "<!--x--!>".repeat(mb / 9).into_bytes(),
+            ),
+            (
+                "many CDATA sections",
+                format!("<svg>{}", "<![CDATA[x]]>".repeat(mb / 13)).into_bytes(),
+            ),
+            (
+                "a script of escapes",
+                format!("<script>{}", "<!--<script>-->".repeat(mb / 15)).into_bytes(),
+            ),
+            (
+                "a 1 MB unterminated script",
+                format!("<script>{}", "</scrip".repeat(mb / 7)).into_bytes(),
+            ),
+            // Stray end tags under deep nesting, their names sharing a hash bucket with `div`.
+            (
+                "stray end tags under deep nesting",
+                format!(
+                    "{}{}",
+                    "<div>".repeat(50_000),
+                    "</ia></ql></ys>".repeat(20_000)
+                )
+                .into_bytes(),
+            ),
+            (
+                "deep nesting closed at once",
+                format!("{}</article>", "<section><b>".repeat(50_000)).into_bytes(),
+            ),
+        ];
+        for (what, body) in cases {
+            let page = [head.as_bytes(), &body].concat();
+            for chunk in [page.len(), 65536, 7, 1] {
+                // Byte by byte, the first 64 KB (the whole page costs seconds in a test build).
+                let page = if chunk == 1 {
+                    &page[..page.len().min(1 << 16)]
+                } else {
+                    &page[..]
+                };
+                let mut ex = Extractor::new();
+                let mut chunks = 0;
+                for c in page.chunks(chunk) {
+                    ex.write(c);
+                    chunks += 1;
+                }
+                let (_, work) = ex.finish_counted("/fallback");
+                let bound = 8 * page.len() + 32 * chunks;
+                assert!(
+                    work <= bound,
+                    "{what} in chunks of {chunk}: {work} units of work for {} bytes",
+                    page.len()
+                );
+            }
+        }
+    }
+
+    /// A long section is cut into records looking at each character a bounded number of times
+    /// (it was copied again for every record cut from it: quadratic in the section's length).
+    #[test]
+    fn a_long_section_is_cut_in_linear_work() {
+        for text in ["word ".repeat(400_000), "x".repeat(2_000_000)] {
+            CUT_WORK.with(|w| w.set(0));
+            let pieces = cut(&text, MAX_CHARS);
+            let work = CUT_WORK.with(std::cell::Cell::get);
+            assert!(pieces.len() > 1000, "{} pieces", pieces.len());
+            assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CHARS));
+            assert!(
+                work <= 3 * text.len(),
+                "{work} for {} characters",
+                text.len()
+            );
         }
     }
 

@@ -10,6 +10,7 @@
 //! that may start the end of a comment or raw text) from one chunk to the next.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use memchr::{memchr, memmem};
 
@@ -107,10 +108,22 @@ pub(super) struct Scanner {
     /// Open elements, their names in one buffer.
     open: Vec<Open>,
     names: String,
-    /// Open elements by a hash of their name: an end tag with no open element of its name (a
-    /// stray `</x>`) is passed over without looking through the whole stack, as lol_html's
-    /// count of open names does.
+    /// Open elements by a hash of their name: most end tags with no open element of their name
+    /// (a stray `</x>`) are passed over at once.
     open_by_hash: [u32; 256],
+    /// Open elements by name, for the end tags whose hash is taken: an end tag with no open
+    /// element of its name is passed over without looking through the stack (which would make
+    /// a page of stray end tags under deep nesting quadratic), and one with an open element
+    /// looks only at the elements it closes.
+    open_by_name: HashMap<Box<str>, u32>,
+    /// Where a tag that did not end in the bytes so far is read again: not before the bytes
+    /// held back reach this length (twice what they were at the last try), so that a tag of
+    /// any length is read a bounded number of times over.
+    retry_at: usize,
+    /// Bytes scanned and open elements looked at, to hold the scanner to a linear cost in the
+    /// tests and the fuzz target.
+    #[cfg(any(test, fuzzing))]
+    pub(super) work: usize,
     /// The namespace stack of lol_html's tree builder simulator.
     ns: Vec<Ns>,
     attrs: Vec<Attr>,
@@ -231,6 +244,10 @@ impl Default for Scanner {
             open: Vec::new(),
             names: String::new(),
             open_by_hash: [0; 256],
+            open_by_name: HashMap::new(),
+            retry_at: 0,
+            #[cfg(any(test, fuzzing))]
+            work: 0,
             ns: vec![Ns::Html],
             attrs: Vec::new(),
             name: String::new(),
@@ -241,16 +258,21 @@ impl Default for Scanner {
 impl Scanner {
     /// Scan the next chunk of the page.
     pub fn feed(&mut self, chunk: &[u8], h: &mut impl Handler) {
+        if self.mode == Mode::Data
+            && self.carry.len() >= 16
+            && (memchr(b'>', chunk).is_none() || self.carry.len() + chunk.len() < self.retry_at)
+        {
+            // What is held back in data is an unfinished tag (other holds are under 9 bytes). A
+            // tag cannot end in a chunk without `>`: wait for one instead of reading the tag
+            // again from its start at every chunk. And a tag whose quoted values hold `>` is read
+            // again only once it has doubled, so that a tag as long as the page, in small
+            // chunks, costs a few readings of it, not one per chunk.
+            self.carry.extend_from_slice(chunk);
+            return;
+        }
         if self.carry.is_empty() {
             let used = self.scan(chunk, false, h);
             self.carry.extend_from_slice(&chunk[used..]);
-        } else if self.mode == Mode::Data
-            && self.carry.len() >= 1024
-            && memchr(b'>', chunk).is_none()
-        {
-            // A long tag (a large attribute value) cannot end in a chunk without `>`: wait
-            // for one instead of reading the tag again from its start at every chunk.
-            self.carry.extend_from_slice(chunk);
         } else {
             let mut buf = std::mem::take(&mut self.carry);
             buf.extend_from_slice(chunk);
@@ -258,6 +280,7 @@ impl Scanner {
             buf.drain(..used);
             self.carry = buf;
         }
+        self.retry_at = 2 * self.carry.len();
     }
 
     /// The end of the page: what was held back is read as the tokenizer reads it at the end.
@@ -268,6 +291,10 @@ impl Scanner {
 
     /// Scan `buf`; returns how many bytes were consumed (all of them when `last`).
     fn scan(&mut self, buf: &[u8], last: bool, h: &mut impl Handler) -> usize {
+        #[cfg(any(test, fuzzing))]
+        {
+            self.work += buf.len();
+        }
         let mut at = 0;
         while at < buf.len() {
             let step = match self.mode {
@@ -278,9 +305,18 @@ impl Scanner {
                     text(h, &buf[at..]);
                     Step::Go(buf.len() - at)
                 }
-                Mode::Comment => self.until(buf, at, last, &[b"-->", b"--!>"], false, h),
-                Mode::Bogus => self.until(buf, at, last, &[b">"], false, h),
-                Mode::Cdata => self.until(buf, at, last, &[b"]]>"], true, h),
+                Mode::Comment => self.until(buf, at, last, comment_end, false, h),
+                Mode::Bogus => {
+                    self.until(buf, at, last, |r| memchr(b'>', r).map(|i| (i, 1)), false, h)
+                }
+                Mode::Cdata => self.until(
+                    buf,
+                    at,
+                    last,
+                    |r| memmem::find(r, b"]]>").map(|i| (i, 3)),
+                    true,
+                    h,
+                ),
             };
             match step {
                 Step::Go(n) => at += n,
@@ -295,21 +331,24 @@ impl Scanner {
         at
     }
 
-    /// Up to the first of `ends` (the text in between is text when `is_text`), then data.
+    /// Up to the end `find` finds, as (where it starts, its length) (the text in between is
+    /// text when `is_text`), then data. `find` looks no further than the end it finds, so
+    /// reading many comments costs their length, not the rest of the page each.
     fn until(
         &mut self,
         buf: &[u8],
         at: usize,
         last: bool,
-        ends: &[&[u8]],
+        find: impl Fn(&[u8]) -> Option<(usize, usize)>,
         is_text: bool,
         h: &mut impl Handler,
     ) -> Step {
         let rest = &buf[at..];
-        let found = ends
-            .iter()
-            .filter_map(|e| memmem::find(rest, e).map(|i| (i, e.len())))
-            .min();
+        let found = find(rest);
+        #[cfg(any(test, fuzzing))]
+        {
+            self.work += found.map_or(rest.len(), |(i, n)| i + n);
+        }
         match found {
             Some((i, n)) => {
                 if is_text {
@@ -667,6 +706,12 @@ impl Scanner {
             let from = self.names.len();
             self.names.push_str(name);
             self.open_by_hash[name_hash(name)] += 1;
+            match self.open_by_name.get_mut(name) {
+                Some(n) => *n += 1,
+                None => {
+                    self.open_by_name.insert(name.into(), 1);
+                }
+            }
             self.open.push(Open {
                 name: (from, self.names.len()),
                 ends,
@@ -702,23 +747,48 @@ impl Scanner {
         if self.open_by_hash[name_hash(name)] == 0 {
             return;
         }
+        if self.open_by_name.get(name).is_none_or(|n| *n == 0) {
+            return;
+        }
         let names = &self.names;
-        let Some(at) = self
+        let found = self
             .open
             .iter()
-            .rposition(|o| &names[o.name.0..o.name.1] == name)
-        else {
+            .rposition(|o| &names[o.name.0..o.name.1] == name);
+        #[cfg(any(test, fuzzing))]
+        {
+            self.work += self.open.len() - found.unwrap_or(0);
+        }
+        let Some(at) = found else {
             return;
         };
         while self.open.len() > at {
             let Some(o) = self.open.pop() else { break };
-            self.open_by_hash[name_hash(&self.names[o.name.0..o.name.1])] -= 1;
+            let open = &self.names[o.name.0..o.name.1];
+            self.open_by_hash[name_hash(open)] -= 1;
+            if let Some(n) = self.open_by_name.get_mut(open) {
+                *n -= 1;
+            }
             for _ in 0..o.ends {
                 h.end(&self.names[o.name.0..o.name.1]);
             }
             self.names.truncate(o.name.0);
         }
     }
+}
+
+/// Where a comment ends (WHATWG 13.2.5.43 to 13.2.5.52): at the first `--` followed by `>` or
+/// `!>`, as (where, length); found in one pass, looking no further than that end.
+fn comment_end(rest: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(i) = memmem::find(&rest[from..], b"--").map(|i| i + from) {
+        match rest.get(i + 2) {
+            Some(b'>') => return Some((i, 3)),
+            Some(b'!') if rest.get(i + 3) == Some(&b'>') => return Some((i, 4)),
+            _ => from = i + 1,
+        }
+    }
+    None
 }
 
 /// A one-byte hash of an element's name.
