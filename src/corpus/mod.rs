@@ -25,6 +25,10 @@ use scan::Tag;
 /// A section's text is cut into pieces of at most this many characters (after a line when
 /// possible), so that a record is about 1–2 KB with its other fields.
 pub const MAX_CHARS: usize = 1600;
+/// The longest title or heading a record repeats, in characters: every record carries its page's
+/// title and heading path, so an unbounded heading would make the corpus grow with the square of
+/// a hostile page's size. Longer ones are cut, ending in `…` (as `corpus/from_build.py` does).
+pub const MAX_HEADING_CHARS: usize = 200;
 
 /// Page kinds (`<html class>`) whose article is read.
 const CONTENT_PAGES: [&str; 3] = ["docs-doc-page", "blog-post-page", "mdx-page"];
@@ -534,15 +538,15 @@ impl State {
     }
 
     fn records(&self, page_url: &str) -> Vec<Record> {
-        let title = self.title();
+        let title = heading_label(self.title());
         let mut out = Vec::new();
         let mut path = vec![title.clone()];
         for section in &self.sections {
             if section.level == 2 {
-                path = vec![title.clone(), section.heading.clone()];
+                path = vec![title.clone(), heading_label(section.heading.clone())];
             } else if section.level == 3 {
                 path.truncate(2);
-                path.push(section.heading.clone());
+                path.push(heading_label(section.heading.clone()));
             }
             let text = clean(&section.text);
             if text.is_empty() {
@@ -566,6 +570,17 @@ impl State {
         }
         out
     }
+}
+
+/// `heading`, or its first `MAX_HEADING_CHARS - 1` characters and `…` when it is longer.
+fn heading_label(heading: String) -> String {
+    if heading.chars().count() <= MAX_HEADING_CHARS {
+        return heading;
+    }
+    let mut cut: String = heading.chars().take(MAX_HEADING_CHARS - 1).collect();
+    cut.truncate(cut.trim_end_matches(' ').len());
+    cut.push('…');
+    cut
 }
 
 fn heading_level(tag: &str) -> Option<u8> {
@@ -1080,6 +1095,36 @@ mod tests {
                 proptest::prop_assert_eq!(scanned(page.as_bytes(), chunk), want);
             }
         }
+    }
+
+    #[test]
+    fn huge_headings_are_cut_so_the_corpus_stays_linear_in_the_page() {
+        // Every record repeats the title and the heading path: uncut, a 40,000-character heading
+        // over 50 pieces of text would be written 50 times.
+        let huge = "word ".repeat(8_000);
+        let text = format!("<p>{}</p>\n", "x".repeat(1_000)).repeat(80);
+        let html = format!(
+            "<html lang=en class=docs-doc-page><head><title>T</title></head><body><article><div class=markdown>\
+             <header><h1>{huge}</h1></header><h2 id=a>{huge}</h2>{text}<h3 id=b>Sub</h3><p>end</p></div></article></body></html>"
+        );
+        let r = records(&html, "/x");
+        assert!(r.len() >= 40, "{} records", r.len());
+        let cut = format!("{}…", "word ".repeat(40).trim_end());
+        assert_eq!(cut.chars().count(), MAX_HEADING_CHARS);
+        for record in &r {
+            assert_eq!(record.title, cut);
+            assert_eq!(record.headings[..2], [cut.clone(), cut.clone()]);
+        }
+        assert_eq!(r.last().map(|r| r.headings.len()), Some(3));
+        let written: usize = r.iter().map(|r| r.to_line().len()).sum();
+        assert!(
+            written < 2 * html.len(),
+            "{written} bytes of records for a {} B page",
+            html.len()
+        );
+        // A heading of exactly the limit is kept whole.
+        let exact = "h".repeat(MAX_HEADING_CHARS);
+        assert_eq!(heading_label(exact.clone()), exact);
     }
 
     #[test]

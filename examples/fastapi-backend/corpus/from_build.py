@@ -32,6 +32,10 @@ from urllib.parse import urlsplit
 # A section's text is cut into pieces of at most this many characters (at paragraph bounds when
 # possible), so that a record is about 1-2 KB with its other fields.
 MAX_CHARS = 1600
+# The longest title or heading a record repeats: every record carries its page's title and
+# heading path, so an unbounded heading would make the corpus grow with the square of a hostile
+# page's size. Longer ones are cut, ending in "…" (as chatkit-inject --corpus does).
+MAX_HEADING_CHARS = 200
 
 CONTENT_PAGES = ("docs-doc-page", "blog-post-page", "mdx-page")
 SKIP_TAGS = {"nav", "footer", "button", "svg", "script", "style", "template", "noscript"}
@@ -167,14 +171,14 @@ class Page(HTMLParser):
         return " ".join(self.doc_title.split()).split(" | ")[0]
 
     def records(self, page_url: str) -> list[dict]:
-        title = self.title()
+        title = heading_label(self.title())
         out: list[tuple[str, list[str], str]] = []
         path: list[str] = [title]  # the heading path: h1, then the current h2, then h3
         for level, heading, anchor, parts in self.sections:
             if level == 2:
-                path = [title, heading]
+                path = [title, heading_label(heading)]
             elif level == 3:
-                path = path[:2] + [heading]
+                path = path[:2] + [heading_label(heading)]
             text = clean("".join(parts))
             if not text:
                 continue
@@ -185,6 +189,13 @@ class Page(HTMLParser):
             {"url": u, "title": title, "headings": h, "lang": self.lang, "position": n, "text": t}
             for n, (u, h, t) in enumerate(out)
         ]
+
+
+def heading_label(heading: str) -> str:
+    """`heading`, or its first MAX_HEADING_CHARS - 1 characters and "…" when it is longer."""
+    if len(heading) <= MAX_HEADING_CHARS:
+        return heading
+    return heading[: MAX_HEADING_CHARS - 1].rstrip(" ") + "…"
 
 
 def clean(text: str) -> str:

@@ -70,6 +70,24 @@ def test_only_the_article_body_is_read():
     assert "\u200b" not in text
 
 
+def test_huge_headings_are_cut_so_the_corpus_stays_linear_in_the_page():
+    huge = "word " * 8000
+    text = f"<p>{'x' * 1000}</p>\n" * 80
+    html = (
+        "<html lang=en class=docs-doc-page><head><title>T</title></head><body><article><div class=markdown>"
+        f"<header><h1>{huge}</h1></header><h2 id=a>{huge}</h2>{text}"
+        "<h3 id=b>Sub</h3><p>end</p></div></article></body></html>"
+    )
+    records = page(html)
+    cut = ("word " * 40).rstrip() + "…"
+    assert len(cut) == from_build.MAX_HEADING_CHARS
+    assert len(records) >= 40
+    assert all(r["title"] == cut and r["headings"][:2] == [cut, cut] for r in records)
+    assert records[-1]["headings"][2] == "Sub"
+    assert sum(len(json.dumps(r, ensure_ascii=False)) for r in records) < 2 * len(html)
+    assert from_build.heading_label("h" * from_build.MAX_HEADING_CHARS) == "h" * from_build.MAX_HEADING_CHARS
+
+
 def test_a_long_section_is_cut_at_line_bounds_under_the_limit():
     lines = "".join(f"<p>Line {n} " + "word " * 30 + "</p>" for n in range(60))
     html = DOC.replace("<p>Elle teste &amp; répète.</p>", lines)
