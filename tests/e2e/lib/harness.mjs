@@ -418,6 +418,18 @@ export async function eventCount(page, name) {
   return log.events.filter((e) => e.name === name).length;
 }
 
+/** The element's box once it is the same over 200 ms (after any transition). */
+export async function stableBox(page, selector) {
+  let last = null;
+  for (let i = 0; i < 40; i++) {
+    const box = await page.locator(selector).boundingBox();
+    if (box && last && ["x", "y", "width", "height"].every((k) => Math.abs(box[k] - last[k]) < 0.5)) return box;
+    last = box;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${selector} does not settle: ${JSON.stringify(last)}`);
+}
+
 /** Waits until the double has dispatched `name` at least `n` times. */
 export async function waitForEvent(page, name, n = 1, timeout = 10_000) {
   try {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { artifact, env, launch, newContext, sel, under } from "../lib/harness.mjs";
+import { artifact, env, launch, newContext, sel, stableBox, under } from "../lib/harness.mjs";
 
 /** Gap (px) the toggle keeps above what it clears, and the step of its probe of a closed root. */
 const GAP = 8;
@@ -19,18 +19,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** The element's box once it is the same over 200 ms (after any transition). */
-async function stableBox(page, selector) {
-  let last = null;
-  for (let i = 0; i < 40; i++) {
-    const box = await page.locator(selector).boundingBox();
-    if (box && last && ["x", "y", "width", "height"].every((k) => Math.abs(box[k] - last[k]) < 0.5)) return box;
-    last = box;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${selector} does not settle: ${JSON.stringify(last)}`);
-}
 
 async function open(page, url) {
   await page.goto(url);

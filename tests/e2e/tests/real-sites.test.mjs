@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { artifact, chat, doubleLog, env, launch, newContext, REPO, sel, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
+import { artifact, chat, doubleLog, env, launch, newContext, REPO, sel, stableBox, under, waitForEvent, waitForReply } from "../lib/harness.mjs";
 
 const STRINGS = JSON.parse(readFileSync(path.join(REPO, "templates/strings.json"), "utf8"));
 const COURSE_BUTTON = ".course-chat-button";
@@ -30,18 +30,6 @@ async function settle(page) {
   await page.waitForSelector("html[data-has-hydrated=true]", { state: "attached", timeout: 15_000 });
   await page.waitForSelector(sel.toggle, { state: "visible", timeout: 10_000 });
   await stableBox(page, sel.toggle);
-}
-
-/** The element's box once it is the same over 200 ms (after any transition). */
-async function stableBox(page, selector) {
-  let last = null;
-  for (let i = 0; i < 40; i++) {
-    const box = await page.locator(selector).boundingBox();
-    if (box && last && ["x", "y", "width", "height"].every((k) => Math.abs(box[k] - last[k]) < 0.5)) return box;
-    last = box;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`${selector} does not settle: ${JSON.stringify(last)}`);
 }
 
 const centre = (box) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
