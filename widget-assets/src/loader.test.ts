@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountContext, MountPanel } from "./panel-api";
 import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
 import type { AskModule } from "./selection";
@@ -69,6 +69,9 @@ afterEach(() => {
   for (const [type, listener] of documentListeners.splice(0)) document.removeEventListener(type, listener);
   document.body.innerHTML = "";
 });
+// A selection change (clearing the body changes it) starts the loader's 200 ms debounce; one left
+// pending after the last test would fire once the document is torn down. Let it fire first.
+afterAll(() => new Promise<void>((done) => setTimeout(done, 250)));
 
 describe("config", () => {
   it("does nothing without a config element", () => {
