@@ -39,10 +39,8 @@ pub struct PageConfig {
     pub panel_url: String,
     /// The URL of this locale's site module.
     pub site_url: String,
-    /// The strings the loader shows before the panel module exists (retry, offline, unreachable)
-    /// where they differ from English (the loader's only fallback); left out when there is none.
-    /// See [`crate::i18n::Strings::loader_messages`].
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// The strings the loader shows before the panel module exists (retry, offline, unreachable),
+    /// always all three: the loader has no fallback. See [`crate::i18n::Strings::loader_messages`].
     pub strings: BTreeMap<&'static str, String>,
 }
 
@@ -237,13 +235,21 @@ mod tests {
             "/chatkit/site.5e6f7a8b.js".into(),
         );
         let value = json(&page);
-        assert_eq!(keys(&value), ["panelUrl", "siteUrl", "title", "v"]);
+        assert_eq!(
+            keys(&value),
+            ["panelUrl", "siteUrl", "strings", "title", "v"]
+        );
         assert_eq!(value["v"], 2);
         assert_eq!(value["title"], crate::i18n::english().title.as_str());
         assert_eq!(value["siteUrl"], "/chatkit/site.5e6f7a8b.js");
-        // English pages carry no `strings` and no `locale`.
-        assert!(value.get("strings").is_none());
+        // English pages carry no `locale`, and the loader's three strings in English (the loader
+        // has none of its own).
         assert!(value.get("locale").is_none());
+        let en = crate::i18n::english();
+        assert_eq!(
+            value["strings"],
+            serde_json::json!({"offline": en.offline, "retry": en.retry, "unreachable": en.unreachable})
+        );
 
         let mut site = SiteConfig::new(&resolved, tag, locale);
         let value = json(&site);
@@ -345,7 +351,10 @@ mod tests {
             serde_json::json!({"loading": "Loading, please wait…"})
         );
         assert!(page.get("locale").is_none());
-        assert!(page.get("strings").is_none());
+        assert_eq!(
+            page["strings"]["retry"],
+            crate::i18n::english().retry.as_str()
+        );
         // A maintainer's change on a translated page goes into the site module; the page keeps
         // the loader's strings.
         let (page, site) = parts_of("[locales.fr]\nloading = \"Patientez…\"\n", Some("fr"));

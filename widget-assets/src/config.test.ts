@@ -132,16 +132,17 @@ describe("parseLoaderConfig (what the loader checks before the first open)", () 
     ["a missing title", JSON.stringify({ ...page(), title: undefined }), "title"],
     ["a numeric panel URL", JSON.stringify({ ...page(), panelUrl: 1 }), "panelUrl"],
     ["a missing site URL", JSON.stringify({ ...page(), siteUrl: undefined }), "siteUrl"],
-    ["strings that are not an object", JSON.stringify({ ...page(), strings: "x" }), "strings"],
-    ["a numeric Retry", JSON.stringify({ ...page(), strings: { retry: 1 } }), "strings.retry"],
-    ["a null offline message", JSON.stringify({ ...page(), strings: { offline: null } }), "strings.offline"],
-    ["a numeric unreachable message", JSON.stringify({ ...page(), strings: { unreachable: 2 } }), "strings.unreachable"],
+    ["no strings (the loader has no English of its own)", JSON.stringify({ ...page(), strings: undefined }), "strings.retry"],
+    ["strings that are not an object", JSON.stringify({ ...page(), strings: "x" }), "strings.retry"],
+    ["a numeric Retry", JSON.stringify({ ...page(), strings: { ...samplePage().strings, retry: 1 } }), "strings.retry"],
+    ["a null offline message", JSON.stringify({ ...page(), strings: { ...samplePage().strings, offline: null } }), "strings.offline"],
+    ["a missing unreachable message", JSON.stringify({ ...page(), strings: { ...samplePage().strings, unreachable: undefined } }), "strings.unreachable"],
   ])("rejects %s", (_name, text, field) => {
     expect(parseLoaderConfig(text)).toBe(field);
   });
 
   it("leaves the rest to the panel module's full check", () => {
-    const text = JSON.stringify({ ...sample(), theme: null, strings: { close: 1 } });
+    const text = JSON.stringify({ ...sample(), theme: null, strings: { ...samplePage().strings, close: 1 } });
     expect(typeof parseLoaderConfig(text)).toBe("object");
     expect(parseConfig(text)).toEqual({ ok: false, error: "theme" });
   });
@@ -160,7 +161,8 @@ describe("validateParts (the page config and the site module's config, checked t
     );
     expect(result.ok && result.config.strings).toEqual({ close: "Fermer", retry: "Réessayer", offline: "Hors ligne." });
     expect(result.ok && result.config.locale).toBe("fr");
-    const plain = validateParts(samplePage(), sampleSite());
+    const { strings: _loader, ...bare } = samplePage();
+    const plain = validateParts(bare, sampleSite());
     expect(plain.ok && "strings" in plain.config).toBe(false);
   });
 

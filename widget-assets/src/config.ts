@@ -77,16 +77,17 @@ export interface RuntimeConfig {
   /**
    * The strings of both parts, the page's winning: in the page config those
    * the loader shows before the panel module exists (retry, offline,
-   * unreachable) where they differ from English; in the site config any key
-   * the maintainer overrode. Absent keys come from `locale`'s built-in
-   * translation in the panel, and from English in the loader.
+   * unreachable), always, in the page's language (the loader has no English
+   * of its own); in the site config any key the maintainer overrode. Absent
+   * keys come from `locale`'s built-in translation in the panel.
    */
   strings?: Strings;
 }
 
 /** The page config: what the loader reads before the first open (and `locale`, for the panel). */
 export type LoaderConfig = Pick<RuntimeConfig, "v" | "panelUrl" | "siteUrl" | "title" | "locale"> & {
-  strings?: Pick<Strings, (typeof LOADER_STRING_KEYS)[number]>;
+  /** Always all three (in the page's language, English included): the loader has no fallback. */
+  strings: Required<Pick<Strings, (typeof LOADER_STRING_KEYS)[number]>>;
 };
 
 /** The site module's default export: the rest of the runtime config. */
@@ -169,11 +170,9 @@ export function parseLoaderConfig(text: string): LoaderConfig | string {
   }
   if (value?.v !== VERSION) return "v";
   for (const key of LOADER_KEYS) if (typeof value[key] !== "string") return key;
+  // Indexing a non-object (a string, a number) gives undefined too: no separate object check.
   const strings = value.strings as Json | undefined;
-  if (strings !== undefined) {
-    if (!isObject(strings)) return "strings";
-    for (const key of LOADER_STRING_KEYS) if (strings[key] !== undefined && typeof strings[key] !== "string") return "strings." + key;
-  }
+  for (const key of LOADER_STRING_KEYS) if (typeof strings?.[key] !== "string") return "strings." + key;
   return value as LoaderConfig;
 }
 

@@ -124,7 +124,9 @@ describe("panel stylesheet", () => {
 });
 
 describe("panel strings", () => {
-  const ur: RuntimeConfig = { ...sampleConfig(), locale: "ur" };
+  // Without the sample's English loader strings (an Urdu page carries Urdu ones).
+  const { strings: _english, ...sample } = sampleConfig();
+  const ur: RuntimeConfig = { ...sample, locale: "ur" };
 
   it("take the page's own strings first", () => {
     expect(text({ ...ur, strings: { loading: "Wait" } }, "loading")).toBe("Wait");

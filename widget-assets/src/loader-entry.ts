@@ -1,18 +1,13 @@
 /**
- * Entry of `dist/loader.js` (a classic deferred script): starts the loader
- * once the document is parsed.
+ * Entry of `dist/loader.js`, a classic script the CLI injects with `defer`: it runs once the
+ * document is parsed (before DOMContentLoaded), so it starts the loader at once.
  */
 
 import { startLoader } from "./loader";
 import { sessionStore } from "./storage";
 
-function boot(): void {
-  startLoader({
-    doc: document,
-    store: sessionStore(),
-    importModule: (url) => import(/* @vite-ignore */ url),
-  });
-}
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
-else boot();
+startLoader({
+  doc: document,
+  store: sessionStore(),
+  importModule: (url) => import(/* @vite-ignore */ url),
+});

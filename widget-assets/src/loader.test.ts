@@ -177,20 +177,21 @@ describe("lazy loading", () => {
     expect(fetchingElements()).toHaveLength(before);
   });
 
-  it("on intent, prefetches the panel module and imports the site module to preconnect to its backend; the panel module does not run", async () => {
-    const { loader, importPanel, importSite } = boot();
+  it("on intent, imports the panel module (mounting nothing) and the site module, which preconnects to its backend", async () => {
+    const { loader, importPanel, importSite, mount } = boot();
     loader?.toggle.dispatchEvent(new Event("pointerenter"));
     loader?.toggle.dispatchEvent(new FocusEvent("focus"));
-    await vi.waitFor(() => expect(document.head.querySelectorAll("link")).toHaveLength(2));
+    await vi.waitFor(() => expect(document.head.querySelectorAll("link")).toHaveLength(1));
     const links = [...document.head.querySelectorAll("link")].map((l) => [l.rel, l.href]);
-    expect(links).toEqual([
-      ["modulepreload", PANEL_URL],
-      ["preconnect", "https://chat.example.edu/"],
-    ]);
+    expect(links).toEqual([["preconnect", "https://chat.example.edu/"]]);
     expect(importSite).toHaveBeenCalledTimes(1);
     expect(importSite).toHaveBeenCalledWith(SITE_URL);
-    expect(importPanel).not.toHaveBeenCalled();
-    expect(document.querySelector("script[src]")).toBeNull();
+    expect(importPanel).toHaveBeenCalledWith(PANEL_URL);
+    expect(mount).not.toHaveBeenCalled();
+    expect(loader?.panel.hidden).toBe(true);
+    expect(loader?.panel.childElementCount).toBe(0);
+    // Nothing of ChatKit's before the open: no script, no preload.
+    expect(document.querySelector("script[src], link[rel=preload]")).toBeNull();
   });
 
   it("imports the panel module and the site module on first open, preloads the ChatKit script, and mounts the panel with both parts of the config", async () => {
@@ -344,14 +345,14 @@ describe("Ask about this from the start (the first selection of page text)", () 
     await vi.advanceTimersByTimeAsync(ms);
   };
 
-  it("once a selection of the page's own text settles, prefetches and imports the panel module (not mounting it) and lets it offer the button", async () => {
+  it("once a selection of the page's own text settles, imports the panel module (not mounting it) and lets it offer the button", async () => {
     const { loader, importPanel, offerAsk, mount } = bootWithAsk();
     select(document.querySelector("main"));
     await settle(199);
     expect(importPanel).not.toHaveBeenCalled();
     await settle(1);
     expect(importPanel).toHaveBeenCalledWith(PANEL_URL);
-    expect([...document.head.querySelectorAll("link")].map((l) => l.rel)).toEqual(["modulepreload", "preconnect"]);
+    expect([...document.head.querySelectorAll("link")].map((l) => l.rel)).toEqual(["preconnect"]);
     expect(offerAsk).toHaveBeenCalledTimes(1);
     const [target, config] = offerAsk.mock.calls[0];
     // Both parts of the config, as the panel checks them.
@@ -588,8 +589,8 @@ describe("strings", () => {
     expect(document.getElementById("chatkit-inject-error")?.querySelector("p")?.textContent).toBe("Vous êtes hors ligne.");
   });
 
-  it("falls back to English for absent keys", async () => {
-    installConfig(JSON.stringify({ ...sampleConfig(), strings: { offline: "Hors ligne." } }));
+  it("shows the English of an English page as the CLI writes it (tests/golden/page-config.json): the loader has none of its own", async () => {
+    installConfig(SAMPLE_CONFIG_TEXT);
     const { loader } = boot({ importPanel: async () => Promise.reject(new TypeError("Failed to fetch")) });
     loader?.setOpen(true);
     await loader?.ready();
@@ -597,10 +598,14 @@ describe("strings", () => {
     expect(document.getElementById("chatkit-inject-error")?.textContent).toContain("can't be reached");
   });
 
-  it("renders nothing for a value of the wrong type among the strings the loader shows", () => {
-    installConfig(JSON.stringify({ ...sampleConfig(), strings: { retry: 1 } }));
+  it("renders nothing when a string the loader shows is missing or of the wrong type", () => {
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: { ...fr, retry: 1 } }));
     expect(boot().loader).toBeNull();
     expect(String(vi.mocked(console.warn).mock.calls[0][0])).toContain("(strings.retry)");
+    document.body.innerHTML = "";
+    installConfig(JSON.stringify({ ...sampleConfig(), strings: { retry: "Réessayer", offline: "Hors ligne." } }));
+    expect(boot().loader).toBeNull();
+    expect(String(vi.mocked(console.warn).mock.calls[1][0])).toContain("(strings.unreachable)");
   });
   // The panel module checks the other keys (panel.test.tsx, "an invalid config turns the widget off").
 });

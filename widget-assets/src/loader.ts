@@ -20,12 +20,10 @@
  */
 
 import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig, type SiteConfig } from "./config";
-import { OFFLINE_MESSAGE, UNREACHABLE_MESSAGE } from "./errors";
 import type { PanelModule } from "./panel-api";
 import { watchPlacement } from "./placement";
 import { type AskModule, pageSelection } from "./selection";
 import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
-import { RETRY } from "./strings";
 
 export const TOGGLE_ID = "chatkit-inject-toggle";
 export const PANEL_ID = "chatkit-inject-panel";
@@ -50,17 +48,22 @@ export interface Loader {
 }
 
 /**
- * The toggle's content. First an empty `<a class="button button--primary">`,
- * the element the panel probes for ChatKit's accent (theme.ts): the browser
- * paints it with the site's primary button background, in light and dark, and
- * widget.css spreads it over the toggle (or hides it when the maintainer set
- * `[theme] accent`), so the toggle shows the panel's accent with no script
- * reading styles, no observer and no colour change after load. Then the icon: a
- * closed path (no line caps). Attributes unquoted where HTML allows: this ships
- * on every page.
+ * The toggle and the empty, hidden panel, as markup: shorter than building them node by node, and
+ * nothing in it comes from the config (the title is set as an attribute value afterwards). The
+ * toggle's content is first an empty `<a class="button button--primary">`, the element the panel
+ * probes for ChatKit's accent (theme.ts): the browser paints it with the site's primary button
+ * background, in light and dark, and widget.css spreads it over the toggle (or hides it when the
+ * maintainer set `[theme] accent`), so the toggle shows the panel's accent with no script reading
+ * styles, no observer and no colour change after load. Then the icon: a closed path (no line
+ * caps). Attributes unquoted where HTML allows: this ships on every page.
  */
-export const TOGGLE_HTML =
-  '<a class="button button--primary"></a><svg aria-hidden=true viewBox="0 0 24 24" width=26 height=26 fill=none stroke=currentColor stroke-width=2 stroke-linejoin=round><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>';
+export const WIDGET_HTML =
+  `<button type=button id=${TOGGLE_ID} class=${TOGGLE_ID} aria-expanded=false aria-controls=${PANEL_ID}>` +
+  '<a class="button button--primary"></a><svg aria-hidden=true viewBox="0 0 24 24" width=26 height=26 fill=none stroke=currentColor stroke-width=2 stroke-linejoin=round><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>' +
+  `</button><div id=${PANEL_ID} class=${PANEL_ID} role=dialog tabindex=-1 hidden></div>`;
+
+/** The loader's own load error: the message and Retry are set as text afterwards. */
+const ERROR_HTML = `<div id=${ERROR_ID} class=${ERROR_ID} role=alert><p></p><button type=button data-action=retry></button></div>`;
 
 /**
  * The config from the page, its version and the loader's own fields checked,
@@ -79,104 +82,75 @@ export function readConfig(doc: Document): { config: LoaderConfig; scriptTimeout
   return { config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  attrs: Record<string, string>,
-): HTMLElementTagNameMap[K] {
-  const node = doc.createElement(tag);
-  for (const name in attrs) node.setAttribute(name, attrs[name]);
-  return node;
-}
-
 export function startLoader(env: LoaderEnv): Loader | null {
-  const { doc, store } = env;
+  const { doc, store, importModule } = env;
   if (doc.getElementById(TOGGLE_ID)) return null; // already running on this page
   const found = readConfig(doc);
   if (!found) return null;
   const { config, scriptTimeoutMs } = found;
-  const strings = config.strings;
   const url = (value: string): URL => new URL(value, doc.baseURI);
   const panelUrl = url(config.panelUrl).href;
   const siteUrl = url(config.siteUrl).href;
 
-  const toggle = el(doc, "button", {
-    type: "button",
-    id: TOGGLE_ID,
-    class: "chatkit-inject-toggle",
-    "aria-label": config.title,
-    "aria-expanded": "false",
-    "aria-controls": PANEL_ID,
-  });
-  toggle.innerHTML = TOGGLE_HTML;
-
-  const panel = el(doc, "div", {
-    id: PANEL_ID,
-    class: "chatkit-inject-panel",
-    role: "dialog",
-    "aria-label": config.title,
-    tabindex: "-1",
-  });
-  panel.hidden = true;
-  doc.body.append(toggle, panel);
+  doc.body.insertAdjacentHTML("beforeend", WIDGET_HTML);
+  const toggle = doc.getElementById(TOGGLE_ID) as HTMLButtonElement;
+  const panel = toggle.nextSibling as HTMLElement;
+  // Attributes, not ARIA reflection (toggle.ariaLabel): Firefox reflects only since 119.
+  for (const node of [toggle, panel]) node.setAttribute("aria-label", config.title);
   watchPlacement(doc, toggle, panel);
 
   let open = false;
-  let prefetched = false;
   let preloaded = false;
   let site: Promise<SiteConfig> | null = null;
   let loading: Promise<void> | null = null;
 
-  const link = (attrs: Record<string, string>): HTMLLinkElement => doc.head.appendChild(el(doc, "link", attrs));
+  /** A `<link>` in <head>, its attributes set before it is inserted (`as` decides what a preload fetches). */
+  const link = (attrs: Partial<HTMLLinkElement>): HTMLLinkElement =>
+    doc.head.appendChild(Object.assign(doc.createElement("link"), attrs));
 
   /**
    * The site module's config, imported once (again after a failure); once it is there, a
    * connection to the backend is opened.
    */
   const loadSite = (): Promise<SiteConfig> =>
-    (site ??= env
-      .importModule(siteUrl)
-      .then((module) => {
+    (site ??= importModule(siteUrl).then(
+      (module) => {
         const value = (module as { default: SiteConfig }).default;
         try {
-          link({ rel: "preconnect", href: url(value.backendUrl).origin, crossorigin: "" });
+          link({ rel: "preconnect", href: url(value.backendUrl).origin, crossOrigin: "" });
         } catch {
-          // Not a URL: the panel module rejects the config.
+          // No config, or its backend is not a URL: the panel module rejects the config.
         }
         return value;
-      })
-      .catch((error: unknown) => {
+      },
+      (error: unknown) => {
         site = null;
         throw error;
-      }));
+      },
+    ));
 
   /** Both modules, imported in parallel (the browser fetches each once). */
-  const modules = (): Promise<[unknown, SiteConfig]> => Promise.all([env.importModule(panelUrl), loadSite()]);
+  const modules = (): Promise<[unknown, SiteConfig]> => Promise.all([importModule(panelUrl), loadSite()]);
 
-  /** On intent: fetch the panel module, and the site module to connect to the backend; nothing runs. */
-  function prefetch(): void {
-    if (prefetched) return;
-    prefetched = true;
-    link({ rel: "modulepreload", href: panelUrl });
-    loadSite().catch(() => undefined);
-  }
+  /**
+   * On intent: both modules, imported (the panel module runs, nothing is mounted), so the site
+   * module connects to the backend. Importing again is free: the browser keeps a loaded module.
+   */
+  const prefetch = (): unknown => modules().catch(() => undefined);
 
+  /** The panel module or the site module could not be loaded: a message in the page's language, and Retry. */
   function showLoadError(error: unknown): void {
     console.error("[chatkit-inject]", error);
-    const box = el(doc, "div", { id: ERROR_ID, class: "chatkit-inject-error", role: "alert" });
-    const text = el(doc, "p", {});
-    text.textContent =
-      navigator.onLine === false
-        ? (strings?.offline ?? OFFLINE_MESSAGE)
-        : (strings?.unreachable ?? UNREACHABLE_MESSAGE);
-    const retry = el(doc, "button", { type: "button", "data-action": "retry" });
-    retry.textContent = strings?.retry ?? RETRY;
+    const { strings } = config;
+    panel.innerHTML = ERROR_HTML;
+    const box = panel.firstChild as Element;
+    const retry = box.lastChild as HTMLButtonElement;
+    box.firstChild!.textContent = navigator.onLine === false ? strings.offline : strings.unreachable;
+    retry.textContent = strings.retry;
     retry.onclick = () => {
       loading = null;
       void load();
     };
-    box.append(text, retry);
-    panel.replaceChildren(box);
   }
 
   /**
@@ -187,14 +161,15 @@ export function startLoader(env: LoaderEnv): Loader | null {
    */
   function preload(value: SiteConfig | undefined): void {
     // A site module without a config: nothing to preload (the panel module rejects it).
-    const scriptUrl = value?.scriptUrl;
-    if (!scriptUrl || preloaded || navigator.onLine === false) return;
-    preloaded = true;
-    const node = link({ rel: "preload", as: "script", href: scriptUrl });
-    node.onerror = () => {
-      node.remove();
-      preloaded = false;
-    };
+    const href = value?.scriptUrl;
+    if (href && !preloaded && navigator.onLine !== false) {
+      preloaded = true;
+      const node = link({ rel: "preload", as: "script", href });
+      node.onerror = () => {
+        node.remove();
+        preloaded = false;
+      };
+    }
   }
 
   function load(): Promise<void> {
@@ -228,13 +203,13 @@ export function startLoader(env: LoaderEnv): Loader | null {
     toggle.focus();
   }
 
-  // Handler properties: the elements are the loader's own (and the names are shorter).
+  // Handler properties: the elements are the loader's own (and the names are shorter). Escape
+  // closes from the toggle or from inside the panel (keys pressed in ChatKit's iframe stay there).
   toggle.onclick = () => setOpen(!open);
   toggle.onpointerenter = toggle.onfocus = prefetch;
-  doc.addEventListener("keydown", (event) => {
-    const active = doc.activeElement;
-    if (event.key === "Escape" && open && !event.defaultPrevented && (active === toggle || panel.contains(active))) close();
-  });
+  toggle.onkeydown = panel.onkeydown = (event) => {
+    if (event.key === "Escape" && open && !event.defaultPrevented) close();
+  };
 
   // "Ask about this" from the start: once a selection of the page's own text has settled (200 ms
   // after the last change), the panel module offers its button for it and listens from then on. A
@@ -243,12 +218,12 @@ export function startLoader(env: LoaderEnv): Loader | null {
   const onSelection = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (!pageSelection(doc)) return;
-      doc.removeEventListener("selectionchange", onSelection);
-      prefetch();
-      modules()
-        .then(([module, value]) => (module as AskModule).offerAsk({ toggle, panel, setOpen }, { config, site: value }))
-        .catch(() => doc.addEventListener("selectionchange", onSelection, { passive: true }));
+      if (pageSelection(doc)) {
+        doc.removeEventListener("selectionchange", onSelection);
+        modules()
+          .then(([module, value]) => (module as AskModule).offerAsk({ toggle, panel, setOpen }, { config, site: value }))
+          .catch(() => doc.addEventListener("selectionchange", onSelection, { passive: true }));
+      }
     }, 200);
   };
   doc.addEventListener("selectionchange", onSelection, { passive: true });

@@ -48,8 +48,13 @@ function setup(
 ) {
   // Every [theme] key set: ChatKit's theme does not depend on what jsdom computes.
   const config = themedConfig();
+  // A page in another language carries its own loader strings: a test of the built-in
+  // translation leaves the sample's English ones out.
+  if (patch.locale) {
+    config.locale = patch.locale;
+    delete config.strings;
+  }
   if (patch.strings) config.strings = patch.strings;
-  if (patch.locale) config.locale = patch.locale;
   const context: PanelContext = { config, scriptTimeoutMs: 100, close: patch.close ?? (() => undefined) };
   const backend = fakeFetch({
     "/api/chatkit/session": routes.session ?? [issued("s1")],
