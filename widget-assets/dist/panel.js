@@ -11,10 +11,10 @@ html[data-theme=dark]{--cki-bg:var(--ifm-background-surface-color,#242526);--cki
 .chatkit-inject-close:hover{background:var(--cki-line)}
 .chatkit-inject-body{flex:1;min-height:0;display:flex;flex-direction:column}
 .chatkit-inject-chat{display:block;flex:1;min-height:0;width:100%}
-.chatkit-inject-status{font-size:.85rem;color:var(--cki-muted)}
+.chatkit-inject-status{font-size:.85em;color:var(--cki-muted)}
 .chatkit-inject-status[data-state=responding]{padding:4px 16px}
 .chatkit-inject-loading{padding:16px;color:var(--cki-muted)}
-.chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9rem}
+.chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9em}
 .chatkit-inject-error p{margin:0 0 10px}
 .chatkit-inject-error button{padding:6px 16px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-weight:600;cursor:pointer}
 @keyframes cki-in{from{opacity:0;transform:translateY(8px)}}

@@ -55,11 +55,13 @@ export interface Loader {
  * background, in light and dark, and widget.css spreads it over the toggle (or hides it when the
  * maintainer set `[theme] accent`), so the toggle shows the panel's accent with no script reading
  * styles, no observer and no colour change after load. Then the icon: a closed path (no line
- * caps). Attributes unquoted where HTML allows: this ships on every page.
+ * caps), its size, fill and stroke set by widget.css from an id selector rather than as
+ * attributes, which any site rule (`svg{fill:currentColor}`) would override. Attributes unquoted
+ * where HTML allows: this ships on every page.
  */
 export const WIDGET_HTML =
   `<button type=button id=${TOGGLE_ID} class=${TOGGLE_ID} aria-expanded=false aria-controls=${PANEL_ID}>` +
-  '<a class="button button--primary"></a><svg aria-hidden=true viewBox="0 0 24 24" width=26 height=26 fill=none stroke=currentColor stroke-width=2 stroke-linejoin=round><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>' +
+  '<a class="button button--primary"></a><svg aria-hidden=true viewBox="0 0 24 24"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>' +
   `</button><div id=${PANEL_ID} class=${PANEL_ID} role=dialog tabindex=-1 hidden></div>`;
 
 /** The loader's own load error: the message and Retry are set as text afterwards. */

@@ -23,10 +23,10 @@ export const PANEL_CSS =
   ".chatkit-inject-close:hover{background:var(--cki-line)}\n" +
   ".chatkit-inject-body{flex:1;min-height:0;display:flex;flex-direction:column}\n" +
   ".chatkit-inject-chat{display:block;flex:1;min-height:0;width:100%}\n" +
-  ".chatkit-inject-status{font-size:.85rem;color:var(--cki-muted)}\n" +
+  ".chatkit-inject-status{font-size:.85em;color:var(--cki-muted)}\n" +
   ".chatkit-inject-status[data-state=responding]{padding:4px 16px}\n" +
   ".chatkit-inject-loading{padding:16px;color:var(--cki-muted)}\n" +
-  ".chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9rem}\n" +
+  ".chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9em}\n" +
   ".chatkit-inject-error p{margin:0 0 10px}\n" +
   ".chatkit-inject-error button{padding:6px 16px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-weight:600;cursor:pointer}\n" +
   "@keyframes cki-in{from{opacity:0;transform:translateY(8px)}}\n" +

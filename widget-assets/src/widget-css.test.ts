@@ -54,8 +54,8 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
     expect(goldenCss("themed")).not.toContain("Inter");
   });
 
-  const HIDE_LIGHT = "html:not([data-theme=dark]) .chatkit-inject-toggle a";
-  const HIDE_DARK = "html[data-theme=dark] .chatkit-inject-toggle a";
+  const HIDE_LIGHT = "html:not([data-theme=dark]) #chatkit-inject-toggle a";
+  const HIDE_DARK = "html[data-theme=dark] #chatkit-inject-toggle a";
 
   it("uses both fixed accents as they are when the maintainer set both, the site's button colour hidden", () => {
     // Every [theme] key set.
@@ -64,9 +64,9 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
     expect(declarations(rule("html[data-theme=dark]", fixed))["--cki-accent"]).toBe("#25c2a0");
     expect(fixed).not.toContain("--ifm-color-primary");
     // Hidden in both modes: one rule, and no layer styles at all.
-    expect(rule(".chatkit-inject-toggle a", fixed)).toBe("display:none");
+    expect(rule("#chatkit-inject-toggle a", fixed)).toBe("display:none");
     expect(fixed).not.toContain("pointer-events");
-    expect(declarations(rule(".chatkit-inject-toggle", fixed)).background).toBe("var(--cki-accent)");
+    expect(declarations(rule("#chatkit-inject-toggle", fixed)).background).toBe("var(--cki-accent)");
   });
 
   it("fixes each mode on its own, as the panel does: the other mode still shows the page's colour", () => {
@@ -76,13 +76,13 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
     expect(declarations(rule("html[data-theme=dark]", light))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
     expect(rule(HIDE_LIGHT, light)).toBe("display:none");
     expect(light).not.toContain(HIDE_DARK);
-    expect(declarations(rule(".chatkit-inject-toggle a", light)).position).toBe("absolute");
+    expect(declarations(rule("#chatkit-inject-toggle a", light)).position).toBe("absolute");
     const dark = goldenCss("accent-dark");
     expect(declarations(rule(":root", dark))["--cki-accent"]).toBe("var(--ifm-color-primary,#3578e5)");
     expect(declarations(rule("html[data-theme=dark]", dark))["--cki-accent"]).toBe("#fdba74");
     expect(rule(HIDE_DARK, dark)).toBe("display:none");
     expect(dark).not.toContain(HIDE_LIGHT);
-    expect(declarations(rule(".chatkit-inject-toggle a", dark)).position).toBe("absolute");
+    expect(declarations(rule("#chatkit-inject-toggle a", dark)).position).toBe("absolute");
     // Unfixed: no rule hides the page's button layer.
     expect(css).not.toContain("toggle a{display:none}");
   });
@@ -91,30 +91,34 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
     // loader.ts puts an empty <a class="button button--primary"> first in the toggle: the page's
     // own CSS gives it the background of the site's primary buttons, which is what the panel
     // reads for ChatKit. Spread over the whole toggle, under the icon, out of the pointer's way
-    // (no hover colour of its own), with no border of its own.
-    const layer = declarations(rule(".chatkit-inject-toggle a"));
+    // (no hover colour of its own), with no border of its own. An id selector, so that a site's
+    // own `.button` rules (a theme restyling Infima's buttons: `position: relative`, margins,
+    // borders) cannot move it or shape it; only its background is the site's (its padding and
+    // radius do not change an absolute box spread by `inset`, clipped to the circle).
+    const layer = declarations(rule("#chatkit-inject-toggle a"));
     expect(layer).toEqual({
       position: "absolute",
       inset: "0",
       "place-self": "stretch",
       "z-index": "-1",
+      margin: "0",
       border: "0",
       "pointer-events": "none",
     });
     // Clipped to the circle, whatever size a site's .button rules give it; where the page has no
     // button colour (transparent), the toggle's own background shows.
-    const toggle = declarations(rule(".chatkit-inject-toggle"));
+    const toggle = declarations(rule("#chatkit-inject-toggle"));
     expect(toggle).toMatchObject({ overflow: "hidden", "border-radius": "50%", border: "0", background: "var(--cki-accent)" });
     // An edge in forced colours mode (no border: the layer would not cover it).
     expect(toggle.outline).toBe("1px solid transparent");
   });
 
   it("stacks the toggle and the panel at the configured z-index, by default the top of the range", () => {
-    const fixed = declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel"));
+    const fixed = declarations(rule("#chatkit-inject-toggle,.chatkit-inject-panel"));
     expect(fixed.position).toBe("fixed");
     expect(fixed["z-index"]).toBe("2147483000");
     // `[widget] z-index = 300`.
-    expect(declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel", goldenCss("z-index")))["z-index"]).toBe("300");
+    expect(declarations(rule("#chatkit-inject-toggle,.chatkit-inject-panel", goldenCss("z-index")))["z-index"]).toBe("300");
   });
 
   it("auto: bottom right, clear of the safe area, mirrored to the left on RTL pages", () => {
@@ -124,7 +128,7 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
     expect(root["--cki-bottom"]).toBe("calc(16px + env(safe-area-inset-bottom) + var(--cki-lift))");
     const rtl = declarations(rule("html[dir=rtl]"));
     expect(rtl).toEqual({ "--cki-right": "auto", "--cki-left": "calc(16px + env(safe-area-inset-left))" });
-    const fixed = declarations(rule(".chatkit-inject-toggle,.chatkit-inject-panel"));
+    const fixed = declarations(rule("#chatkit-inject-toggle,.chatkit-inject-panel"));
     expect(fixed.right).toBe("var(--cki-right)");
     expect(fixed.left).toBe("var(--cki-left)");
   });
@@ -153,7 +157,7 @@ describe("widget.css (templates/widget.css.j2 as the CLI renders it)", () => {
 
   it("lifts the toggle and the panel by --cki-lift (0px unless the placement script sets it)", () => {
     expect(declarations(rule(":root"))["--cki-lift"]).toBe("0px");
-    expect(declarations(rule(".chatkit-inject-toggle")).bottom).toBe("var(--cki-bottom)");
+    expect(declarations(rule("#chatkit-inject-toggle")).bottom).toBe("var(--cki-bottom)");
     expect(declarations(rule(".chatkit-inject-panel")).bottom).toBe("calc(var(--cki-bottom) + var(--cki-size) + 12px)");
   });
 
@@ -228,10 +232,11 @@ describe("the panel's stylesheet (panel-css.ts)", () => {
 
 describe("widget.css, continued", () => {
   it("shows focus, and hover without motion (nothing for reduced motion to stop)", () => {
-    expect(css).toMatch(/\.chatkit-inject-toggle:focus-visible,\.chatkit-inject-panel button:focus-visible\{outline:3px solid/);
-    expect(rule(".chatkit-inject-toggle:hover")).toBe("filter:brightness(.9)");
-    expect(declarations(rule(".chatkit-inject-toggle")).transition).toBe("filter .15s");
-    expect(css).not.toMatch(/transform|animation|prefers-reduced-motion/);
+    expect(css).toMatch(/#chatkit-inject-toggle:focus-visible,\.chatkit-inject-panel button:focus-visible\{outline:3px solid/);
+    expect(rule("#chatkit-inject-toggle:hover")).toBe("filter:brightness(.9)");
+    expect(declarations(rule("#chatkit-inject-toggle")).transition).toBe("filter .15s");
+    // No motion of ours (`transform: none` undoes a site's, e.g. `button:hover{transform:…}`).
+    expect(css.replaceAll("transform:none", "")).not.toMatch(/transform|animation|prefers-reduced-motion/);
   });
 
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {
