@@ -7,16 +7,15 @@
  * the page config (config.ts); the rest of the runtime config is the site
  * module's. The first open imports the panel module and the site module in
  * parallel, and preloads the ChatKit script (whose URL the site module holds)
- * as soon as the site module is there; intent prefetches the panel module and
- * imports the site module, which tells where the backend is, to connect to it
- * early. A site module or panel module that cannot be loaded shows the same
- * load error with Retry. The panel module
- * builds the panel's frame (header, title, close button, body) and brings its
- * own stylesheet. Escape closes from here, so it works even when the panel
- * module could not be loaded (the panel then holds only the load error). The
- * reader's first selection of the page's own text is intent too: it prefetches
- * and imports the panel module (without mounting it), which then offers "Ask
- * about this" (selection.ts, AskModule).
+ * as soon as the site module is there; intent imports both too (the panel
+ * module runs, nothing is mounted), and the site module tells where the backend
+ * is, to connect to it early. A site module or panel module that cannot be
+ * loaded shows the same load error with Retry. The panel module builds the
+ * panel's frame (header, title, close button, body) and brings its own
+ * stylesheet. Escape closes from here, so it works even when the panel module
+ * could not be loaded (the panel then holds only the load error). The reader's
+ * first selection of the page's own text is intent too: the panel module, once
+ * imported, offers "Ask about this" (selection.ts, AskModule).
  */
 
 import { CONFIG_ELEMENT_ID, type LoaderConfig, parseLoaderConfig, type SiteConfig } from "./config";

@@ -19,7 +19,7 @@ export const PANEL_CSS =
   ".chatkit-inject-panel svg{display:block;pointer-events:none}\n" +
   ".chatkit-inject-header{flex:none;display:flex;align-items:center;justify-content:space-between;gap:8px;padding:6px;padding-inline-start:16px;border-bottom:1px solid var(--cki-line);font-weight:600;line-height:1.3}\n" +
   ".chatkit-inject-title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}\n" +
-  ".chatkit-inject-close{flex:none;width:40px;height:40px;display:flex;align-items:center;justify-content:center;padding:0;border:0;border-radius:8px;background:none;color:inherit;cursor:pointer}\n" +
+  ".chatkit-inject-close{flex:none;width:40px;height:40px;min-width:0;min-height:0;display:flex;align-items:center;justify-content:center;margin:0;padding:0;border:0;border-radius:8px;background:none;color:inherit;cursor:pointer}\n" +
   ".chatkit-inject-close:hover{background:var(--cki-line)}\n" +
   ".chatkit-inject-body{flex:1;min-height:0;display:flex;flex-direction:column}\n" +
   ".chatkit-inject-chat{display:block;flex:1;min-height:0;width:100%}\n" +
@@ -29,6 +29,12 @@ export const PANEL_CSS =
   ".chatkit-inject-error{padding:12px 14px;border-inline-start:4px solid var(--ifm-color-danger,#fa383e);background:var(--ifm-color-danger-contrast-background,#ffebec);color:var(--ifm-color-danger-contrast-foreground,#4b1113);font-size:.9em}\n" +
   ".chatkit-inject-error p{margin:0 0 10px}\n" +
   ".chatkit-inject-error button{padding:6px 16px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-weight:600;cursor:pointer}\n" +
+  // "Ask about this" (selection.ts): the site's primary button colour (the accent layer, as on the
+  // toggle) over the accent, whatever a site's own button rules say (Tailwind's preflight makes
+  // buttons transparent).
+  "#chatkit-inject-ask{overflow:hidden;min-width:0;min-height:0;margin:0;padding:4px 12px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-size:.875em;font-weight:600;line-height:1.5;letter-spacing:normal;text-transform:none;box-shadow:0 2px 8px #0003;cursor:pointer;transform:none}\n" +
+  "#chatkit-inject-ask a{position:absolute;inset:0;z-index:-1;margin:0;border:0;pointer-events:none}\n" +
+  "#chatkit-inject-ask:focus-visible{outline:3px solid var(--cki-accent);outline-offset:2px}\n" +
   "@keyframes cki-in{from{opacity:0;transform:translateY(8px)}}\n" +
   "@media (max-width:480px){.chatkit-inject-panel{inset:0;z-index:2147483647;width:auto;height:auto;min-height:0;padding:env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left);border:0;border-radius:0}html.chatkit-inject-open{overflow:hidden}html:has(.chatkit-inject-panel:not([hidden])){overflow:hidden}}\n" +
   "@media (prefers-reduced-motion:reduce){.chatkit-inject-panel{animation:none}}";

@@ -11,7 +11,7 @@ import { createRoot } from "react-dom/client";
 import { createChatFetch } from "./chat-fetch";
 import { type RuntimeConfig, validateParts } from "./config";
 import { classifyError, type ErrorKind } from "./errors";
-import { buildFrame, showOwnHeader } from "./frame";
+import { applyPanelStyles, buildFrame, showOwnHeader } from "./frame";
 import type { MountPanel, PanelContext, PanelHandle } from "./panel-api";
 import { loadElementScript } from "./script";
 import { DEFAULT_POLICY, type RetryPolicy } from "./retry";
@@ -386,7 +386,11 @@ export const mount: MountPanel = (host, { config: raw, site, ...rest }) => {
 /** Offers "Ask about this" on the target's page, once, labelled in the page's language. */
 function installAsk(config: RuntimeConfig, target: SelectionTarget): void {
   const doc = target.panel.ownerDocument;
-  if (!doc.getElementById(ASK_ID)) offerSelection(doc, target, text(config, "ask"));
+  if (doc.getElementById(ASK_ID)) return;
+  // The button's look is the panel's stylesheet's, which a page where the panel never opened
+  // does not have yet.
+  applyPanelStyles(doc);
+  offerSelection(doc, target, text(config, "ask"));
 }
 
 /**

@@ -42,6 +42,10 @@ describe("Ask about this", () => {
     expect(button().tagName).toBe("BUTTON");
     expect(button().type).toBe("button");
     expect(button().textContent).toBe("Ask about this");
+    // First the accent layer, as in the toggle: empty, no href (nothing a keyboard or a screen
+    // reader reaches), painted by the page like its primary buttons.
+    expect(button().firstElementChild?.matches("a.button.button--primary:empty:not([href])")).toBe(true);
+    expect(button().childElementCount).toBe(1);
     expect(button().nextElementSibling).toBe(toggle);
     expect(visible()).toBe(false);
     document.dispatchEvent(new KeyboardEvent("keyup", { key: "Shift" }));

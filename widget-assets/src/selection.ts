@@ -62,7 +62,10 @@ export function offerSelection(doc: Document, target: SelectionTarget, label: st
   let text = "";
   button.id = ASK_ID;
   button.type = "button";
-  button.textContent = label;
+  // The toggle's accent layer (loader.ts): an empty `a.button.button--primary` the page paints
+  // like its own primary buttons, spread under the label by the panel's stylesheet.
+  button.innerHTML = '<a class="button button--primary"></a>';
+  button.append(label);
   style.cssText = "position:absolute;z-index:2147483646;display:none";
   button.onclick = () => {
     const { panel } = target;

@@ -65,6 +65,13 @@ test("on a page where the panel was never opened, a reader selects a sentence wi
     const ask = await page.locator(ASK).boundingBox();
     assert.ok(ask.y >= text.y && ask.y <= text.y + text.height + 40, `the button is under the selection: ${JSON.stringify({ text, ask })}`);
     assert.equal((await page.locator(ASK).textContent()).trim(), "Ask about this");
+    // Styled by the panel's stylesheet, which came with the panel module for the selection: its
+    // accent layer spread under the label.
+    const styled = await page.evaluate((selector) => {
+      const button = document.querySelector(selector);
+      return { layer: getComputedStyle(button.firstElementChild).position, radius: getComputedStyle(button).borderTopLeftRadius };
+    }, ASK);
+    assert.deepEqual(styled, { layer: "absolute", radius: "6px" });
 
     await page.mouse.click(ask.x + ask.width / 2, ask.y + ask.height / 2);
     await page.waitForSelector(sel.panel, { state: "visible" });

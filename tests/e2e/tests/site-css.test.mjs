@@ -10,6 +10,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chat, env, launch, newContext, sel, stableBox, under, waitForEvent } from "../lib/harness.mjs";
 
+const ASK = "#chatkit-inject-ask";
+/** The panel's own close button: shown while ChatKit cannot show its UI (loading, failures). */
+const CLOSE = "#chatkit-inject-panel .chatkit-inject-close";
+
 /** What real sites ship, in one sheet (each block as published; comments say where from). */
 const SITE_CSS = `
 /* Tailwind CSS v3 preflight (excerpt) */
@@ -22,6 +26,7 @@ img,video{max-width:100%;height:auto}
 [hidden]{display:none}
 /* a theme's global resets, and an icon set's */
 html{font-size:62.5%}
+body{font-size:1.6rem}
 svg{max-width:100%;height:auto}
 svg{width:1em;height:1em;fill:currentColor}
 button{border-radius:4px;min-height:44px;min-width:88px;padding:8px 16px;text-transform:uppercase;letter-spacing:.05em;box-shadow:none}
@@ -121,8 +126,52 @@ for (const [name, base, relative] of [
       await page.keyboard.press("Escape");
       await page.waitForSelector(sel.panel, { state: "hidden" });
       assert.equal(await page.evaluate(() => document.activeElement?.id), "chatkit-inject-toggle");
+
+      // "Ask about this" under a selection: a solid button in the site's primary button colour,
+      // its label legible (the preflight makes buttons transparent, the theme 88 px wide).
+      await page.locator("article p").first().click({ clickCount: 3 });
+      await page.waitForSelector(ASK, { state: "visible" });
+      const ask = await page.locator(ASK).boundingBox();
+      assert.ok(ask.height >= 20 && ask.height <= 40 && ask.width < 300, `Ask button size: ${JSON.stringify(ask)}`);
+      const askLayer = await page.locator(`${ASK} a`).boundingBox();
+      for (const k of ["x", "y", "width", "height"]) near(askLayer[k], ask[k], `Ask button layer ${k}`);
+      const askLook = await page.evaluate((selector) => {
+        const button = document.querySelector(selector);
+        return { layer: getComputedStyle(button.firstElementChild).backgroundColor, colour: getComputedStyle(button).color, text: button.textContent };
+      }, ASK);
+      assert.equal(askLook.layer, "rgb(15, 118, 110)");
+      assert.equal(askLook.colour, "rgb(255, 255, 255)");
+      assert.equal(askLook.text, "Ask about this");
     } finally {
       await context.close();
     }
   });
 }
+
+test("a failure under the site's own aggressive CSS: the panel's own header, its 40 px close button and Retry keep their shape", async () => {
+  // The ChatKit script blocked: the panel's own header stays, with the error and Retry.
+  const context = await newContext(browser, { script: "block" });
+  try {
+    const page = await pageWithSiteCss(context, under(env.site, "docs/intro"));
+    await page.click(sel.toggle);
+    await page.waitForSelector(sel.retry, { state: "visible", timeout: 15_000 });
+    const close = await page.locator(CLOSE).boundingBox();
+    assert.ok(close, "the panel's own close button is shown");
+    near(close.width, 40, "close button width");
+    near(close.height, 40, "close button height");
+    const retry = await page.locator(sel.retry).boundingBox();
+    const panel = await page.locator(sel.panel).boundingBox();
+    assert.ok(retry.x >= panel.x && retry.x + retry.width <= panel.x + panel.width, `Retry inside the panel: ${JSON.stringify({ retry, panel })}`);
+    // The error's text is sized from the page's text (em), not from the root (62.5 % = 10 px).
+    const sizes = await page.evaluate((selector) => ({
+      error: parseFloat(getComputedStyle(document.querySelector(selector)).fontSize),
+      body: parseFloat(getComputedStyle(document.body).fontSize),
+    }), sel.error);
+    near(sizes.error, sizes.body * 0.9, "error text size", 0.5);
+    // The close button still closes.
+    await page.mouse.click(close.x + close.width / 2, close.y + close.height / 2);
+    await page.waitForSelector(sel.panel, { state: "hidden" });
+  } finally {
+    await context.close();
+  }
+});
