@@ -137,3 +137,42 @@ test("the Urdu page (dir=rtl): the toggle stays bottom left, whatever is in a sh
     await context.close();
   }
 });
+
+test("a third-party chat launcher in an iframe (as Intercom, Crisp or Tawk mount theirs), at our own z-index, injected seconds after load: the toggle goes above it, both clickable", async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const before = await open(page, under(env.site, "docs/intro"));
+    // Their script comes late, then appends a fixed iframe to <body>, later in the page than ours
+    // and at the same z-index (so it would be drawn over the toggle where they overlap).
+    await page.evaluate(() => {
+      window.launcherClicks = 0;
+      setTimeout(() => {
+        const frame = document.createElement("iframe");
+        frame.title = "Chat launcher";
+        frame.style.cssText = "position:fixed;right:20px;bottom:20px;width:60px;height:60px;border:0;border-radius:50%;z-index:2147483000;background:#222";
+        frame.srcdoc = "<body style='margin:0'><button style='width:60px;height:60px;border:0;border-radius:50%;background:#222;color:#fff'>Chat</button>";
+        frame.addEventListener("load", () => frame.contentDocument.querySelector("button").addEventListener("click", () => window.launcherClicks++));
+        document.body.append(frame);
+      }, 2_000);
+    });
+    await page.waitForFunction(() => document.querySelector("iframe[title='Chat launcher']")?.contentDocument?.querySelector("button"), null, { timeout: 5_000 });
+    await page.waitForTimeout(300);
+    const toggle = await stableBox(page, sel.toggle);
+    const launcher = await page.locator("iframe[title='Chat launcher']").boundingBox();
+    const gap = launcher.y - (toggle.y + toggle.height);
+    assert.ok(gap >= GAP - 0.5 && gap <= GAP + 1, `the toggle ${JSON.stringify(toggle)} is ${GAP} px above the launcher ${JSON.stringify(launcher)} (gap ${gap})`);
+    assert.equal(toggle.x, before.x, "the toggle stays on the right");
+
+    // Real clicks: the launcher's centre reaches its button inside the iframe, the toggle's opens the panel.
+    let { x, y } = centre(launcher);
+    await page.mouse.click(x, y);
+    await page.waitForFunction(() => window.launcherClicks === 1, null, { timeout: 2_000 });
+    ({ x, y } = centre(toggle));
+    await page.mouse.click(x, y);
+    await page.waitForSelector(sel.panel, { state: "visible", timeout: 5_000 });
+    assert.equal(await page.evaluate(() => window.launcherClicks), 1, "the toggle's click did not reach the launcher");
+  } finally {
+    await context.close();
+  }
+});
