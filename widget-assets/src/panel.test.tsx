@@ -24,6 +24,7 @@ beforeEach(() => {
   FakeChatKit.instances = [];
   document.documentElement.lang = "de";
   document.documentElement.removeAttribute("data-theme");
+  document.documentElement.removeAttribute("style");
   document.title = "Einführung";
   host = document.createElement("div");
   document.body.append(host);
@@ -228,6 +229,19 @@ describe("theme", () => {
     expect(FakeChatKit.instances).toHaveLength(1);
     document.documentElement.setAttribute("data-theme", "light");
     await waitFor(() => expect(chatkit.options.theme).toMatchObject({ colorScheme: "light" }));
+  });
+
+  it("gives the widget's own accent (focus rings, Retry) the colour ChatKit gets, in each scheme, until it unmounts", async () => {
+    const accent = () => document.documentElement.style.getPropertyValue("--cki-accent");
+    expect(accent()).toBe("");
+    setup();
+    // The setup's config fixes both accents (FULL_THEME): light first.
+    await waitFor(() => expect(accent()).toBe(FULL_THEME.accent));
+    document.documentElement.setAttribute("data-theme", "dark");
+    await waitFor(() => expect(accent()).toBe(FULL_THEME.accentDark));
+    handle?.unmount();
+    handle = null;
+    await waitFor(() => expect(accent()).toBe(""));
   });
 
   it("starts dark on a dark page", async () => {

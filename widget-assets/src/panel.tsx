@@ -217,6 +217,15 @@ export function Panel({ context, services, ownHeader }: PanelProps) {
   const unanswered = useRef<string | null>(null);
 
   useEffect(() => watchColorScheme(document, setScheme), []);
+  // The widget's own accent (its focus rings, Retry, the Ask button under its layer) becomes the
+  // one ChatKit gets in this scheme: the site's primary button colour, where widget.css could only
+  // name --ifm-color-primary (a brand colour set outside Infima, as fixtures/site-course does).
+  useEffect(() => {
+    const accent = buildTheme(config.theme, scheme).color?.accent?.primary;
+    const root = document.documentElement.style;
+    if (accent) root.setProperty("--cki-accent", accent);
+    return () => void root.removeProperty("--cki-accent");
+  }, [config.theme, scheme]);
 
   const chatShown = shown && phase.state === "ready";
   useEffect(() => ownHeader?.(!chatShown), [ownHeader, chatShown]);

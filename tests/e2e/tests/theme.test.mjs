@@ -134,6 +134,10 @@ test("site-course, no [theme] key: ChatKit gets the site's orange (set outside I
     }));
     assert.equal(site.primary.toLowerCase(), "#3578e5");
     assert.equal(hexOf(site.banner), "#f97316", "the page shows the orange");
+    // The widget's own accent (its focus rings, the panel's Retry) is the orange too once the
+    // panel is there, not Infima's blue that widget.css names.
+    const ownAccent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--cki-accent").trim());
+    assert.equal(ownAccent.toLowerCase(), "#f97316");
     for (const [mode, theme] of Object.entries({ light, dark })) {
       assert.equal(theme.color.accent.primary, "#f97316", `${mode}: ${JSON.stringify(theme)}`);
       assert.equal(theme.radius, "round", `${mode}: Infima's 0.4rem`);
