@@ -5,6 +5,7 @@ let toggle: HTMLButtonElement;
 let panel: HTMLElement;
 let setOpen: ReturnType<typeof vi.fn<(open: boolean) => void>>;
 let text: HTMLParagraphElement;
+let offset: { top: number; left: number };
 
 beforeEach(() => {
   document.body.innerHTML = "<main><p id=text>Photosynthesis turns light into sugar.</p></main>";
@@ -16,8 +17,17 @@ beforeEach(() => {
   panel.innerHTML = "<p id=inside>Inside the panel</p>";
   document.body.append(toggle, panel);
   setOpen = vi.fn<(open: boolean) => void>();
-  // jsdom lays nothing out (Range has no getBoundingClientRect): a selection's box is given here.
+  // jsdom lays nothing out (Range has no getBoundingClientRect): a selection's box is given here,
+  // and the button lands where its style puts it against the document, moved by `offset` (a
+  // positioned body with a margin moves it so).
   Range.prototype.getBoundingClientRect = () => ({ left: 40, bottom: 120 }) as DOMRect;
+  offset = { top: 0, left: 0 };
+  vi.spyOn(HTMLElement.prototype, "getBoundingClientRect").mockImplementation(function (this: HTMLElement) {
+    return {
+      top: (parseFloat(this.style.top) || 0) - window.scrollY + offset.top,
+      left: (parseFloat(this.style.left) || 0) - window.scrollX + offset.left,
+    } as DOMRect;
+  });
   offerSelection(document, { toggle, panel, setOpen }, "Ask about this");
 });
 afterEach(() => {
@@ -61,6 +71,17 @@ describe("Ask about this", () => {
     document.getSelection()?.removeAllRanges();
     document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
     expect(visible()).toBe(false);
+  });
+
+  it("lands just under the selection when the page's body is positioned and offset (its containing block)", () => {
+    offset = { top: 24, left: 8 };
+    select(text);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(visible()).toBe(true);
+    const box = button().getBoundingClientRect();
+    expect(box.top).toBe(120 + 6);
+    expect(box.left).toBe(40);
+    expect(button().style.top).toBe(`${120 + window.scrollY + 6 - 24}px`);
   });
 
   it("shows after a mouse selection (once the selection has settled)", async () => {

@@ -79,9 +79,15 @@ export function offerSelection(doc: Document, target: SelectionTarget, label: st
     text = pageSelection(doc);
     if (!text) return show(false);
     const box = doc.getSelection()!.getRangeAt(0).getBoundingClientRect();
+    show(true);
+    // Placed against the document, then moved by however far it landed from that spot: the
+    // page's body may be positioned and offset (a theme making room for its own bar), which
+    // makes it the button's containing block.
     style.top = `${box.bottom + scrollY + 6}px`;
     style.left = `${box.left + scrollX}px`;
-    show(true);
+    const at = button.getBoundingClientRect();
+    style.top = `${parseFloat(style.top) + box.bottom + 6 - at.top}px`;
+    style.left = `${parseFloat(style.left) + box.left - at.left}px`;
   };
   doc.addEventListener("mouseup", () => setTimeout(check));
   doc.addEventListener("keyup", check);

@@ -27,6 +27,8 @@ img,video{max-width:100%;height:auto}
 /* a theme's global resets, and an icon set's */
 html{font-size:62.5%}
 body{font-size:1.6rem}
+/* a theme that makes room for its own fixed top bar by moving the positioned body down */
+body{position:relative;margin-top:24px}
 svg{max-width:100%;height:auto}
 svg{width:1em;height:1em;fill:currentColor}
 button{border-radius:4px;min-height:44px;min-width:88px;padding:8px 16px;text-transform:uppercase;letter-spacing:.05em;box-shadow:none}
@@ -133,6 +135,13 @@ for (const [name, base, relative] of [
       await page.waitForSelector(ASK, { state: "visible" });
       const ask = await page.locator(ASK).boundingBox();
       assert.ok(ask.height >= 20 && ask.height <= 40 && ask.width < 300, `Ask button size: ${JSON.stringify(ask)}`);
+      // Just under the selection, at its left edge, whatever the body's position and margin.
+      const range = await page.evaluate(() => {
+        const r = document.getSelection().getRangeAt(0).getBoundingClientRect();
+        return { left: r.left, bottom: r.bottom };
+      });
+      near(ask.y, range.bottom + 6, "Ask button top, 6 px under the selection");
+      near(ask.x, range.left, "Ask button left, at the selection's");
       const askLayer = await page.locator(`${ASK} a`).boundingBox();
       for (const k of ["x", "y", "width", "height"]) near(askLayer[k], ask[k], `Ask button layer ${k}`);
       const askLook = await page.evaluate((selector) => {
