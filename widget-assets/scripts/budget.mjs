@@ -103,8 +103,9 @@ const themedCss = gz(goldenCss("themed"));
 // deferred), and intent imports the modules it prefetched: 3908 -> 3566 B. The limit is that,
 // rounded up a little, so what is gained stays gained (README, "Budget", says where the rest is).
 // Then the toggle held its shape under a site's own CSS (id selectors, min sizes, the icon's
-// look in CSS; tests/e2e/tests/site-css.test.mjs): +29 B.
-const PAGE_LIMIT = 3580 + 20;
+// look in CSS; tests/e2e/tests/site-css.test.mjs): +29 B; and the loader lost a test-only hook
+// (`data-script-timeout`): -52 B, 3543 B.
+const PAGE_LIMIT = 3560;
 const budgets = [
   { name: "English page (markup + loader.js + widget.css)", size: english + loader + css, limit: PAGE_LIMIT },
   { name: `heaviest page, ${heaviest} (markup + loader.js + widget.css)`, size: heaviestMarkup + loader + css, limit: PAGE_LIMIT },

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { MountContext, MountPanel } from "./panel-api";
-import { DEFAULT_SCRIPT_TIMEOUT_MS, OPEN_CLASS, startLoader } from "./loader";
+import { OPEN_CLASS, startLoader } from "./loader";
+import { SCRIPT_TIMEOUT_MS } from "./panel";
 import type { AskModule } from "./selection";
 import { OPEN_KEY } from "./storage";
 import { MemoryStore } from "./testing/fake-backend";
@@ -93,13 +94,13 @@ describe("config", () => {
     expect(document.getElementById("chatkit-inject-panel")).toBeNull();
   });
 
-  it("reads the script timeout from data-script-timeout, defaulting to 10 s", async () => {
-    installConfig(SAMPLE_CONFIG_TEXT, { "data-script-timeout": "250" });
+  it("hands the panel module no script timeout: the panel's own 10 s applies", async () => {
+    installConfig(SAMPLE_CONFIG_TEXT);
     const { loader, mount } = boot();
     loader?.setOpen(true);
     await loader?.ready();
-    expect(mount.mock.calls[0][1].scriptTimeoutMs).toBe(250);
-    expect(DEFAULT_SCRIPT_TIMEOUT_MS).toBe(10_000);
+    expect(mount.mock.calls[0][1]).not.toHaveProperty("scriptTimeoutMs");
+    expect(SCRIPT_TIMEOUT_MS).toBe(10_000);
   });
 });
 

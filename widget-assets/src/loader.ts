@@ -27,7 +27,6 @@ import { type KeyValueStore, OPEN_KEY, readItem, writeItem } from "./storage";
 export const TOGGLE_ID = "chatkit-inject-toggle";
 export const PANEL_ID = "chatkit-inject-panel";
 export const ERROR_ID = "chatkit-inject-error";
-export const DEFAULT_SCRIPT_TIMEOUT_MS = 10_000;
 /** On <html> while the panel is open; at phone widths the stylesheet stops the page scrolling. */
 export const OPEN_CLASS = "chatkit-inject-open";
 
@@ -71,16 +70,14 @@ const ERROR_HTML = `<div id=${ERROR_ID} class=${ERROR_ID} role=alert><p></p><but
  * or null (with a console warning) when absent or invalid. The panel module
  * checks the rest on first open.
  */
-export function readConfig(doc: Document): { config: LoaderConfig; scriptTimeoutMs: number } | null {
-  const element = doc.getElementById(CONFIG_ELEMENT_ID);
+export function readConfig(doc: Document): LoaderConfig | null {
   // No element reads as an empty text, reported as "bad config (JSON)".
-  const config = parseLoaderConfig(element?.textContent ?? "");
+  const config = parseLoaderConfig(doc.getElementById(CONFIG_ELEMENT_ID)?.textContent ?? "");
   if (typeof config === "string") {
     console.warn(`[chatkit-inject] bad config (${config}); widget off`);
     return null;
   }
-  const timeout = Number(element?.getAttribute("data-script-timeout"));
-  return { config, scriptTimeoutMs: timeout > 0 ? timeout : DEFAULT_SCRIPT_TIMEOUT_MS };
+  return config;
 }
 
 export function startLoader(env: LoaderEnv): Loader | null {
@@ -88,7 +85,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
   if (doc.getElementById(TOGGLE_ID)) return null; // already running on this page
   const found = readConfig(doc);
   if (!found) return null;
-  const { config, scriptTimeoutMs } = found;
+  const config: LoaderConfig = found;
   const url = (value: string): URL => new URL(value, doc.baseURI);
   const panelUrl = url(config.panelUrl).href;
   const siteUrl = url(config.siteUrl).href;
@@ -180,7 +177,7 @@ export function startLoader(env: LoaderEnv): Loader | null {
         .then(([module, value]) => {
           panel.replaceChildren();
           // A module without mount() throws here, and is reported like a module that did not load.
-          (module as PanelModule).mount(panel, { config, site: value, scriptTimeoutMs, close });
+          (module as PanelModule).mount(panel, { config, site: value, close });
         })
         .catch(showLoadError);
     }

@@ -15,8 +15,11 @@ export interface RawConfig {
 
 /** What the loader hands to `mount`: the config's two parts and the loader's own settings. */
 export interface MountContext extends RawConfig {
-  /** How long to wait for the ChatKit script to define `<openai-chatkit>`. */
-  scriptTimeoutMs: number;
+  /**
+   * How long to wait for the ChatKit script to define `<openai-chatkit>`: the tests' shorter
+   * wait; the loader leaves it out (10 s, `SCRIPT_TIMEOUT_MS` in panel.tsx).
+   */
+  scriptTimeoutMs?: number;
   /** Closes the panel and returns focus to the toggle (the close button calls it). */
   close: () => void;
 }

@@ -61,8 +61,11 @@ export interface ServiceDeps {
   policy: RetryPolicy;
 }
 
+/** How long the panel waits for the ChatKit script to define `<openai-chatkit>`. */
+export const SCRIPT_TIMEOUT_MS = 10_000;
+
 export function createServices(context: PanelContext, deps: Partial<ServiceDeps> = {}): PanelServices {
-  const { config, scriptTimeoutMs } = context;
+  const { config, scriptTimeoutMs = SCRIPT_TIMEOUT_MS } = context;
   const baseFetch = deps.fetch ?? fetch.bind(globalThis);
   const store = deps.store === undefined ? sessionStore() : deps.store;
   const policy = deps.policy ?? DEFAULT_POLICY;
