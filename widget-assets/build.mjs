@@ -39,7 +39,8 @@ const common = {
 const LOADER = { tsconfigRaw: { compilerOptions: { alwaysStrict: false } } };
 
 // The loader is bundled by esbuild, then compressed again by terser: several passes over the
-// whole (single-scope) bundle find what esbuild's one pass leaves (about 150 B gzip). No unsafe
+// whole bundle, its top level treated as its own scope (it is: the output is wrapped in a
+// function below), find what esbuild's one pass leaves (about 150 B gzip). No unsafe
 // option that changes what a value prints as (booleans stay booleans: aria-expanded is written
 // from one). Deterministic like esbuild.
 const LOADER_TERSER = {
@@ -60,7 +61,9 @@ export async function build(outdir, { react = false } = {}) {
     outfile: join(outdir, "loader.js"),
   });
   const { code } = await minify(loader.outputFiles[0].text, LOADER_TERSER);
-  writeFileSync(join(outdir, "loader.js"), `${code}\n`);
+  // terser unwraps esbuild's IIFE into top-level `var`s (it was told the top level is its own):
+  // wrapped again, so that a classic script declares no global on the page.
+  writeFileSync(join(outdir, "loader.js"), `(()=>{${code}})();\n`);
   await esbuild.build({
     ...common,
     entryPoints: ["src/panel.tsx"],

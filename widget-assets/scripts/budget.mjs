@@ -104,7 +104,8 @@ const themedCss = gz(goldenCss("themed"));
 // rounded up a little, so what is gained stays gained (README, "Budget", says where the rest is).
 // Then the toggle held its shape under a site's own CSS (id selectors, min sizes, the icon's
 // look in CSS; tests/e2e/tests/site-css.test.mjs): +29 B; and the loader lost a test-only hook
-// (`data-script-timeout`): -52 B, 3543 B.
+// (`data-script-timeout`): -52 B; the loader wrapped again after terser so that it declares no
+// global (+5 B): 3548 B.
 const PAGE_LIMIT = 3560;
 const budgets = [
   { name: "English page (markup + loader.js + widget.css)", size: english + loader + css, limit: PAGE_LIMIT },
