@@ -32,7 +32,7 @@ export const PANEL_CSS =
   // "Ask about this" (selection.ts): the site's primary button colour (the accent layer, as on the
   // toggle) over the accent, whatever a site's own button rules say (Tailwind's preflight makes
   // buttons transparent).
-  "#chatkit-inject-ask{overflow:hidden;min-width:0;min-height:0;margin:0;padding:4px 12px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-size:.875em;font-weight:600;line-height:1.5;letter-spacing:normal;text-transform:none;box-shadow:0 2px 8px #0003;cursor:pointer;transform:none}\n" +
+  "#chatkit-inject-ask{overflow:hidden;min-width:0;min-height:0;margin:0;padding:4px 12px;border:0;border-radius:6px;background:var(--cki-accent);color:var(--cki-on-accent);font:inherit;font-size:.875em;font-weight:600;line-height:1.5;white-space:nowrap;letter-spacing:normal;text-transform:none;box-shadow:0 2px 8px #0003;cursor:pointer;transform:none}\n" +
   "#chatkit-inject-ask a{position:absolute;inset:0;z-index:-1;margin:0;border:0;pointer-events:none}\n" +
   "#chatkit-inject-ask:focus-visible{outline:3px solid var(--cki-accent);outline-offset:2px}\n" +
   "@keyframes cki-in{from{opacity:0;transform:translateY(8px)}}\n" +

@@ -26,6 +26,7 @@ beforeEach(() => {
     return {
       top: (parseFloat(this.style.top) || 0) - window.scrollY + offset.top,
       left: (parseFloat(this.style.left) || 0) - window.scrollX + offset.left,
+      width: 100,
     } as DOMRect;
   });
   offerSelection(document, { toggle, panel, setOpen }, "Ask about this");
@@ -82,6 +83,17 @@ describe("Ask about this", () => {
     expect(box.top).toBe(120 + 6);
     expect(box.left).toBe(40);
     expect(button().style.top).toBe(`${120 + window.scrollY + 6 - 24}px`);
+  });
+
+  it("stays 8 px inside the window for a selection at the end of a line (a phone's narrow screen)", () => {
+    // jsdom's window is 1024 px wide; the button (as mocked) 100 px.
+    Range.prototype.getBoundingClientRect = () => ({ left: window.innerWidth - 20, bottom: 120 }) as DOMRect;
+    select(text);
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(button().getBoundingClientRect().left).toBe(window.innerWidth - 100 - 8);
+    Range.prototype.getBoundingClientRect = () => ({ left: -30, bottom: 120 }) as DOMRect;
+    document.dispatchEvent(new KeyboardEvent("keyup", { key: "ArrowRight" }));
+    expect(button().getBoundingClientRect().left).toBe(8);
   });
 
   it("shows after a mouse selection (once the selection has settled)", async () => {

@@ -82,12 +82,15 @@ export function offerSelection(doc: Document, target: SelectionTarget, label: st
     show(true);
     // Placed against the document, then moved by however far it landed from that spot: the
     // page's body may be positioned and offset (a theme making room for its own bar), which
-    // makes it the button's containing block.
+    // makes it the button's containing block. Kept 8 px inside the window's width, so a
+    // selection at the end of a line on a phone does not push it off screen (and the page
+    // sideways).
     style.top = `${box.bottom + scrollY + 6}px`;
     style.left = `${box.left + scrollX}px`;
     const at = button.getBoundingClientRect();
+    const left = Math.max(8, Math.min(box.left, (doc.documentElement.clientWidth || innerWidth) - at.width - 8));
     style.top = `${parseFloat(style.top) + box.bottom + 6 - at.top}px`;
-    style.left = `${parseFloat(style.left) + box.left - at.left}px`;
+    style.left = `${parseFloat(style.left) + left - at.left}px`;
   };
   doc.addEventListener("mouseup", () => setTimeout(check));
   doc.addEventListener("keyup", check);

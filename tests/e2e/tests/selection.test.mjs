@@ -142,3 +142,41 @@ test("keyboard only, after the panel was opened and closed: after a selection, T
     await context.close();
   }
 });
+
+test("on a phone (320 px), a word selected at the end of a line: the Ask button stays inside the screen and the page does not scroll sideways", async () => {
+  const context = await newContext(browser, { viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector('html[data-has-hydrated="true"]');
+    // The last characters of a line of the article's first paragraph that ends near the right edge.
+    const picked = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const walker = document.createTreeWalker(document.querySelector("article"), NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i + 3 <= node.data.length; i++) {
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 3);
+          const box = range.getBoundingClientRect();
+          if (box.width > 0 && box.left > width - 60 && /^\S{3}$/.test(range.toString())) {
+            document.getSelection().removeAllRanges();
+            document.getSelection().addRange(range);
+            return { left: box.left, text: range.toString(), width };
+          }
+        }
+      }
+      return null;
+    });
+    assert.ok(picked, "a word at the end of a line was found");
+    await page.waitForSelector(ASK, { state: "visible" });
+    const ask = await page.locator(ASK).boundingBox();
+    assert.ok(ask.x >= 0 && ask.x + ask.width <= picked.width, `the Ask button ${JSON.stringify(ask)} inside the ${picked.width} px screen`);
+    assert.ok(ask.x < picked.left, "moved left of the selection to stay on screen");
+    assert.ok(ask.height < 40, `its label on one line: ${JSON.stringify(ask)}`);
+    const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(sideways, 0, "nothing wider than the screen");
+  } finally {
+    await context.close();
+  }
+});
