@@ -105,8 +105,8 @@ const themedCss = gz(goldenCss("themed"));
 // Then the toggle held its shape under a site's own CSS (id selectors, min sizes, the icon's
 // look in CSS; tests/e2e/tests/site-css.test.mjs): +29 B; and the loader lost a test-only hook
 // (`data-script-timeout`): -52 B; the loader wrapped again after terser so that it declares no
-// global (+5 B): 3548 B.
-const PAGE_LIMIT = 3560;
+// global (+5 B): 3548 B; the toggle steps aside while Docusaurus' search modal is open (+24 B).
+const PAGE_LIMIT = 3580;
 const budgets = [
   { name: "English page (markup + loader.js + widget.css)", size: english + loader + css, limit: PAGE_LIMIT },
   { name: `heaviest page, ${heaviest} (markup + loader.js + widget.css)`, size: heaviestMarkup + loader + css, limit: PAGE_LIMIT },

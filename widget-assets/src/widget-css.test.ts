@@ -243,4 +243,10 @@ describe("widget.css, continued", () => {
   it("lifts Docusaurus' back-to-top button above the toggle instead of covering it", () => {
     expect(rule("html .theme-back-to-top-button")).toBe("bottom:calc(var(--cki-bottom) + var(--cki-size) + 12px)");
   });
+
+  it("steps aside while Docusaurus' search (DocSearch) is open: the toggle and the Ask button, not an open panel", () => {
+    // DocSearch puts `DocSearch--active` on <body> while its modal is open (full screen on phones).
+    expect(rule(".DocSearch--active #chatkit-inject-toggle,.DocSearch--active #chatkit-inject-ask")).toBe("display:none");
+    expect(css).not.toMatch(/DocSearch--active[^{]*panel/);
+  });
 });

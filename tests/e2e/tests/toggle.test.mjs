@@ -59,3 +59,32 @@ for (const [kind, relative] of PAGES) {
     }
   });
 }
+
+test("on a phone, while Docusaurus' search modal is open (DocSearch's `body.DocSearch--active`, full screen), the toggle steps aside; it is back once the search closes", async () => {
+  const context = await newContext(browser, { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(under(env.site, "docs/intro"));
+    await page.waitForSelector(sel.toggle, { state: "visible" });
+    // What DocSearch does when the reader opens it: its full-screen modal, and the class on <body>.
+    await page.evaluate(() => {
+      const modal = document.createElement("div");
+      modal.className = "DocSearch-Container";
+      modal.style.cssText = "position:fixed;inset:0;z-index:200;background:#fff";
+      modal.innerHTML = "<ul>" + "<li>Result</li>".repeat(40) + "</ul>";
+      document.body.append(modal);
+      document.body.classList.add("DocSearch--active");
+    });
+    await page.waitForSelector(sel.toggle, { state: "hidden" });
+    const corner = await page.evaluate(() => document.elementFromPoint(innerWidth - 40, innerHeight - 40)?.closest(".DocSearch-Container") !== null);
+    assert.ok(corner, "the search's results reach the corner, nothing of ours over them");
+    // Closed: DocSearch removes its modal and the class.
+    await page.evaluate(() => {
+      document.querySelector(".DocSearch-Container").remove();
+      document.body.classList.remove("DocSearch--active");
+    });
+    await page.waitForSelector(sel.toggle, { state: "visible" });
+  } finally {
+    await context.close();
+  }
+});
