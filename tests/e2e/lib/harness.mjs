@@ -340,6 +340,10 @@ export const sel = {
   panel: "#chatkit-inject-panel",
   status: "#chatkit-inject-status",
   error: "#chatkit-inject-error",
+  /** "Ask about this", under a selection of the page's text. */
+  ask: "#chatkit-inject-ask",
+  /** The panel's own close button: shown while ChatKit cannot show its UI (loading, failures). */
+  ownClose: "#chatkit-inject-panel .chatkit-inject-header .chatkit-inject-close",
   retry: '#chatkit-inject-error button[data-action="retry"]',
   chatkit: "openai-chatkit",
   /** ChatKit's cross-origin iframe, in the element's open shadow root. */

@@ -39,7 +39,6 @@ afterEach(async () => {
 });
 
 /** The panel's own header: shown while ChatKit cannot show its UI (loading, failures). */
-const OWN_CLOSE = "#chatkit-inject-panel .chatkit-inject-header .chatkit-inject-close";
 const OWN_TITLE = "#chatkit-inject-panel .chatkit-inject-header .chatkit-inject-title";
 
 test("backend down at first open: a friendly message; once the backend is up, Retry works without a reload", async () => {
@@ -53,7 +52,7 @@ test("backend down at first open: a friendly message; once the backend is up, Re
     await friendlyError(page, /can't be reached|try again/i);
     assert.equal(await page.locator(sel.chatkit).count(), 0, "ChatKit is not mounted without a session");
     // Without ChatKit the panel's own header has the title and the close control.
-    assert.ok(await page.locator(OWN_CLOSE).isVisible(), "the panel's own close button shows while ChatKit cannot");
+    assert.ok(await page.locator(sel.ownClose).isVisible(), "the panel's own close button shows while ChatKit cannot");
     assert.equal(await page.locator(OWN_TITLE).textContent(), await page.locator(sel.panel).getAttribute("aria-label"));
 
     server = await startBackend(env.downPort, process.env.E2E_DOWN_ORIGINS.split(","));
@@ -61,7 +60,7 @@ test("backend down at first open: a friendly message; once the backend is up, Re
     await waitForEvent(page, "chatkit.ready", 1, 10_000);
     await page.waitForSelector(sel.error, { state: "detached" });
     // ChatKit up: its header has the title and the close action; the panel's own header hides.
-    await page.locator(OWN_CLOSE).waitFor({ state: "hidden" });
+    await page.locator(sel.ownClose).waitFor({ state: "hidden" });
     assert.ok(await chat(page).rightAction().isVisible(), "ChatKit's close action shows");
     const before = await send(page, "Are you there now?");
     assert.match(await waitForReply(page, before), /You asked 1 question/);
@@ -279,7 +278,7 @@ for (const mode of ["block", "404"]) {
       assert.ok(panel.height > 100, "the panel is open and shows the message");
       // The reader can still close it: the panel's own close button, with the title beside it.
       assert.ok(await page.locator(OWN_TITLE).isVisible(), "the panel's own title shows");
-      await page.locator(OWN_CLOSE).click();
+      await page.locator(sel.ownClose).click();
       await page.waitForSelector(sel.panel, { state: "hidden" });
       assert.equal(await page.evaluate(() => document.activeElement?.id), "chatkit-inject-toggle", "focus is back on the toggle");
     } finally {

@@ -14,8 +14,6 @@ const STRINGS = JSON.parse(readFileSync(path.join(REPO, "templates/strings.json"
 const COURSE_BUTTON = ".course-chat-button";
 const LAUNCHER = "#hb-bot-launcher";
 const NOTICE_BAR = ".hb-notice-bar";
-/** The panel's own close button: shown while ChatKit cannot show its UI (loading, failures). */
-const CLOSE = "#chatkit-inject-panel .chatkit-inject-close";
 
 let browser;
 before(async () => {
@@ -66,7 +64,7 @@ function overlap(a, b) {
  */
 async function assertChatCloseUncovered(page, what) {
   await waitForEvent(page, "chatkit.ready");
-  await page.locator(CLOSE).waitFor({ state: "hidden" });
+  await page.locator(sel.ownClose).waitFor({ state: "hidden" });
   const action = chat(page).rightAction();
   await action.waitFor({ state: "visible" });
   const box = await action.boundingBox();
@@ -259,7 +257,7 @@ test("the Urdu page (dir=rtl): the toggle sits bottom left, and the toggle, pane
     await page.screenshot({ path: artifact("real-course-ur.png") });
 
     await clickToggle(page);
-    assert.equal(await page.locator(CLOSE).getAttribute("aria-label"), ur.close);
+    assert.equal(await page.locator(sel.ownClose).getAttribute("aria-label"), ur.close);
     assert.equal(await page.locator(sel.panel).evaluate((e) => getComputedStyle(e).direction), "rtl", "the panel follows the page's direction");
     const panel = await page.locator(sel.panel).boundingBox();
     assert.ok(panel.x < viewport.width / 2, `the panel opens on the left: ${JSON.stringify(panel)}`);

@@ -16,7 +16,6 @@ after(async () => {
   await browser?.close();
 });
 
-const ASK = "#chatkit-inject-ask";
 
 /** Opens the chat once and closes it again (ChatKit's close action). */
 async function openedOnce(page) {
@@ -35,7 +34,7 @@ test("on a page where the panel was never opened, a reader selects a sentence wi
     const panelLoaded = () =>
       page.evaluate(() => performance.getEntriesByType("resource").some((e) => /\/panel\.[0-9a-f]+\.js$/.test(e.name)));
     await page.waitForTimeout(400);
-    assert.equal(await page.locator(ASK).count(), 0, "nothing offered without a selection");
+    assert.equal(await page.locator(sel.ask).count(), 0, "nothing offered without a selection");
     assert.equal(await panelLoaded(), false, "nothing loaded before a selection");
     // Not for the navbar's text (selected as a range: a click there would follow its link).
     const navbarText = await page.evaluate(() => {
@@ -48,7 +47,7 @@ test("on a page where the panel was never opened, a reader selects a sentence wi
     assert.ok(navbarText.length > 0, "the navbar's title is selected");
     await page.keyboard.press("Shift");
     await page.waitForTimeout(400);
-    assert.equal(await page.locator(ASK).count(), 0, "not offered for the navbar's text");
+    assert.equal(await page.locator(sel.ask).count(), 0, "not offered for the navbar's text");
     assert.equal(await panelLoaded(), false, "the navbar's text loads nothing");
     await page.evaluate(() => document.getSelection().removeAllRanges());
 
@@ -56,21 +55,21 @@ test("on a page where the panel was never opened, a reader selects a sentence wi
     await paragraph.click({ clickCount: 3 });
     const selected = (await page.evaluate(() => document.getSelection().toString())).trim();
     assert.ok(selected.length > 10, `selected: ${JSON.stringify(selected)}`);
-    await page.waitForSelector(ASK, { state: "visible" });
+    await page.waitForSelector(sel.ask, { state: "visible" });
     assert.equal(await page.locator(sel.panel).isVisible(), false, "the panel was never opened");
     assert.equal(await page.locator("openai-chatkit").count(), 0, "ChatKit was never mounted");
     assert.equal(await panelLoaded(), true, "the panel module was loaded for the selection");
     // Near the selection: just under it.
     const text = await paragraph.boundingBox();
-    const ask = await page.locator(ASK).boundingBox();
+    const ask = await page.locator(sel.ask).boundingBox();
     assert.ok(ask.y >= text.y && ask.y <= text.y + text.height + 40, `the button is under the selection: ${JSON.stringify({ text, ask })}`);
-    assert.equal((await page.locator(ASK).textContent()).trim(), "Ask about this");
+    assert.equal((await page.locator(sel.ask).textContent()).trim(), "Ask about this");
     // Styled by the panel's stylesheet, which came with the panel module for the selection: its
     // accent layer spread under the label.
     const styled = await page.evaluate((selector) => {
       const button = document.querySelector(selector);
       return { layer: getComputedStyle(button.firstElementChild).position, radius: getComputedStyle(button).borderTopLeftRadius };
-    }, ASK);
+    }, sel.ask);
     assert.deepEqual(styled, { layer: "absolute", radius: "6px" });
 
     await page.mouse.click(ask.x + ask.width / 2, ask.y + ask.height / 2);
@@ -82,7 +81,7 @@ test("on a page where the panel was never opened, a reader selects a sentence wi
     const ui = chat(page);
     await ui.composer().waitFor({ state: "visible" });
     await (await ui.frame()).waitForFunction((q) => document.querySelector("textarea").value === q, quoted);
-    assert.equal(await page.locator(ASK).isVisible(), false, "the button went with the selection");
+    assert.equal(await page.locator(sel.ask).isVisible(), false, "the button went with the selection");
 
     // The composer has the focus: the reader types the question and presses Enter.
     const question = "What does this mean?";
@@ -119,13 +118,13 @@ test("keyboard only, after the panel was opened and closed: after a selection, T
       return document.getSelection().toString().trim();
     });
     await page.keyboard.press("Shift+End");
-    await page.waitForSelector(ASK, { state: "visible" });
+    await page.waitForSelector(sel.ask, { state: "visible" });
     await page.emulateMedia({ media: "print" });
     await page.evaluate(() => window.dispatchEvent(new Event("beforeprint")));
-    assert.equal(await page.locator(ASK).isVisible(), false, "hidden on print");
+    assert.equal(await page.locator(sel.ask).isVisible(), false, "hidden on print");
     await page.emulateMedia({ media: "screen" });
     await page.keyboard.press("Shift+End");
-    await page.waitForSelector(ASK, { state: "visible" });
+    await page.waitForSelector(sel.ask, { state: "visible" });
 
     let presses = 0;
     while (!(await page.evaluate(() => document.activeElement?.id === "chatkit-inject-ask"))) {
@@ -169,8 +168,8 @@ test("on a phone (320 px), a word selected at the end of a line: the Ask button 
       return null;
     });
     assert.ok(picked, "a word at the end of a line was found");
-    await page.waitForSelector(ASK, { state: "visible" });
-    const ask = await page.locator(ASK).boundingBox();
+    await page.waitForSelector(sel.ask, { state: "visible" });
+    const ask = await page.locator(sel.ask).boundingBox();
     assert.ok(ask.x >= 0 && ask.x + ask.width <= picked.width, `the Ask button ${JSON.stringify(ask)} inside the ${picked.width} px screen`);
     assert.ok(ask.x < picked.left, "moved left of the selection to stay on screen");
     assert.ok(ask.height < 40, `its label on one line: ${JSON.stringify(ask)}`);

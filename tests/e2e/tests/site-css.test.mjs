@@ -10,10 +10,6 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chat, env, launch, newContext, sel, stableBox, under, waitForEvent } from "../lib/harness.mjs";
 
-const ASK = "#chatkit-inject-ask";
-/** The panel's own close button: shown while ChatKit cannot show its UI (loading, failures). */
-const CLOSE = "#chatkit-inject-panel .chatkit-inject-close";
-
 /** What real sites ship, in one sheet (each block as published; comments say where from). */
 const SITE_CSS = `
 /* Tailwind CSS v3 preflight (excerpt) */
@@ -132,8 +128,8 @@ for (const [name, base, relative] of [
       // "Ask about this" under a selection: a solid button in the site's primary button colour,
       // its label legible (the preflight makes buttons transparent, the theme 88 px wide).
       await page.locator("article p").first().click({ clickCount: 3 });
-      await page.waitForSelector(ASK, { state: "visible" });
-      const ask = await page.locator(ASK).boundingBox();
+      await page.waitForSelector(sel.ask, { state: "visible" });
+      const ask = await page.locator(sel.ask).boundingBox();
       assert.ok(ask.height >= 20 && ask.height <= 40 && ask.width < 300, `Ask button size: ${JSON.stringify(ask)}`);
       // Just under the selection, at its left edge, whatever the body's position and margin.
       const range = await page.evaluate(() => {
@@ -142,12 +138,12 @@ for (const [name, base, relative] of [
       });
       near(ask.y, range.bottom + 6, "Ask button top, 6 px under the selection");
       near(ask.x, range.left, "Ask button left, at the selection's");
-      const askLayer = await page.locator(`${ASK} a`).boundingBox();
+      const askLayer = await page.locator(`${sel.ask} a`).boundingBox();
       for (const k of ["x", "y", "width", "height"]) near(askLayer[k], ask[k], `Ask button layer ${k}`);
       const askLook = await page.evaluate((selector) => {
         const button = document.querySelector(selector);
         return { layer: getComputedStyle(button.firstElementChild).backgroundColor, colour: getComputedStyle(button).color, text: button.textContent };
-      }, ASK);
+      }, sel.ask);
       assert.equal(askLook.layer, "rgb(15, 118, 110)");
       assert.equal(askLook.colour, "rgb(255, 255, 255)");
       assert.equal(askLook.text, "Ask about this");
@@ -164,7 +160,7 @@ test("a failure under the site's own aggressive CSS: the panel's own header, its
     const page = await pageWithSiteCss(context, under(env.site, "docs/intro"));
     await page.click(sel.toggle);
     await page.waitForSelector(sel.retry, { state: "visible", timeout: 15_000 });
-    const close = await page.locator(CLOSE).boundingBox();
+    const close = await page.locator(sel.ownClose).boundingBox();
     assert.ok(close, "the panel's own close button is shown");
     near(close.width, 40, "close button width");
     near(close.height, 40, "close button height");
